@@ -1,0 +1,166 @@
+# fcap - FPGA full-packet-capture appliance.
+#
+#   make            build everything into build/ (card model, library, CLI, tests)
+#   make demo       replay bundled captures through the simulated card into a pcapng
+#   make test       build and run every test (unit, simulation, tools, lint, synth)
+#   make deps       install missing Debian packages (apt-get; run by demo and test)
+#   make lint       verilator --lint-only -Wall on the RTL
+#   make synth      yosys synthesis of the card
+#   make bench      simulated capture speed
+#   make clean
+#
+# Everything is built out of tree in $(O). Two builds of the C code exist side
+# by side: $(O)/obj (-O2, what `fcap` uses) and $(O)/san (AddressSanitizer and
+# UBSan, what the tests link).
+
+O        ?= build
+DATA     ?= $(abspath ../shared/data)
+CC       := gcc
+CXX      := g++
+export FCAP_DATA := $(DATA)
+
+WARN     := -Wall -Wextra -Werror
+CSTD     := -std=gnu11
+OPT      := -O2 -g
+SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+INC      := -Ihost/include -Isim
+VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
+LIBS     := -lpcap -lfdt -lpthread -lm
+
+.PHONY: all deps demo test lint synth bench clean check-defs test-unit test-sim test-tools
+.DEFAULT_GOAL := all
+
+all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card
+
+deps:
+	@tools/deps.sh
+
+# ---------------------------------------------------------------------------
+# Card: device tree blob, generated definitions, Verilated model
+
+DTS          := hw/dts/fcap_1x10g.dts
+DT_ROM_WORDS := 1024
+RTL          := $(sort $(wildcard hw/rtl/*.v))
+RTL_INC      := $(wildcard hw/rtl/*.vh)
+
+$(O)/hw/fcap.dtb: $(DTS)
+	@mkdir -p $(@D)
+	dtc -q -a 4 -I dts -O dtb -o $@ $<
+
+$(O)/hw/fcap_dt_rom_init.vh: $(O)/hw/fcap.dtb hw/tools/dtb2vh.sh
+	hw/tools/dtb2vh.sh $< $(DT_ROM_WORDS) > $@.tmp && mv $@.tmp $@
+
+VMODEL := $(O)/verilator/Vfcap_top__ALL.a
+VOBJS  := $(O)/verilator/verilated.o $(O)/verilator/verilated_threads.o
+
+$(O)/verilator/Vfcap_top.mk: $(RTL) $(RTL_INC) $(O)/hw/fcap_dt_rom_init.vh
+	verilator --cc -Wall --top-module fcap_top -Ihw/rtl -I$(O)/hw +define+FCAP_DT_EMBED \
+		-GDT_BYTES=$$(stat -c %s $(O)/hw/fcap.dtb) --Mdir $(O)/verilator $(RTL)
+
+# -O2 rather than Verilator's default -Os: several times faster here.
+$(VMODEL) $(VOBJS) &: $(O)/verilator/Vfcap_top.mk
+	$(MAKE) -s -C $(O)/verilator -f Vfcap_top.mk OPT_FAST=-O2 OPT_SLOW=-O2 OPT_GLOBAL=-O2 \
+		Vfcap_top__ALL.a verilated.o verilated_threads.o
+
+check-defs:
+	@hw/tools/gen_defs.sh host/include/fcap/card.h | cmp -s - hw/rtl/fcap_defs.vh || \
+		{ echo "hw/rtl/fcap_defs.vh is stale: run hw/tools/gen_defs.sh host/include/fcap/card.h > hw/rtl/fcap_defs.vh"; exit 1; }
+	@echo "check-defs: hw/rtl/fcap_defs.vh matches host/include/fcap/card.h"
+
+lint: $(O)/hw/fcap_dt_rom_init.vh
+	verilator --lint-only -Wall -Ihw/rtl hw/rtl/fcap_top.v
+	verilator --lint-only -Wall -Ihw/rtl -I$(O)/hw +define+FCAP_DT_EMBED hw/rtl/fcap_top.v
+	@echo "lint: clean"
+
+synth: $(O)/hw/fcap_dt_rom_init.vh
+	@mkdir -p $(O)/synth
+	O=$(O) hw/tools/synth.sh $(RTL)
+
+# ---------------------------------------------------------------------------
+# C and C++
+
+HOST_SRCS := $(sort $(wildcard host/lib/*.c))
+SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c
+CLI_SRCS  := $(sort $(wildcard host/cli/*.c))
+
+obj = $(patsubst %.c,$(O)/$(1)/%.o,$(patsubst %.cpp,$(O)/$(1)/%.o,$(2)))
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(INC) -MMD -MP -c -o $@ $<
+
+$(O)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(SAN) $(INC) -MMD -MP -c -o $@ $<
+
+$(O)/obj/sim/fcap_sim.o: sim/fcap_sim.cpp $(O)/verilator/Vfcap_top.mk
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(OPT) $(INC) $(VINC) -MMD -MP -c -o $@ $<
+
+$(O)/san/sim/fcap_sim.o: sim/fcap_sim.cpp $(O)/verilator/Vfcap_top.mk
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(SAN) $(INC) $(VINC) -MMD -MP -c -o $@ $<
+
+define variant
+$(O)/$(1)/libfcap.a: $(call obj,$(1),$(HOST_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(O)/$(1)/libfcapsim.a: $(call obj,$(1),$(SIM_SRCS)) $(O)/$(1)/sim/fcap_sim.o
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)_LINK := $(O)/$(1)/libfcap.a $(O)/$(1)/libfcapsim.a $(VMODEL) $(VOBJS) $(LIBS)
+endef
+$(eval $(call variant,obj))
+$(eval $(call variant,san))
+
+$(O)/bin/fcap: $(call obj,obj,$(CLI_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $(call obj,obj,$(CLI_SRCS)) $(obj_LINK)
+
+$(O)/bin/fcap-san: $(call obj,san,$(CLI_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $(call obj,san,$(CLI_SRCS)) $(san_LINK)
+
+# Tests link the sanitized build. CUnit suites: one binary per file.
+$(O)/tests/test_block: $(O)/san/tests/unit/test_block.o $(O)/san/libfcap.a
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
+
+$(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Running
+
+demo: deps all
+	tests/tools/demo.sh $(O)/bin/fcap $(O)/demo
+
+test-unit: $(O)/tests/test_block
+	$(O)/tests/test_block
+
+test-sim: $(O)/tests/test_card
+	$(O)/tests/test_card
+
+test-tools: $(O)/bin/fcap-san
+	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
+
+test: deps
+	$(MAKE) all
+	$(MAKE) check-defs
+	$(MAKE) test-unit
+	$(MAKE) test-sim
+	$(MAKE) test-tools
+	$(MAKE) lint
+	$(MAKE) synth
+	@echo "make test: all tests passed"
+
+bench: deps all
+	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
+
+clean:
+	rm -rf $(O)

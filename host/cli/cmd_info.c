@@ -1,0 +1,62 @@
+/* cmd_info.c - `fcap info`: identity and device tree of a card. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fcap/cardinfo.h"
+#include "fcap/dev.h"
+
+static void help(void)
+{
+	printf("usage: fcap info [-d DEVICE]\n"
+	       "Shows the card's identity and what its device tree ROM describes.\n\n"
+	       "  -d, --device DEV   sim: the simulated card (default)\n"
+	       "  -h, --help         this text\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *device = "sim";
+	int c;
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': device = optarg; break;
+		case 'h': help(); return EXIT_OK;
+		default: return usage_error("info", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("info", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(device, "sim"))
+		return usage_error("info", "unknown device '%s' (this build drives: sim)", device);
+
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_dev *dev = fcap_dev_open_sim(NULL, err);
+	if (!dev) {
+		fprintf(stderr, "fcap info: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	struct fcap_card_info ci;
+	int rc = fcap_card_read_info(dev, &ci, err);
+	fcap_dev_close(dev);
+	if (rc < 0) {
+		fprintf(stderr, "fcap info: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	printf("device        %s\n", device);
+	printf("model         %s\n", ci.model);
+	printf("version       %u.%u (ring format %u)\n", ci.version >> 16, ci.version & 0xFFFF, ci.format_version);
+	printf("core clock    %llu Hz, %u-bit datapath\n", (unsigned long long)ci.clock_hz, ci.datapath_width);
+	printf("snap length   up to %u bytes\n", ci.max_snaplen);
+	printf("ring          %u ring(s), up to %u blocks of %u..%u bytes\n", ci.rings, ci.max_blocks,
+	       ci.min_block_size, ci.max_block_size);
+	for (uint32_t p = 0; p < ci.nports; p++)
+		printf("port %-8u %s, %u Mb/s\n", p, ci.ports[p].label, ci.ports[p].speed_mbps);
+	return EXIT_OK;
+}

@@ -1,0 +1,45 @@
+/*
+ * fcap/capture.h - a capture session: card and ring set-up, the consume
+ * loop that writes ring blocks to a pcapng file, and an orderly stop.
+ */
+#ifndef FCAP_CAPTURE_H
+#define FCAP_CAPTURE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "fcap/cardctl.h"
+#include "fcap/cardinfo.h"
+#include "fcap/ring.h"
+
+struct fcap_capture_config {
+	const char *out_path;
+	struct fcap_ring_config ring;
+	const char *userappl;  /* shb_userappl of the file */
+};
+
+struct fcap_capture_stats {
+	struct fcap_card_info card_info;
+	struct fcap_card_counters card;   /* the card's counters at the end */
+	uint64_t blocks;                  /* ring blocks consumed */
+	uint64_t records;                 /* records written to the file */
+	uint64_t record_bytes;            /* captured bytes in those records */
+	uint64_t file_bytes;              /* bytes in the file */
+	uint64_t dropcount_sum;           /* sum of epb_dropcount over the records */
+	uint64_t corrupt_blocks;          /* blocks that failed validation (not written) */
+	uint64_t corrupt_records;         /* records those blocks claimed */
+	uint64_t first_ts, last_ts;       /* ns, first and last record */
+	uint64_t card_elapsed_ns;         /* simulated time, sim backend only */
+	double wall_s;
+};
+
+/*
+ * Runs until the device's traffic source is done or *stop becomes non-zero,
+ * then stops the card so that every accepted frame reaches the file. Corrupt
+ * blocks are reported on stderr, counted and skipped; they do not stop the
+ * capture. Returns 0, or -1 with errbuf set (what was written stays written).
+ */
+int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg,
+		     struct fcap_capture_stats *st, volatile sig_atomic_t *stop, char *errbuf);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * capture.c - one capture session (fcap/capture.h).
+ *
+ *   card info (device tree) -> clock and time -> ring -> file header
+ *   -> enable -> [consume blocks | wait for the card]* -> stop and flush
+ *   -> consume the rest -> statistics blocks -> close
+ */
+#include "fcap/capture.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "fcap/block.h"
+#include "fcap/card.h"
+#include "fcap/pcapng.h"
+
+/* How long one wait for the card may last before the loop looks at the stop flag. */
+#define WAIT_NS 1000000u
+
+struct session {
+	struct fcap_dev *dev;
+	struct fcap_ring ring;
+	struct fcap_pcapng_writer out;
+	struct fcap_capture_stats *st;
+	uint32_t nports;
+	uint64_t per_port_records[FCAP_MAX_PORTS];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void account_records(struct session *s, const uint8_t *blk, const struct fcap_block_info *bi)
+{
+	struct fcap_record r;
+	size_t off = 0;
+	char ignored[FCAP_ERRBUF_SIZE];
+	while (fcap_block_next(blk, bi, s->nports, &off, &r, ignored) > 0) {
+		s->per_port_records[r.port]++;
+		s->st->record_bytes += r.caplen;
+		s->st->dropcount_sum += r.dropcount;
+	}
+	if (s->st->records == 0)
+		s->st->first_ts = bi->first_ts;
+	s->st->last_ts = bi->last_ts;
+	s->st->records += bi->records;
+}
+
+/* Consumes every published block. Returns -1 only when the file cannot be written
+ * or the ring state is impossible. */
+static int drain(struct session *s, char *errbuf)
+{
+	uint8_t *blk;
+	int rc;
+	while ((rc = fcap_ring_peek(&s->ring, &blk, errbuf)) > 0) {
+		uint32_t seq = s->ring.cons;
+		uint32_t slot = seq % s->ring.nblocks;
+		struct fcap_block_info bi;
+		char why[FCAP_ERRBUF_SIZE];
+		if (fcap_block_check(blk, s->ring.block_size, seq, s->nports, &bi, why) == 0) {
+			account_records(s, blk, &bi);
+			if (fcap_pcapng_write_block(&s->out, blk, &bi, errbuf) < 0)
+				return -1;
+		} else {
+			struct fcap_block_info hdr;
+			char hdr_err[FCAP_ERRBUF_SIZE];
+			s->st->corrupt_blocks++;
+			/* The header may still be sound enough to say how many records were lost. */
+			if (fcap_block_header(blk, s->ring.block_size, &hdr, hdr_err) == 0)
+				s->st->corrupt_records += hdr.records;
+			fprintf(stderr, "fcap: ring block %u (slot %u) rejected, not written: %s\n", seq, slot, why);
+		}
+		s->st->blocks++;
+		if (fcap_ring_release(&s->ring) < 0)
+			return fcap_err(errbuf, "%s: returning ring block %u failed", s->dev->ops->name, seq);
+	}
+	return rc;
+}
+
+static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
+{
+	for (;;) {
+		if (drain(s, errbuf) < 0)
+			return -1;
+		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
+			return 0;
+		/* Acknowledge before the second look, so a block published in
+		 * between raises the interrupt again rather than being missed. */
+		fcap_reg_write(s->dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+		uint8_t *blk;
+		int rc = fcap_ring_peek(&s->ring, &blk, errbuf);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 && s->dev->ops->wait(s->dev, WAIT_NS, errbuf) < 0)
+			return -1;
+	}
+}
+
+static void fill_isb(const struct session *s, struct fcap_isb_stats *isb)
+{
+	const struct fcap_capture_stats *st = s->st;
+	for (uint32_t p = 0; p < s->nports; p++) {
+		const struct fcap_port_counters *c = &st->card.port[p];
+		isb[p] = (struct fcap_isb_stats){
+			.start_ts = st->first_ts,
+			.end_ts = st->last_ts,
+			.if_recv = c->rx_frames,
+			.if_drop = c->drop_fifo + c->drop_ring,
+			.os_drop = p == 0 ? st->corrupt_records : 0,
+			.usr_deliv = s->per_port_records[p],
+		};
+	}
+}
+
+static int setup(struct session *s, const struct fcap_capture_config *cfg, char *errbuf)
+{
+	struct fcap_card_info *ci = &s->st->card_info;
+	if (fcap_card_read_info(s->dev, ci, errbuf) < 0)
+		return -1;
+	s->nports = ci->nports;
+	if (fcap_card_set_clock(s->dev, ci->clock_hz, errbuf) < 0 ||
+	    fcap_card_set_time(s->dev, realtime_ns(), errbuf) < 0)
+		return -1;
+	if (fcap_ring_setup(&s->ring, s->dev, ci, &cfg->ring, errbuf) < 0)
+		return -1;
+	if (fcap_pcapng_open(&s->out, cfg->out_path, ci, cfg->userappl ? cfg->userappl : "fcap", errbuf) < 0) {
+		fcap_ring_teardown(&s->ring);
+		return -1;
+	}
+	if (fcap_reg_write(s->dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0 ||
+	    fcap_card_enable(s->dev, errbuf) < 0) {
+		fcap_pcapng_abort(&s->out);
+		fcap_ring_teardown(&s->ring);
+		return fcap_err(errbuf, "%s: starting capture failed", s->dev->ops->name);
+	}
+	if (s->dev->ops->start_source)
+		s->dev->ops->start_source(s->dev);
+	return 0;
+}
+
+int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg,
+		     struct fcap_capture_stats *st, volatile sig_atomic_t *stop, char *errbuf)
+{
+	struct session s = { .dev = dev, .st = st };
+	memset(st, 0, sizeof(*st));
+	double t0 = now_s();
+	uint64_t card0 = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) : 0;
+
+	if (setup(&s, cfg, errbuf) < 0)
+		return -1;
+
+	int rc = consume_loop(&s, stop, errbuf);
+	char stop_err[FCAP_ERRBUF_SIZE];
+	if (fcap_card_stop(dev, stop_err) < 0 && rc == 0)
+		rc = fcap_err(errbuf, "%s", stop_err);
+	if (rc == 0)
+		rc = drain(&s, errbuf);
+	if (rc == 0 && dev->ops->source_error && dev->ops->source_error(dev))
+		rc = fcap_err(errbuf, "replay stopped: %s", dev->ops->source_error(dev));
+
+	char cnt_err[FCAP_ERRBUF_SIZE];
+	if (fcap_card_counters(dev, s.nports, &st->card, cnt_err) < 0 && rc == 0)
+		rc = fcap_err(errbuf, "%s", cnt_err);
+	st->file_bytes = s.out.offset;
+	if (s.out.fd >= 0) {
+		struct fcap_isb_stats isb[FCAP_MAX_PORTS];
+		char close_err[FCAP_ERRBUF_SIZE];
+		fill_isb(&s, isb);
+		if (fcap_pcapng_close(&s.out, isb, close_err) < 0 && rc == 0)
+			rc = fcap_err(errbuf, "%s", close_err);
+		st->file_bytes = s.out.offset;
+	}
+	fcap_ring_teardown(&s.ring);
+	st->wall_s = now_s() - t0;
+	st->card_elapsed_ns = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) - card0 : 0;
+	return rc;
+}

@@ -1,0 +1,122 @@
+/* cardctl.c - starting, stopping and reading the card (fcap/cardctl.h). */
+#include "fcap/cardctl.h"
+
+#include <string.h>
+
+#include "fcap/card.h"
+
+/* Register polls give up after this many reads (each read takes the card
+ * at least two clocks; on hardware ~1 us). */
+#define POLL_READS 1000000u
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
+{
+	/* period = 1e9 / f ns = whole + num/den with den = f / g, num = (1e9 mod f) / g */
+	const uint64_t ns_per_s = 1000000000ull;
+	if (clock_hz == 0 || clock_hz > UINT32_MAX)
+		return fcap_err(errbuf, "clock of %llu Hz is outside 1..%u Hz",
+				(unsigned long long)clock_hz, UINT32_MAX);
+	uint64_t whole = ns_per_s / clock_hz;
+	uint64_t num = ns_per_s % clock_hz;
+	uint64_t den = clock_hz;
+	uint64_t g = num ? gcd(num, den) : den;
+	num /= g;
+	den = num ? den / g : 0;
+	if (whole > 255)
+		return fcap_err(errbuf, "clock of %llu Hz: period %llu ns exceeds the card's 255 ns step",
+				(unsigned long long)clock_hz, (unsigned long long)whole);
+	if (fcap_reg_write(dev, FCAP_REG_TIME_INC_NS, (uint32_t)whole) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_INC_NUM, (uint32_t)num) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_INC_DEN, (uint32_t)den) < 0)
+		return fcap_err(errbuf, "%s: writing the time increment failed", dev->ops->name);
+	return 0;
+}
+
+int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf)
+{
+	if (fcap_reg_write(dev, FCAP_REG_TIME_SET_LO, (uint32_t)ns) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_SET_HI, (uint32_t)(ns >> 32)) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET) < 0)
+		return fcap_err(errbuf, "%s: setting the card time failed", dev->ops->name);
+	return 0;
+}
+
+uint64_t fcap_card_time(struct fcap_dev *dev)
+{
+	fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SNAPSHOT);
+	uint64_t lo = fcap_reg_read(dev, FCAP_REG_TIME_LO);
+	uint64_t hi = fcap_reg_read(dev, FCAP_REG_TIME_HI);
+	return hi << 32 | lo;
+}
+
+static uint64_t read64(struct fcap_dev *dev, uint32_t off)
+{
+	uint64_t lo = fcap_reg_read(dev, off);
+	uint64_t hi = fcap_reg_read(dev, off + 4);
+	return hi << 32 | lo;
+}
+
+int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_counters *c, char *errbuf)
+{
+	if (nports > sizeof(c->port) / sizeof(c->port[0]))
+		return fcap_err(errbuf, "%u ports: counters hold at most %zu", nports,
+				sizeof(c->port) / sizeof(c->port[0]));
+	memset(c, 0, sizeof(*c));
+	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT) < 0)
+		return fcap_err(errbuf, "%s: counter snapshot failed", dev->ops->name);
+	c->nports = nports;
+	c->records = read64(dev, FCAP_REG_CNT_RECORDS);
+	c->blocks = read64(dev, FCAP_REG_CNT_BLOCKS);
+	for (unsigned p = 0; p < nports; p++) {
+		uint32_t base = FCAP_REG_PORT_BASE + p * FCAP_REG_PORT_STRIDE;
+		struct fcap_port_counters *pc = &c->port[p];
+		pc->rx_frames = read64(dev, base + FCAP_PORT_RX_FRAMES);
+		pc->rx_bytes = read64(dev, base + FCAP_PORT_RX_BYTES);
+		pc->drop_fifo = read64(dev, base + FCAP_PORT_DROP_FIFO);
+		pc->drop_ring = read64(dev, base + FCAP_PORT_DROP_RING);
+		pc->rx_errors = read64(dev, base + FCAP_PORT_RX_ERRORS);
+		pc->truncated = read64(dev, base + FCAP_PORT_TRUNCATED);
+	}
+	return 0;
+}
+
+int fcap_card_enable(struct fcap_dev *dev, char *errbuf)
+{
+	if (fcap_reg_write(dev, FCAP_REG_CTRL, FCAP_CTRL_ENABLE) < 0)
+		return fcap_err(errbuf, "%s: enabling capture failed", dev->ops->name);
+	return 0;
+}
+
+static int poll_status(struct fcap_dev *dev, uint32_t mask, uint32_t want, const char *what, char *errbuf)
+{
+	for (unsigned i = 0; i < POLL_READS; i++) {
+		if ((fcap_reg_read(dev, FCAP_REG_STATUS) & mask) == want)
+			return 0;
+	}
+	return fcap_err(errbuf, "%s: card did not %s (STATUS 0x%08x)", dev->ops->name, what,
+			fcap_reg_read(dev, FCAP_REG_STATUS));
+}
+
+int fcap_card_stop(struct fcap_dev *dev, char *errbuf)
+{
+	if (fcap_reg_write(dev, FCAP_REG_CTRL, 0) < 0)
+		return fcap_err(errbuf, "%s: disabling capture failed", dev->ops->name);
+	/* Frames already accepted drain into the ring (or are dropped and
+	 * counted if it is full); then the open block is closed. */
+	if (poll_status(dev, FCAP_STATUS_IDLE, FCAP_STATUS_IDLE, "drain its frames", errbuf) < 0)
+		return -1;
+	if (fcap_reg_write(dev, FCAP_REG_CTRL, FCAP_CTRL_FLUSH) < 0)
+		return fcap_err(errbuf, "%s: flush failed", dev->ops->name);
+	return poll_status(dev, FCAP_STATUS_FLUSH_PENDING | FCAP_STATUS_IDLE, FCAP_STATUS_IDLE,
+			   "close its open block", errbuf);
+}

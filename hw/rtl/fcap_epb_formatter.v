@@ -1,0 +1,258 @@
+`default_nettype none
+`include "fcap_defs.vh"
+`include "fcap_desc.vh"
+// fcap_epb_formatter: turns one port's frames into pcapng Enhanced Packet Blocks.
+//
+// For each descriptor it works out the record's length, asks the block writer
+// for room (alloc), then streams the record as 64-bit little-endian words:
+//
+//   word 0  block type 6          | block total length
+//   word 1  interface id (port)   | timestamp high
+//   word 2  timestamp low         | captured length
+//   word 3  original length       | data bytes 0..3
+//   ...     data, shifted by 4 bytes (the EPB header is 28 bytes), zero padded
+//   tail    [epb_flags] [epb_dropcount] [opt_endofopt] block total length
+//
+// Options appear only when they carry something: epb_flags when the MAC flagged
+// an error, epb_dropcount when frames of this port were lost since its previous
+// record. opt_endofopt is added exactly when needed to make the record a multiple
+// of 8 bytes, so every record starts 8-byte aligned.
+//
+// The data path thinks in 32-bit units: `carry` holds the unit that waits for
+// its partner to make a 64-bit word.
+//
+// When the writer rejects the allocation (no free ring block), the frame is
+// discarded from the packet FIFO and counted; the count travels in the port's
+// next record.
+module fcap_epb_formatter #(
+    parameter PORT_ID = 0
+) (
+    input  wire                   clk,
+    input  wire                   rst,
+    input  wire                   cnt_clear,
+
+    input  wire                   desc_valid,
+    input  wire [`FCAP_DESC_W-1:0] desc_data,
+    output wire                   desc_rd,
+
+    input  wire                   pkt_valid,
+    input  wire [63:0]            pkt_data,
+    output wire                   pkt_rd,
+
+    output wire                   alloc_req,
+    output wire [31:0]            alloc_len,
+    output wire [63:0]            alloc_ts,
+    input  wire                   alloc_grant,
+    input  wire                   alloc_reject,
+
+    output reg                    rec_valid,
+    output reg  [63:0]            rec_data,
+    output reg                    rec_last,
+    input  wire                   rec_ready,
+
+    output wire                   busy,
+    output reg  [63:0]            cnt_drop_ring
+);
+    localparam [2:0] S_IDLE    = 3'd0,
+                     S_CALC    = 3'd1,
+                     S_REQ     = 3'd2,
+                     S_HDR     = 3'd3,
+                     S_DATA    = 3'd4,
+                     S_TAIL    = 3'd5,
+                     S_DISCARD = 3'd6;
+
+    localparam [31:0] PORT       = PORT_ID;
+    localparam [31:0] OPT_FLAGS  = `FCAP_OPT_EPB_FLAGS;
+    localparam [31:0] OPT_DROPS  = `FCAP_OPT_EPB_DROPCOUNT;
+    localparam [31:0] EPB_FLAGS_ERR = `FCAP_EPB_FLAG_CRC_ERROR | `FCAP_EPB_FLAG_INBOUND;
+
+    reg [2:0]   state;
+
+    // Latched descriptor
+    reg [31:0]  origlen;
+    reg [15:0]  caplen;
+    reg [63:0]  ts;
+    reg         err;
+    reg [31:0]  drops_before;
+
+    // Record geometry, computed in S_CALC
+    reg [31:0]  rec_len;       // bytes
+    reg [12:0]  data_words;    // 64-bit FIFO words holding caplen bytes
+    reg [255:0] tail;          // tail units, first unit in bits 31:0
+    reg [3:0]   tail_units;
+    reg         last_hi_valid; // does the last data word's upper unit hold data?
+    reg [63:0]  last_mask;     // zeroes the bytes past caplen in the last word
+
+    // Streaming state
+    reg [1:0]   hdr_idx;
+    reg [12:0]  words_left;
+    reg [31:0]  carry;
+    reg [255:0] tail_sr;
+    reg [3:0]   tail_left;     // units left in tail_sr
+    reg [31:0]  ring_pending;  // frames this port lost at the ring since its last record
+
+    wire advance = !rec_valid || rec_ready;
+
+    // ---- record geometry ---------------------------------------------------
+    wire [31:0] dropcount_sum = {1'b0, drops_before[30:0]} + {1'b0, ring_pending[30:0]};
+    wire [31:0] dropcount     = (drops_before[31] || ring_pending[31] || dropcount_sum[31])
+                                ? 32'hFFFF_FFFF : dropcount_sum;
+    wire        has_flags     = err;
+    wire        has_drops     = dropcount != 32'd0;
+    wire [31:0] data_units    = ({16'd0, caplen} + 32'd3) >> 2;
+    wire [31:0] units_no_eoo  = 32'd8 + data_units + (has_flags ? 32'd2 : 32'd0)
+                                                   + (has_drops ? 32'd3 : 32'd0);
+    wire        need_eoo      = units_no_eoo[0];
+    wire [31:0] total_units   = units_no_eoo + {31'd0, need_eoo};
+    wire [31:0] total_len     = total_units << 2;
+    wire [2:0]  last_bytes    = caplen[2:0];
+
+    reg [255:0] tail_calc;
+    reg [3:0]   tail_calc_units;
+    always @* begin
+        tail_calc       = 256'd0;
+        tail_calc_units = 4'd0;
+        if (has_flags) begin
+            tail_calc[63:0] = {EPB_FLAGS_ERR, 16'd4, OPT_FLAGS[15:0]};
+            tail_calc_units = 4'd2;
+        end
+        if (has_drops) begin
+            tail_calc = tail_calc | ({160'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
+                                     << {tail_calc_units, 5'd0});
+            tail_calc_units = tail_calc_units + 4'd3;
+        end
+        if (need_eoo)
+            tail_calc_units = tail_calc_units + 4'd1; // opt_endofopt is all zeroes
+        tail_calc = tail_calc | ({224'd0, total_len} << {tail_calc_units, 5'd0});
+        tail_calc_units = tail_calc_units + 4'd1;
+    end
+
+    // ---- handshakes ----------------------------------------------------------
+    assign desc_rd   = (state == S_IDLE) && desc_valid;
+    assign alloc_req = (state == S_REQ);
+    assign alloc_len = rec_len;
+    assign alloc_ts  = ts;
+    assign busy      = (state != S_IDLE) || rec_valid;
+
+    wire data_beat    = (state == S_DATA) && advance && pkt_valid;
+    wire discard_beat = (state == S_DISCARD) && pkt_valid;
+    assign pkt_rd     = data_beat || discard_beat;
+
+    wire        last_data   = words_left == 13'd1;
+    wire [63:0] data_masked = last_data ? (pkt_data & last_mask) : pkt_data;
+    wire        carry_next_valid = !last_data || last_hi_valid;
+
+    // The tail begins with the carried unit when it holds data. A tail has
+    // at most 7 units, so shifting one more in loses nothing.
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state        <= S_IDLE;
+            rec_valid    <= 1'b0;
+            rec_last     <= 1'b0;
+            rec_data     <= 64'd0;
+            ring_pending <= 32'd0;
+            hdr_idx      <= 2'd0;
+            words_left   <= 13'd0;
+            carry        <= 32'd0;
+            tail_sr      <= 256'd0;
+            tail_left    <= 4'd0;
+        end else begin
+            if (rec_valid && rec_ready)
+                rec_valid <= 1'b0;
+
+            case (state)
+            S_IDLE: if (desc_valid) begin
+                origlen      <= desc_data[`FCAP_DESC_ORIGLEN];
+                caplen       <= desc_data[`FCAP_DESC_CAPLEN];
+                ts           <= desc_data[`FCAP_DESC_TS];
+                err          <= desc_data[`FCAP_DESC_ERR];
+                drops_before <= desc_data[`FCAP_DESC_DROPS];
+                state        <= S_CALC;
+            end
+
+            S_CALC: begin
+                rec_len       <= total_len;
+                data_words    <= caplen[15:3] + {12'd0, caplen[2:0] != 3'd0};
+                tail          <= tail_calc;
+                tail_units    <= tail_calc_units;
+                last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
+                last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
+                                 : ~({64{1'b1}} << {last_bytes, 3'd0});
+                state         <= S_REQ;
+            end
+
+            S_REQ: if (alloc_grant) begin
+                ring_pending <= 32'd0;
+                hdr_idx      <= 2'd0;
+                words_left   <= data_words;
+                state        <= S_HDR;
+            end else if (alloc_reject) begin
+                ring_pending <= dropcount == 32'hFFFF_FFFF ? dropcount : dropcount + 32'd1;
+                words_left   <= data_words;
+                state        <= (data_words == 13'd0) ? S_IDLE : S_DISCARD;
+            end
+
+            S_HDR: if (advance) begin
+                rec_valid <= 1'b1;
+                rec_last  <= 1'b0;
+                case (hdr_idx)
+                2'd0:    rec_data <= {rec_len, `FCAP_PCAPNG_EPB};
+                2'd1:    rec_data <= {ts[63:32], PORT};
+                default: rec_data <= {16'd0, caplen, ts[31:0]};
+                endcase
+                hdr_idx <= hdr_idx + 2'd1;
+                if (hdr_idx == 2'd2) begin
+                    carry <= origlen;
+                    if (words_left == 13'd0) begin
+                        tail_sr   <= {tail[223:0], origlen};
+                        tail_left <= tail_units + 4'd1;
+                        state     <= S_TAIL;
+                    end else begin
+                        state <= S_DATA;
+                    end
+                end
+            end
+
+            S_DATA: if (data_beat) begin
+                rec_valid  <= 1'b1;
+                rec_last   <= 1'b0;
+                rec_data   <= {data_masked[31:0], carry};
+                carry      <= data_masked[63:32];
+                words_left <= words_left - 13'd1;
+                if (last_data) begin
+                    tail_sr   <= carry_next_valid ? {tail[223:0], data_masked[63:32]} : tail;
+                    tail_left <= tail_units + {3'd0, carry_next_valid};
+                    state     <= S_TAIL;
+                end
+            end
+
+            S_TAIL: if (advance) begin
+                rec_valid <= 1'b1;
+                rec_data  <= tail_sr[63:0];
+                rec_last  <= tail_left == 4'd2;
+                tail_sr   <= tail_sr >> 64;
+                tail_left <= tail_left - 4'd2;
+                if (tail_left == 4'd2)
+                    state <= S_IDLE;
+            end
+
+            S_DISCARD: if (discard_beat) begin
+                words_left <= words_left - 13'd1;
+                if (words_left == 13'd1)
+                    state <= S_IDLE;
+            end
+
+            default: state <= S_IDLE;
+            endcase
+        end
+    end
+
+    always @(posedge clk) begin
+        if (rst || cnt_clear)
+            cnt_drop_ring <= 64'd0;
+        else if (state == S_REQ && alloc_reject)
+            cnt_drop_ring <= cnt_drop_ring + 64'd1;
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,327 @@
+`default_nettype none
+`include "fcap_defs.vh"
+// fcap_regs: the card's AXI4-Lite register file (docs/REGISTERS.md).
+//
+// One transaction at a time. A write is performed in the cycle its address and
+// data are both accepted; writes with a partial byte strobe are ignored and
+// answered SLVERR. Reads take two cycles (the ROM and the block table read are
+// synchronous); unmapped addresses read as zero.
+//
+// Counters are read through snapshots: CNT_CTRL.SNAPSHOT copies every live
+// counter in the same clock, so a set of counters read afterwards is
+// consistent, and the two halves of a 64-bit counter always belong together.
+module fcap_regs #(
+    parameter        DT_ROM_ADDR_W = 10,
+    parameter [31:0] DT_BYTES      = 32'd0,
+    parameter        DT_ROM_FILE   = "fcap_dt.hex",
+    parameter        TABLE_ADDR_W  = 9,
+    parameter [7:0]  RESET_INC_NS  = 8'd4,
+    parameter [31:0] RESET_INC_NUM = 32'd0,
+    parameter [31:0] RESET_INC_DEN = 32'd0
+) (
+    input  wire        clk,
+    input  wire        rst,
+
+    /* verilator lint_off UNUSEDSIGNAL */ // bits 1:0: registers are word-aligned
+    input  wire [15:0] s_axil_awaddr,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire        s_axil_awvalid,
+    output wire        s_axil_awready,
+    input  wire [31:0] s_axil_wdata,
+    input  wire [3:0]  s_axil_wstrb,
+    input  wire        s_axil_wvalid,
+    output wire        s_axil_wready,
+    output reg  [1:0]  s_axil_bresp,
+    output reg         s_axil_bvalid,
+    input  wire        s_axil_bready,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [15:0] s_axil_araddr,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire        s_axil_arvalid,
+    output wire        s_axil_arready,
+    output reg  [31:0] s_axil_rdata,
+    output wire [1:0]  s_axil_rresp,
+    output reg         s_axil_rvalid,
+    input  wire        s_axil_rready,
+
+    // control
+    output reg         ctrl_enable,
+    output reg         ctrl_flush,
+    output reg         ctrl_ring_reset,
+    output reg  [15:0] snaplen,
+    output reg         time_set,
+    output reg  [63:0] time_set_ns,
+    output reg  [7:0]  time_inc_ns,
+    output reg  [31:0] time_inc_num,
+    output reg  [31:0] time_inc_den,
+    input  wire [63:0] time_now_ns,
+    output reg  [31:0] ring_blocks,
+    output reg  [31:0] ring_block_size,
+    output reg  [63:0] ring_status_addr,
+    output reg  [31:0] ring_cons,
+    output reg  [31:0] ring_timeout,
+    output wire        table_wr_en,
+    output wire [TABLE_ADDR_W-1:0] table_wr_index,
+    output wire        table_wr_hi,
+    output wire [31:0] table_wr_data,
+    output reg         cnt_clear,
+    output wire        irq,
+
+    // status
+    input  wire [31:0] ring_prod,
+    input  wire        st_idle,
+    input  wire        st_block_open,
+    input  wire        st_ring_full,
+    input  wire        st_flush_pending,
+    input  wire        block_published,
+
+    // live counters
+    input  wire [63:0] cnt_records,
+    input  wire [63:0] cnt_blocks,
+    input  wire [63:0] port_rx_frames,
+    input  wire [63:0] port_rx_bytes,
+    input  wire [63:0] port_drop_fifo,
+    input  wire [63:0] port_drop_ring,
+    input  wire [63:0] port_rx_errors,
+    input  wire [63:0] port_truncated
+);
+    // ---- write channel ---------------------------------------------------------
+    wire        wr_fire = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;
+    wire        wr_full = s_axil_wstrb == 4'hF;
+    wire        wr_do   = wr_fire && wr_full;
+    wire [31:0] waddr   = {16'd0, s_axil_awaddr[15:2], 2'b00};
+    wire [31:0] wdata   = s_axil_wdata;
+
+    assign s_axil_awready = wr_fire;
+    assign s_axil_wready  = wr_fire;
+
+    wire in_table = (waddr >= `FCAP_REG_RING_TABLE)
+                    && (waddr < `FCAP_REG_RING_TABLE + (32'd8 << TABLE_ADDR_W));
+    /* verilator lint_off UNUSEDSIGNAL */ // offsets: only the index bits matter
+    wire [31:0] table_off = waddr - `FCAP_REG_RING_TABLE;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign table_wr_en    = wr_do && in_table;
+    assign table_wr_index = table_off[TABLE_ADDR_W+2:3];
+    assign table_wr_hi    = table_off[2];
+    assign table_wr_data  = wdata;
+
+    reg [31:0] irq_enable;
+    reg [31:0] irq_status;
+    reg [31:0] scratch;
+    reg [63:0] time_snap;
+    reg        cnt_snapshot;
+
+    assign irq = (irq_enable & irq_status) != 32'd0;
+
+    always @(posedge clk) begin
+        ctrl_flush      <= 1'b0;
+        ctrl_ring_reset <= 1'b0;
+        time_set        <= 1'b0;
+        cnt_snapshot    <= 1'b0;
+        cnt_clear       <= 1'b0;
+        if (s_axil_bvalid && s_axil_bready)
+            s_axil_bvalid <= 1'b0;
+
+        if (rst) begin
+            s_axil_bvalid    <= 1'b0;
+            s_axil_bresp     <= 2'b00;
+            ctrl_enable      <= 1'b0;
+            snaplen          <= 16'd0;
+            time_set_ns      <= 64'd0;
+            time_inc_ns      <= RESET_INC_NS;
+            time_inc_num     <= RESET_INC_NUM;
+            time_inc_den     <= RESET_INC_DEN;
+            time_snap        <= 64'd0;
+            ring_blocks      <= 32'd0;
+            ring_block_size  <= 32'd0;
+            ring_status_addr <= 64'd0;
+            ring_cons        <= 32'd0;
+            ring_timeout     <= 32'd0;
+            irq_enable       <= 32'd0;
+            irq_status       <= 32'd0;
+            scratch          <= 32'd0;
+        end else begin
+            if (block_published)
+                irq_status <= irq_status | `FCAP_IRQ_BLOCK;
+            if (wr_fire) begin
+                s_axil_bvalid <= 1'b1;
+                s_axil_bresp  <= wr_full ? 2'b00 : 2'b10;
+            end
+            if (wr_do) begin
+                case (waddr)
+                `FCAP_REG_CTRL: begin
+                    ctrl_enable     <= (wdata & `FCAP_CTRL_ENABLE) != 32'd0;
+                    ctrl_flush      <= (wdata & `FCAP_CTRL_FLUSH) != 32'd0;
+                    ctrl_ring_reset <= (wdata & `FCAP_CTRL_RING_RESET) != 32'd0;
+                    if ((wdata & `FCAP_CTRL_RING_RESET) != 32'd0)
+                        ring_cons <= 32'd0;
+                end
+                `FCAP_REG_SCRATCH:         scratch <= wdata;
+                `FCAP_REG_TIME_SET_LO:     time_set_ns[31:0] <= wdata;
+                `FCAP_REG_TIME_SET_HI:     time_set_ns[63:32] <= wdata;
+                `FCAP_REG_TIME_CTRL: begin
+                    time_set <= (wdata & `FCAP_TIME_CTRL_SET) != 32'd0;
+                    if ((wdata & `FCAP_TIME_CTRL_SNAPSHOT) != 32'd0)
+                        time_snap <= time_now_ns;
+                end
+                `FCAP_REG_TIME_INC_NS:     time_inc_ns <= wdata[7:0];
+                `FCAP_REG_TIME_INC_NUM:    time_inc_num <= wdata;
+                `FCAP_REG_TIME_INC_DEN:    time_inc_den <= wdata;
+                `FCAP_REG_RING_BLOCKS:     ring_blocks <= wdata;
+                `FCAP_REG_RING_BLOCK_SIZE: ring_block_size <= wdata;
+                `FCAP_REG_RING_STATUS_LO:  ring_status_addr[31:0] <= wdata;
+                `FCAP_REG_RING_STATUS_HI:  ring_status_addr[63:32] <= wdata;
+                `FCAP_REG_RING_CONS:       ring_cons <= wdata;
+                `FCAP_REG_RING_TIMEOUT:    ring_timeout <= wdata;
+                `FCAP_REG_SNAPLEN:         snaplen <= wdata[15:0];
+                `FCAP_REG_IRQ_ENABLE:      irq_enable <= wdata;
+                `FCAP_REG_IRQ_STATUS:      irq_status <= (irq_status & ~wdata)
+                                                         | (block_published ? `FCAP_IRQ_BLOCK : 32'd0);
+                `FCAP_REG_CNT_CTRL: begin
+                    cnt_snapshot <= (wdata & `FCAP_CNT_CTRL_SNAPSHOT) != 32'd0;
+                    cnt_clear    <= (wdata & `FCAP_CNT_CTRL_CLEAR) != 32'd0;
+                end
+                default: ;
+                endcase
+            end
+        end
+    end
+
+    // ---- counter snapshots -------------------------------------------------------
+    reg [63:0] snap_records, snap_blocks;
+    reg [63:0] snap_rx_frames, snap_rx_bytes, snap_drop_fifo, snap_drop_ring;
+    reg [63:0] snap_rx_errors, snap_truncated;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            snap_records   <= 64'd0;
+            snap_blocks    <= 64'd0;
+            snap_rx_frames <= 64'd0;
+            snap_rx_bytes  <= 64'd0;
+            snap_drop_fifo <= 64'd0;
+            snap_drop_ring <= 64'd0;
+            snap_rx_errors <= 64'd0;
+            snap_truncated <= 64'd0;
+        end else if (cnt_snapshot) begin
+            snap_records   <= cnt_records;
+            snap_blocks    <= cnt_blocks;
+            snap_rx_frames <= port_rx_frames;
+            snap_rx_bytes  <= port_rx_bytes;
+            snap_drop_fifo <= port_drop_fifo;
+            snap_drop_ring <= port_drop_ring;
+            snap_rx_errors <= port_rx_errors;
+            snap_truncated <= port_truncated;
+        end
+    end
+
+    // ---- read channel ------------------------------------------------------------
+    reg        rd_pending;
+    reg [31:0] raddr;
+    wire       rd_accept = s_axil_arvalid && !rd_pending && !s_axil_rvalid;
+    wire [31:0] araddr   = {16'd0, s_axil_araddr[15:2], 2'b00};
+
+    assign s_axil_arready = rd_accept;
+    assign s_axil_rresp   = 2'b00;
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] rom_off = araddr - `FCAP_REG_DT_ROM;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire        rom_sel = (araddr >= `FCAP_REG_DT_ROM)
+                          && (araddr < `FCAP_REG_DT_ROM + (32'd4 << DT_ROM_ADDR_W));
+    wire [31:0] rom_data;
+
+    fcap_dt_rom #(
+        .ADDR_W    (DT_ROM_ADDR_W),
+        .INIT_FILE (DT_ROM_FILE)
+    ) dt_rom (
+        .clk     (clk),
+        .rd_en   (rd_accept && rom_sel),
+        .rd_addr (rom_off[DT_ROM_ADDR_W+1:2]),
+        .rd_data (rom_data)
+    );
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] port_off = raddr - `FCAP_REG_PORT_BASE;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire        port_sel = (raddr >= `FCAP_REG_PORT_BASE)
+                           && (raddr < `FCAP_REG_PORT_BASE + `FCAP_REG_PORT_STRIDE);
+    wire        raddr_rom = (raddr >= `FCAP_REG_DT_ROM)
+                            && (raddr < `FCAP_REG_DT_ROM + (32'd4 << DT_ROM_ADDR_W));
+
+    function [31:0] half(input [63:0] v, input hi);
+        half = hi ? v[63:32] : v[31:0];
+    endfunction
+
+    reg [31:0] port_word;
+    always @* begin
+        case ({26'd0, port_off[5:3], 3'b000})
+        `FCAP_PORT_RX_FRAMES: port_word = half(snap_rx_frames, port_off[2]);
+        `FCAP_PORT_RX_BYTES:  port_word = half(snap_rx_bytes, port_off[2]);
+        `FCAP_PORT_DROP_FIFO: port_word = half(snap_drop_fifo, port_off[2]);
+        `FCAP_PORT_DROP_RING: port_word = half(snap_drop_ring, port_off[2]);
+        `FCAP_PORT_RX_ERRORS: port_word = half(snap_rx_errors, port_off[2]);
+        `FCAP_PORT_TRUNCATED: port_word = half(snap_truncated, port_off[2]);
+        default:              port_word = 32'd0;
+        endcase
+    end
+
+    wire [31:0] status_word = (ctrl_enable      ? `FCAP_STATUS_ENABLED       : 32'd0)
+                            | (st_idle          ? `FCAP_STATUS_IDLE          : 32'd0)
+                            | (st_block_open    ? `FCAP_STATUS_BLOCK_OPEN    : 32'd0)
+                            | (st_ring_full     ? `FCAP_STATUS_RING_FULL     : 32'd0)
+                            | (st_flush_pending ? `FCAP_STATUS_FLUSH_PENDING : 32'd0);
+
+    reg [31:0] reg_word;
+    always @* begin
+        case (raddr)
+        `FCAP_REG_ID:              reg_word = `FCAP_ID_MAGIC;
+        `FCAP_REG_VERSION:         reg_word = `FCAP_VERSION;
+        `FCAP_REG_DT_BASE:         reg_word = `FCAP_REG_DT_ROM;
+        `FCAP_REG_DT_SIZE:         reg_word = DT_BYTES;
+        `FCAP_REG_CTRL:            reg_word = ctrl_enable ? `FCAP_CTRL_ENABLE : 32'd0;
+        `FCAP_REG_STATUS:          reg_word = status_word;
+        `FCAP_REG_SCRATCH:         reg_word = scratch;
+        `FCAP_REG_TIME_LO:         reg_word = time_snap[31:0];
+        `FCAP_REG_TIME_HI:         reg_word = time_snap[63:32];
+        `FCAP_REG_TIME_SET_LO:     reg_word = time_set_ns[31:0];
+        `FCAP_REG_TIME_SET_HI:     reg_word = time_set_ns[63:32];
+        `FCAP_REG_TIME_INC_NS:     reg_word = {24'd0, time_inc_ns};
+        `FCAP_REG_TIME_INC_NUM:    reg_word = time_inc_num;
+        `FCAP_REG_TIME_INC_DEN:    reg_word = time_inc_den;
+        `FCAP_REG_RING_BLOCKS:     reg_word = ring_blocks;
+        `FCAP_REG_RING_BLOCK_SIZE: reg_word = ring_block_size;
+        `FCAP_REG_RING_STATUS_LO:  reg_word = ring_status_addr[31:0];
+        `FCAP_REG_RING_STATUS_HI:  reg_word = ring_status_addr[63:32];
+        `FCAP_REG_RING_PROD:       reg_word = ring_prod;
+        `FCAP_REG_RING_CONS:       reg_word = ring_cons;
+        `FCAP_REG_RING_TIMEOUT:    reg_word = ring_timeout;
+        `FCAP_REG_SNAPLEN:         reg_word = {16'd0, snaplen};
+        `FCAP_REG_IRQ_ENABLE:      reg_word = irq_enable;
+        `FCAP_REG_IRQ_STATUS:      reg_word = irq_status;
+        `FCAP_REG_CNT_RECORDS:     reg_word = snap_records[31:0];
+        `FCAP_REG_CNT_RECORDS + 4: reg_word = snap_records[63:32];
+        `FCAP_REG_CNT_BLOCKS:      reg_word = snap_blocks[31:0];
+        `FCAP_REG_CNT_BLOCKS + 4:  reg_word = snap_blocks[63:32];
+        default:                   reg_word = port_sel ? port_word : 32'd0;
+        endcase
+    end
+
+    always @(posedge clk) begin
+        if (s_axil_rvalid && s_axil_rready)
+            s_axil_rvalid <= 1'b0;
+        if (rst) begin
+            rd_pending    <= 1'b0;
+            s_axil_rvalid <= 1'b0;
+            s_axil_rdata  <= 32'd0;
+            raddr         <= 32'd0;
+        end else if (rd_accept) begin
+            rd_pending <= 1'b1;
+            raddr      <= araddr;
+        end else if (rd_pending) begin
+            rd_pending    <= 1'b0;
+            s_axil_rvalid <= 1'b1;
+            s_axil_rdata  <= raddr_rom ? rom_data : reg_word;
+        end
+    end
+endmodule
+`default_nettype wire

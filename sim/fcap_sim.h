@@ -1,0 +1,110 @@
+/*
+ * fcap_sim.h - the Verilated capture card as a C library.
+ *
+ * The simulator owns the card model, a MAC driver per port that feeds frames
+ * at a line rate, and the host side of PCIe: register reads and writes (AXI4-
+ * Lite), DMA writes into host memory that the caller maps, and the interrupt
+ * line. Simulated time advances only inside fcap_sim_* calls; one core clock
+ * is clock_period_ps picoseconds and clock edge k happens at k * period.
+ *
+ * Not thread-safe: one thread drives one simulator.
+ */
+#ifndef FCAP_SIM_H
+#define FCAP_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fcap_sim;
+
+struct fcap_sim_config {
+	uint32_t clock_period_ps; /* 0: FCAP_SIM_DEFAULT_PERIOD_PS */
+};
+
+/* 312.5 MHz, the core clock of hw/dts/fcap_1x10g.dts */
+#define FCAP_SIM_DEFAULT_PERIOD_PS 3200u
+#define FCAP_SIM_PORTS 1u
+
+/* fcap_sim_run_until() stop conditions */
+#define FCAP_SIM_STOP_IRQ  0x1u /* the interrupt line is high */
+#define FCAP_SIM_STOP_IDLE 0x2u /* MAC drivers done and the card idle */
+
+struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, size_t errlen);
+void fcap_sim_destroy(struct fcap_sim *sim);
+
+/* Registers. A write returns 0, or -1 when the card answered with an error. */
+uint32_t fcap_sim_reg_read(struct fcap_sim *sim, uint32_t addr);
+int fcap_sim_reg_write(struct fcap_sim *sim, uint32_t addr, uint32_t value);
+/* Simulated time (ps) of the clock edge at which the last write took effect. */
+uint64_t fcap_sim_last_write_ps(const struct fcap_sim *sim);
+
+/* Time. */
+void fcap_sim_run(struct fcap_sim *sim, uint64_t cycles);
+/* Runs until a stop condition in `stop` holds or max_cycles pass; returns the cycles run. */
+uint64_t fcap_sim_run_until(struct fcap_sim *sim, uint64_t max_cycles, unsigned stop);
+uint64_t fcap_sim_cycles(const struct fcap_sim *sim);
+uint64_t fcap_sim_time_ps(const struct fcap_sim *sim);
+uint32_t fcap_sim_clock_period_ps(const struct fcap_sim *sim);
+bool fcap_sim_irq(const struct fcap_sim *sim);
+/* The card holds no frame anywhere between its MAC port and the ring. */
+bool fcap_sim_card_idle(const struct fcap_sim *sim);
+
+/* Host memory: card DMA writes to [bus, bus+len) land at host[0..len). */
+int fcap_sim_dma_map(struct fcap_sim *sim, uint64_t bus, void *host, size_t len,
+		     char *err, size_t errlen);
+struct fcap_sim_dma_stats {
+	uint64_t writes;      /* 8-byte write beats accepted */
+	uint64_t bytes;       /* bytes written (strobes counted) */
+	uint64_t faults;      /* writes to unmapped addresses (dropped) */
+	uint64_t first_fault; /* bus address of the first fault */
+};
+void fcap_sim_dma_stats(const struct fcap_sim *sim, struct fcap_sim_dma_stats *st);
+
+/* MAC drivers. Frames go out back to back at the port's line rate: each
+ * occupies 8 bytes of preamble and SFD, max(len, 60) bytes of frame, 4 bytes
+ * of FCS and a 12-byte inter-frame gap on the wire. The card receives the
+ * frame's bytes (without FCS) as they are in the source. */
+int fcap_sim_mac_set_rate(struct fcap_sim *sim, unsigned port, uint64_t bits_per_s);
+/* Queues a pcap or pcapng file (read with libpcap); opens it now so that a
+ * missing or unreadable file is reported here. */
+int fcap_sim_mac_add_file(struct fcap_sim *sim, unsigned port, const char *path,
+			  char *err, size_t errlen);
+/* Queues one frame (copied). fcs_error drives tuser: the MAC saw a bad FCS. */
+int fcap_sim_mac_add_frame(struct fcap_sim *sim, unsigned port, const void *data,
+			   size_t len, bool fcs_error);
+/* While held, the MACs send nothing (the wire is idle); queued frames wait. */
+void fcap_sim_mac_hold(struct fcap_sim *sim, bool hold);
+/* All queued frames have been presented to the card (or a replay error stopped them). */
+bool fcap_sim_mac_done(const struct fcap_sim *sim);
+/* The first replay error ("FILE: record at offset N: ..."), or NULL. */
+const char *fcap_sim_mac_error(const struct fcap_sim *sim);
+
+struct fcap_sim_frame_event {
+	unsigned port;
+	uint64_t seq;          /* frames sent on this port before this one */
+	uint64_t arrival_ps;   /* first byte of the frame (after the SFD) on the wire */
+	uint64_t first_beat_ps;/* clock edge at which the card saw its first beat */
+	uint32_t len;
+	const uint8_t *data;   /* valid during the callback only */
+};
+typedef void (*fcap_sim_frame_cb)(void *ctx, const struct fcap_sim_frame_event *ev);
+/* Called once per frame, when its first beat reaches the card. */
+void fcap_sim_mac_on_frame(struct fcap_sim *sim, fcap_sim_frame_cb cb, void *ctx);
+
+struct fcap_sim_mac_stats {
+	uint64_t frames;     /* frames presented to the card */
+	uint64_t bytes;      /* their bytes */
+	uint64_t wire_bytes; /* wire occupancy including preamble, FCS and gap */
+};
+void fcap_sim_mac_stats(const struct fcap_sim *sim, unsigned port, struct fcap_sim_mac_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FCAP_SIM_H */
