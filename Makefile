@@ -141,7 +141,7 @@ demo: deps all
 	tests/tools/demo.sh $(O)/bin/fcap $(O)/demo
 
 test-unit: $(O)/tests/test_block
-	$(O)/tests/test_block
+	$(O)/tests/test_block $(O)/hw/fcap.dtb
 
 test-sim: $(O)/tests/test_card
 	$(O)/tests/test_card

@@ -235,7 +235,7 @@ static void start_frame(struct sim_mac *mac, uint64_t now_ps)
 
 void sim_mac_beat(struct sim_mac *mac, uint64_t now_ps, struct sim_beat *out)
 {
-	out->valid = false;
+	*out = (struct sim_beat){ 0 };
 	if (!mac->active) {
 		if (mac->held || !mac->head || !load_next(mac))
 			return;

@@ -1,0 +1,523 @@
+/*
+ * test_card.c - the simulated card end to end, through libfcap.
+ *
+ * Each test opens the Verilated card, sets up a ring with libfcap, feeds
+ * frames through the simulated MAC, consumes the blocks (every one passes
+ * fcap_block_check) and compares what came out with what went in:
+ * - bytes, lengths and order against the capture file read independently
+ *   with libpcap;
+ * - timestamps against the simulated arrival time of each frame;
+ * - the card's counters against the frames sent.
+ *
+ * Needs the captures in $FCAP_DATA (../shared/data); tests that need them
+ * say SKIP when it is absent.
+ */
+#define _GNU_SOURCE
+#include <CUnit/Basic.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fcap/block.h"
+#include "fcap/card.h"
+#include "fcap/cardctl.h"
+#include "fcap/cardinfo.h"
+#include "fcap/dev.h"
+#include "fcap/ring.h"
+#include "fcap_sim.h"
+
+#define T0_NS 1700000000123456789ull /* card time loaded at set-up */
+
+/* ---- harness ---------------------------------------------------------------- */
+
+struct frame {
+	uint8_t *data;
+	uint32_t caplen, origlen;
+	uint64_t ts;           /* card timestamp (received) */
+	uint64_t arrival_ps;   /* first byte on the wire (sent) */
+	uint64_t first_beat_ps;
+	bool has_flags, has_dropcount;
+	uint32_t flags;
+	uint64_t dropcount;
+};
+
+struct frames {
+	struct frame *v;
+	size_t n, cap;
+};
+
+struct harness {
+	struct fcap_dev *dev;
+	struct fcap_sim *sim;
+	struct fcap_card_info ci;
+	struct fcap_ring ring;
+	struct frames sent, got;
+	uint64_t time0_ps;       /* simulated time at which the card's clock read T0_NS */
+	uint64_t blocks;
+	uint32_t block_drops;    /* sum of the block headers' drops fields */
+	struct fcap_block_info last_block;
+	char err[FCAP_ERRBUF_SIZE];
+};
+
+static const char *data_dir;
+
+static struct frame *frames_add(struct frames *f)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 1024;
+		f->v = realloc(f->v, f->cap * sizeof(*f->v));
+	}
+	struct frame *fr = &f->v[f->n++];
+	memset(fr, 0, sizeof(*fr));
+	return fr;
+}
+
+static void frames_free(struct frames *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].data);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+static void on_frame(void *ctx, const struct fcap_sim_frame_event *ev)
+{
+	struct harness *h = ctx;
+	struct frame *fr = frames_add(&h->sent);
+	fr->data = malloc(ev->len);
+	memcpy(fr->data, ev->data, ev->len);
+	fr->caplen = fr->origlen = ev->len;
+	fr->arrival_ps = ev->arrival_ps;
+	fr->first_beat_ps = ev->first_beat_ps;
+}
+
+/* Opens the card and sets it up like `fcap capture` does, with the time
+ * loaded at a known simulated instant. */
+static int h_open(struct harness *h, const struct fcap_ring_config *rc)
+{
+	memset(h, 0, sizeof(*h));
+	h->dev = fcap_dev_open_sim(NULL, h->err);
+	if (!h->dev)
+		return -1;
+	h->sim = fcap_dev_sim(h->dev);
+	fcap_sim_mac_on_frame(h->sim, on_frame, h);
+	if (fcap_card_read_info(h->dev, &h->ci, h->err) < 0 ||
+	    fcap_card_set_clock(h->dev, h->ci.clock_hz, h->err) < 0 ||
+	    fcap_card_set_time(h->dev, T0_NS, h->err) < 0)
+		return -1;
+	/* TIME_CTRL.SET is performed at the write's clock edge E; the time unit
+	 * loads the value at E+1, so the clock reads T0 at edge E+2. */
+	h->time0_ps = fcap_sim_last_write_ps(h->sim) + 2ull * fcap_sim_clock_period_ps(h->sim);
+	if (fcap_ring_setup(&h->ring, h->dev, &h->ci, rc, h->err) < 0)
+		return -1;
+	if (fcap_card_enable(h->dev, h->err) < 0)
+		return -1;
+	fcap_sim_mac_hold(h->sim, false);
+	return 0;
+}
+
+static void h_close(struct harness *h)
+{
+	if (h->ring.dev)
+		fcap_ring_teardown(&h->ring);
+	fcap_dev_close(h->dev);
+	frames_free(&h->sent);
+	frames_free(&h->got);
+}
+
+/* Consumes every published block; all must be valid. */
+static int h_drain(struct harness *h)
+{
+	uint8_t *blk;
+	int rc;
+	while ((rc = fcap_ring_peek(&h->ring, &blk, h->err)) > 0) {
+		struct fcap_block_info bi;
+		if (fcap_block_check(blk, h->ring.block_size, h->ring.cons, h->ci.nports, &bi, h->err) < 0)
+			return -1;
+		size_t off = 0;
+		struct fcap_record r;
+		while (fcap_block_next(blk, &bi, h->ci.nports, &off, &r, h->err) > 0) {
+			struct frame *fr = frames_add(&h->got);
+			fr->data = malloc(r.caplen ? r.caplen : 1);
+			memcpy(fr->data, r.data, r.caplen);
+			fr->caplen = r.caplen;
+			fr->origlen = r.origlen;
+			fr->ts = r.ts;
+			fr->has_flags = r.has_flags;
+			fr->flags = r.flags;
+			fr->has_dropcount = r.has_dropcount;
+			fr->dropcount = r.dropcount;
+		}
+		h->blocks++;
+		h->block_drops += bi.drops;
+		h->last_block = bi;
+		if (fcap_ring_release(&h->ring) < 0)
+			return -1;
+	}
+	return rc;
+}
+
+/* Runs until the MAC has sent everything and the card is idle, consuming as
+ * blocks arrive, then stops the card (flush) and consumes the rest. */
+static int h_run_to_end(struct harness *h)
+{
+	for (;;) {
+		if (h_drain(h) < 0)
+			return -1;
+		if (fcap_sim_mac_done(h->sim) && fcap_sim_card_idle(h->sim))
+			break;
+		fcap_reg_write(h->dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+		fcap_sim_run_until(h->sim, 100000, FCAP_SIM_STOP_IRQ | FCAP_SIM_STOP_IDLE);
+	}
+	if (fcap_card_stop(h->dev, h->err) < 0)
+		return -1;
+	return h_drain(h);
+}
+
+/* The card's timestamp for a first beat seen at edge time t_ps: the clock
+ * reads T0 at time0_ps and counts floor(elapsed) ns. */
+static uint64_t expected_ts(const struct harness *h, uint64_t t_ps)
+{
+	return T0_NS + (t_ps - h->time0_ps) / 1000u;
+}
+
+static bool need_data(void)
+{
+	if (data_dir)
+		return true;
+	fprintf(stderr, "SKIP: $FCAP_DATA is not set or not a directory (the bundled captures)\n");
+	return false;
+}
+
+static char *data_path(const char *name)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s", data_dir, name) < 0)
+		abort();
+	return p;
+}
+
+/* Reads a capture file with libpcap, independently of the simulator. */
+static size_t read_capture(const char *path, struct frames *out)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!p)
+		return 0;
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	size_t n = 0;
+	while (pcap_next_ex(p, &hdr, &data) == 1) {
+		struct frame *fr = frames_add(out);
+		fr->data = malloc(hdr->caplen);
+		memcpy(fr->data, data, hdr->caplen);
+		fr->caplen = hdr->caplen;
+		fr->origlen = hdr->len;
+		n++;
+	}
+	pcap_close(p);
+	return n;
+}
+
+static const struct fcap_ring_config default_ring = {
+	.blocks = 8, .block_size = 256 * 1024, .timeout_ns = 100000, .snaplen = 0,
+};
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void test_card_describes_itself(void)
+{
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	CU_ASSERT_EQUAL(h.ci.nports, FCAP_SIM_PORTS);
+	/* The device tree's clock must be the clock the simulator runs. */
+	CU_ASSERT_EQUAL(1000000000000ull / h.ci.clock_hz, fcap_sim_clock_period_ps(h.sim));
+	CU_ASSERT_EQUAL(fcap_reg_read(h.dev, FCAP_REG_SCRATCH), 0);
+	fcap_reg_write(h.dev, FCAP_REG_SCRATCH, 0xA5A5F00D);
+	CU_ASSERT_EQUAL(fcap_reg_read(h.dev, FCAP_REG_SCRATCH), 0xA5A5F00D);
+	h_close(&h);
+}
+
+static void test_replay_is_identical(void)
+{
+	if (!need_data())
+		return;
+	static const char *const files[] = { "http_espn.pcapng", "synscan.pcapng", "arppoison.pcapng",
+					     "mail_sender_attachment.pcapng" };
+	struct harness h;
+	struct frames want = { 0 };
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	uint64_t want_bytes = 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = data_path(files[i]);
+		CU_ASSERT_FATAL(read_capture(path, &want) > 0);
+		CU_ASSERT_EQUAL_FATAL(fcap_sim_mac_add_file(h.sim, 0, path, h.err, sizeof(h.err)), 0);
+		free(path);
+	}
+	for (size_t i = 0; i < want.n; i++)
+		want_bytes += want.v[i].origlen;
+
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	CU_ASSERT_PTR_NULL(fcap_sim_mac_error(h.sim));
+	CU_ASSERT_EQUAL_FATAL(h.got.n, want.n);
+	CU_ASSERT_EQUAL_FATAL(h.sent.n, want.n);
+
+	size_t mismatched = 0, late = 0;
+	uint32_t period = fcap_sim_clock_period_ps(h.sim);
+	int64_t worst = 0;
+	for (size_t i = 0; i < want.n; i++) {
+		const struct frame *w = &want.v[i], *g = &h.got.v[i], *s = &h.sent.v[i];
+		if (g->caplen != w->caplen || g->origlen != w->origlen || memcmp(g->data, w->data, w->caplen))
+			mismatched++;
+		/* The card stamps the first beat's edge exactly ... */
+		if (g->ts != expected_ts(&h, s->first_beat_ps))
+			late++;
+		/* ... which is within one clock of the frame's first byte. */
+		int64_t err_ps = (int64_t)(g->ts - T0_NS) * 1000 - (int64_t)(s->arrival_ps - h.time0_ps);
+		if (llabs(err_ps) > llabs(worst))
+			worst = err_ps;
+		CU_ASSERT(s->first_beat_ps >= s->arrival_ps && s->first_beat_ps - s->arrival_ps < period);
+	}
+	CU_ASSERT_EQUAL(mismatched, 0);
+	CU_ASSERT_EQUAL(late, 0);
+	CU_ASSERT(llabs(worst) <= period);
+	printf("\n    %zu frames identical; worst timestamp error %lld ps (clock %u ps) ", want.n,
+	       (long long)worst, period);
+
+	struct fcap_card_counters c;
+	CU_ASSERT_EQUAL_FATAL(fcap_card_counters(h.dev, 1, &c, h.err), 0);
+	CU_ASSERT_EQUAL(c.port[0].rx_frames, want.n);
+	CU_ASSERT_EQUAL(c.port[0].rx_bytes, want_bytes);
+	CU_ASSERT_EQUAL(c.records, want.n);
+	CU_ASSERT_EQUAL(c.blocks, h.blocks);
+	CU_ASSERT_EQUAL(c.port[0].drop_fifo + c.port[0].drop_ring, 0);
+	frames_free(&want);
+	h_close(&h);
+}
+
+/* The clock runs INC_NS + NUM/DEN per cycle exactly: with a 6.4 ns
+ * increment, m cycles advance it by exactly floor(6.4 m) ns. */
+static void test_fractional_clock_is_exact(void)
+{
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	uint64_t period = fcap_sim_clock_period_ps(h.sim);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NS, 6);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NUM, 2);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_DEN, 5);
+	CU_ASSERT_EQUAL_FATAL(fcap_card_set_time(h.dev, 0, h.err), 0);
+	uint64_t start_ps = fcap_sim_last_write_ps(h.sim) + 2 * period;
+	static const uint64_t runs[] = { 0, 1, 4, 1000, 1000000 };
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		fcap_sim_run(h.sim, runs[i]);
+		uint64_t t = fcap_card_time(h.dev);
+		uint64_t m = (fcap_sim_last_write_ps(h.sim) - start_ps) / period;
+		CU_ASSERT_EQUAL(t, 6 * m + (2 * m) / 5);
+	}
+	h_close(&h);
+}
+
+/* With the host not consuming, the card fills the ring, then drops and
+ * counts; the drops come out in the next record once the host resumes. */
+static void test_ring_full_drops_are_exact(void)
+{
+	if (!need_data())
+		return;
+	struct fcap_ring_config rc = { .blocks = 2, .block_size = 65536, .timeout_ns = 0 };
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	char *path = data_path("synscan.pcapng");
+	CU_ASSERT_EQUAL_FATAL(fcap_sim_mac_add_file(h.sim, 0, path, h.err, sizeof(h.err)), 0);
+	free(path);
+	fcap_sim_run_until(h.sim, 100000000, FCAP_SIM_STOP_IDLE);
+	CU_ASSERT_TRUE_FATAL(fcap_sim_mac_done(h.sim));
+	size_t sent = h.sent.n;
+
+	/* Both blocks are published and full; count their records without returning them. */
+	CU_ASSERT_EQUAL(fcap_ring_prod(&h.ring), 2);
+	CU_ASSERT_TRUE(fcap_reg_read(h.dev, FCAP_REG_STATUS) & FCAP_STATUS_RING_FULL);
+	uint64_t in_ring = 0;
+	for (uint32_t b = 0; b < 2; b++) {
+		struct fcap_block_info bi;
+		CU_ASSERT_EQUAL_FATAL(fcap_block_check(h.ring.blocks + (size_t)b * rc.block_size, rc.block_size, b,
+						       1, &bi, h.err), 0);
+		in_ring += bi.records;
+	}
+	struct fcap_card_counters c;
+	CU_ASSERT_EQUAL_FATAL(fcap_card_counters(h.dev, 1, &c, h.err), 0);
+	uint64_t dropped = sent - in_ring;
+	CU_ASSERT(dropped > 0);
+	CU_ASSERT_EQUAL(c.port[0].rx_frames, sent);
+	CU_ASSERT_EQUAL(c.port[0].drop_ring, dropped);
+	CU_ASSERT_EQUAL(c.port[0].drop_fifo, 0);
+	CU_ASSERT_EQUAL(c.records, in_ring);
+
+	/* Resume: consume the two blocks, send three more frames. */
+	CU_ASSERT_EQUAL_FATAL(h_drain(&h), 0);
+	uint8_t frame[100];
+	for (int i = 0; i < 3; i++) {
+		memset(frame, 0x40 + i, sizeof(frame));
+		CU_ASSERT_EQUAL(fcap_sim_mac_add_frame(h.sim, 0, frame, sizeof(frame), false), 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	CU_ASSERT_EQUAL_FATAL(h.got.n, in_ring + 3);
+	const struct frame *first = &h.got.v[in_ring];
+	CU_ASSERT_TRUE(first->has_dropcount);
+	CU_ASSERT_EQUAL(first->dropcount, dropped);
+	CU_ASSERT_FALSE(h.got.v[in_ring + 1].has_dropcount);
+	CU_ASSERT_FALSE(h.got.v[in_ring + 2].has_dropcount);
+	CU_ASSERT_EQUAL(first->data[0], 0x40);
+	CU_ASSERT_EQUAL(h.last_block.drops, dropped);
+	printf("\n    %zu sent, %llu in the ring, %llu dropped and reported ", sent,
+	       (unsigned long long)in_ring, (unsigned long long)dropped);
+	h_close(&h);
+}
+
+/* A lone frame on a quiet link reaches the host when the block times out. */
+static void test_quiet_link_delivers_within_timeout(void)
+{
+	const uint64_t timeout_ns = 10000;
+	struct fcap_ring_config rc = default_ring;
+	rc.timeout_ns = timeout_ns;
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	uint8_t frame[60];
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)i;
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+	CU_ASSERT_EQUAL(fcap_sim_mac_add_frame(h.sim, 0, frame, sizeof(frame), false), 0);
+	fcap_sim_run_until(h.sim, 1000000, FCAP_SIM_STOP_IRQ);
+	CU_ASSERT_TRUE_FATAL(fcap_sim_irq(h.sim));
+	CU_ASSERT_EQUAL_FATAL(h.sent.n, 1);
+	uint64_t delay_ps = fcap_sim_time_ps(h.sim) - h.sent.v[0].arrival_ps;
+	/* Closed no earlier than the timeout, and within 1 us of it. */
+	CU_ASSERT(delay_ps >= timeout_ns * 1000);
+	CU_ASSERT(delay_ps <= (timeout_ns + 1000) * 1000);
+	CU_ASSERT_EQUAL(h_drain(&h), 0);
+	CU_ASSERT_EQUAL_FATAL(h.got.n, 1);
+	CU_ASSERT_EQUAL(memcmp(h.got.v[0].data, frame, sizeof(frame)), 0);
+	CU_ASSERT_TRUE(h.last_block.close_flags & FCAP_BLOCK_CLOSED_TIMEOUT);
+	printf("\n    published %.3f us after arrival (timeout %llu us) ", delay_ps / 1e6,
+	       (unsigned long long)timeout_ns / 1000);
+	h_close(&h);
+}
+
+/* MAC errors are recorded and flagged; the snap length cuts and counts. */
+static void test_fcs_error_and_snaplen(void)
+{
+	struct fcap_ring_config rc = default_ring;
+	rc.snaplen = 64;
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	uint8_t big[1000], small[60];
+	memset(big, 0xAB, sizeof(big));
+	memset(small, 0xCD, sizeof(small));
+	CU_ASSERT_EQUAL(fcap_sim_mac_add_frame(h.sim, 0, big, sizeof(big), true), 0);
+	CU_ASSERT_EQUAL(fcap_sim_mac_add_frame(h.sim, 0, small, sizeof(small), false), 0);
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	CU_ASSERT_EQUAL_FATAL(h.got.n, 2);
+	CU_ASSERT_EQUAL(h.got.v[0].caplen, 64);
+	CU_ASSERT_EQUAL(h.got.v[0].origlen, 1000);
+	CU_ASSERT_TRUE(h.got.v[0].has_flags);
+	CU_ASSERT_EQUAL(h.got.v[0].flags, FCAP_EPB_FLAG_INBOUND | FCAP_EPB_FLAG_CRC_ERROR);
+	CU_ASSERT_EQUAL(memcmp(h.got.v[0].data, big, 64), 0);
+	CU_ASSERT_EQUAL(h.got.v[1].caplen, 60);
+	CU_ASSERT_FALSE(h.got.v[1].has_flags);
+	struct fcap_card_counters c;
+	CU_ASSERT_EQUAL_FATAL(fcap_card_counters(h.dev, 1, &c, h.err), 0);
+	CU_ASSERT_EQUAL(c.port[0].rx_errors, 1);
+	CU_ASSERT_EQUAL(c.port[0].truncated, 1);
+	CU_ASSERT_EQUAL(c.port[0].rx_bytes, 1060);
+	h_close(&h);
+}
+
+/* Every frame length from 1 to 80 bytes, and a jumbo frame: the 4-byte
+ * shift of the data and the padding rules at every alignment. */
+static void test_all_small_lengths(void)
+{
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	static uint8_t frame[9018];
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 13 + 5);
+	for (uint32_t len = 1; len <= 80; len++)
+		fcap_sim_mac_add_frame(h.sim, 0, frame, len, false);
+	fcap_sim_mac_add_frame(h.sim, 0, frame, sizeof(frame), false);
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	CU_ASSERT_EQUAL_FATAL(h.got.n, 81);
+	for (uint32_t i = 0; i < 81; i++) {
+		uint32_t len = i < 80 ? i + 1 : sizeof(frame);
+		CU_ASSERT_EQUAL(h.got.v[i].caplen, len);
+		CU_ASSERT_EQUAL(memcmp(h.got.v[i].data, frame, len), 0);
+	}
+	h_close(&h);
+}
+
+/* A replay file cut in the middle of a record: the frames before the cut
+ * are captured, then a clear error names the file and the offset. */
+static void test_malformed_replay_is_reported(void)
+{
+	if (!need_data())
+		return;
+	char *src = data_path("http_espn.pcapng");
+	FILE *in = fopen(src, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	static uint8_t buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	free(src);
+	char cut[] = "/tmp/fcap-test-cut-XXXXXX";
+	int fd = mkstemp(cut);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(write(fd, buf, n / 2), (ssize_t)(n / 2));
+	close(fd);
+
+	struct frames whole = { 0 };
+	size_t good = read_capture(cut, &whole);
+	frames_free(&whole);
+	CU_ASSERT(good > 0);
+
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	CU_ASSERT_EQUAL_FATAL(fcap_sim_mac_add_file(h.sim, 0, cut, h.err, sizeof(h.err)), 0);
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	const char *e = fcap_sim_mac_error(h.sim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, cut));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "byte offset"));
+	CU_ASSERT_EQUAL(h.got.n, good);
+	printf("\n    %zu frames before the cut; error: %s ", good, e);
+	h_close(&h);
+
+	/* Not a capture at all: refused when queued, naming the file. */
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	CU_ASSERT_EQUAL(fcap_sim_mac_add_file(h.sim, 0, "/etc/hostname", h.err, sizeof(h.err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(h.err, "/etc/hostname"));
+	h_close(&h);
+	unlink(cut);
+}
+
+int main(void)
+{
+	const char *d = getenv("FCAP_DATA");
+	if (d && access(d, R_OK | X_OK) == 0)
+		data_dir = d;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	CU_pSuite s = CU_add_suite("simulated card", NULL, NULL);
+	CU_add_test(s, "card describes itself; registers", test_card_describes_itself);
+	CU_add_test(s, "replayed captures come out identical, timestamped", test_replay_is_identical);
+	CU_add_test(s, "fractional clock increment is exact", test_fractional_clock_is_exact);
+	CU_add_test(s, "ring full: exact drops, reported in the next record", test_ring_full_drops_are_exact);
+	CU_add_test(s, "quiet link delivers within the block timeout", test_quiet_link_delivers_within_timeout);
+	CU_add_test(s, "FCS error flag and snap length", test_fcs_error_and_snaplen);
+	CU_add_test(s, "every small frame length", test_all_small_lengths);
+	CU_add_test(s, "malformed replay file is reported", test_malformed_replay_is_reported);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,69 @@
+#!/bin/sh
+# test_capture.sh FCAP OUTDIR - `fcap capture` judged by external tools.
+#
+# Replays bundled captures through the simulated card with the CLI and checks
+# that tshark, capinfos and tcpdump read the file with the input's packet
+# count, nanosecond resolution and identical bytes, and that bad input and
+# bad arguments fail with the documented exit code and a clear message.
+set -u
+fcap=$1 out=$2
+. "$(dirname "$0")/lib.sh"
+need_data
+rm -rf "$out" && mkdir -p "$out"
+in1=$FCAP_DATA/http_espn.pcapng in2=$FCAP_DATA/synscan.pcapng in3=$FCAP_DATA/pkt.TCP.synflood.spoofed.pcap
+
+echo "capture: two pcapng files at 10 Gb/s"
+"$fcap" capture -r "$in1" -r "$in2" --rate 10G -w "$out/a.pcapng" 2> "$out/a.err"
+eq "fcap capture exit status" "$?" 0
+want=$(( $(packets "$in1") + $(packets "$in2") ))
+eq "capinfos packet count" "$(packets "$out/a.pcapng")" "$want"
+eq "capinfos timestamp precision" \
+   "$(capinfos -M "$out/a.pcapng" 2>/dev/null | awk -F: '/timestamp precision/ {print $2}' | tr -d ' ')" "nanoseconds(9)"
+eq "tshark packet count" "$(tshark -r "$out/a.pcapng" 2>/dev/null | wc -l)" "$want"
+check "tshark reads it without complaint" sh -c "! tshark -r '$out/a.pcapng' 2>&1 >/dev/null | grep -v 'Running as user' | grep -q ."
+eq "tcpdump packet count" "$(tcpdump -r "$out/a.pcapng" -n 2>/dev/null | wc -l)" "$want"
+{ tcpdump -r "$in1" -t -xx -n; tcpdump -r "$in2" -t -xx -n; } 2>/dev/null > "$out/want.hex"
+tcpdump -r "$out/a.pcapng" -t -xx -n 2>/dev/null > "$out/got.hex"
+check "every frame byte-identical to the input (tcpdump -xx)" cmp -s "$out/want.hex" "$out/got.hex"
+eq "interface name from the device tree" \
+   "$(tshark -r "$out/a.pcapng" -c 1 -T fields -e frame.interface_name 2>/dev/null)" "p0"
+contains "summary reports no loss" "$out/a.err" "0 lost in all"
+contains "summary reports the card's frame count" "$out/a.err" "received $want frames"
+
+echo "capture: a classic pcap at 10 Gb/s (37841 frames of 60 bytes)"
+"$fcap" capture -r "$in3" -w "$out/b.pcapng" 2> "$out/b.err"
+eq "exit status" "$?" 0
+eq "capinfos packet count" "$(packets "$out/b.pcapng")" "$(packets "$in3")"
+contains "no loss at 10 Gb/s line rate" "$out/b.err" "0 lost in all"
+
+echo "capture: malformed replay file"
+head -c 300000 "$in1" > "$out/cut.pcapng"
+"$fcap" capture -r "$out/cut.pcapng" -w "$out/c.pcapng" 2> "$out/c.err"
+eq "exit status for a broken replay" "$?" 1
+contains "error names the file" "$out/c.err" "$out/cut.pcapng"
+contains "error names the offset" "$out/c.err" "byte offset"
+want=$(tshark -r "$out/cut.pcapng" 2>/dev/null | wc -l)
+eq "frames before the damage are kept and readable" "$(packets "$out/c.pcapng")" "$want"
+
+echo "capture: bad input and arguments"
+"$fcap" capture -r /nonexistent.pcap -w "$out/d.pcapng" 2> "$out/d.err"
+eq "missing replay file: exit status" "$?" 1
+contains "missing replay file: named" "$out/d.err" "/nonexistent.pcap"
+"$fcap" capture -r "$in1" 2> "$out/e.err"
+eq "no -w: exit status" "$?" 2
+contains "no -w: says so" "$out/e.err" "no output file"
+"$fcap" capture -r "$in1" -w "$out/f.pcapng" --rate fast 2> "$out/f.err"
+eq "bad --rate: exit status" "$?" 2
+contains "bad --rate: names it" "$out/f.err" "--rate 'fast'"
+"$fcap" capture -r "$in1" -w "$out/g.pcapng" --block-size 5000 2> "$out/g.err"
+eq "block size the card refuses: exit status" "$?" 1
+contains "block size the card refuses: says why" "$out/g.err" "block size 5000"
+"$fcap" capture -r "$in1" -w /nonexistent-dir/x.pcapng 2> "$out/h.err"
+eq "unwritable output: exit status" "$?" 1
+contains "unwritable output: named" "$out/h.err" "/nonexistent-dir/x.pcapng"
+"$fcap" bogus 2> /dev/null
+eq "unknown command: exit status" "$?" 2
+"$fcap" capture --help > "$out/help.txt"
+eq "--help: exit status" "$?" 0
+contains "--help describes -w" "$out/help.txt" "--write FILE"
+finish
