@@ -30,7 +30,7 @@ LIBS     := -lpcap -lfdt -lpthread -lm
 .PHONY: all deps demo test lint synth bench clean check-defs test-unit test-sim test-tools
 .DEFAULT_GOAL := all
 
-all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card
+all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo
 
 deps:
 	@tools/deps.sh
@@ -62,6 +62,21 @@ $(VMODEL) $(VOBJS) &: $(O)/verilator/Vfcap_top.mk
 	$(MAKE) -s -C $(O)/verilator -f Vfcap_top.mk OPT_FAST=-O2 OPT_SLOW=-O2 OPT_GLOBAL=-O2 \
 		Vfcap_top__ALL.a verilated.o verilated_threads.o
 
+# The async FIFO alone, for its clock-crossing test.
+AFIFO_MODEL := $(O)/verilator-afifo/Vfcap_async_fifo__ALL.a
+
+$(O)/verilator-afifo/Vfcap_async_fifo.mk: hw/rtl/fcap_async_fifo.v hw/rtl/fcap_sync_bits.v
+	verilator --cc -Wall --top-module fcap_async_fifo -GWIDTH=32 -GADDR_W=4 --Mdir $(O)/verilator-afifo $(filter %.v,$^)
+
+$(AFIFO_MODEL): $(O)/verilator-afifo/Vfcap_async_fifo.mk
+	$(MAKE) -s -C $(O)/verilator-afifo -f Vfcap_async_fifo.mk OPT_FAST=-O2 OPT_SLOW=-O2 OPT_GLOBAL=-O2 \
+		Vfcap_async_fifo__ALL.a
+
+$(O)/san/sim/afifo_model.o: sim/afifo_model.cpp $(O)/verilator-afifo/Vfcap_async_fifo.mk
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(SAN) $(INC) -I$(O)/verilator-afifo \
+		-I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd -MMD -MP -c -o $@ $<
+
 check-defs:
 	@hw/tools/gen_defs.sh host/include/fcap/card.h | cmp -s - hw/rtl/fcap_defs.vh || \
 		{ echo "hw/rtl/fcap_defs.vh is stale: run hw/tools/gen_defs.sh host/include/fcap/card.h > hw/rtl/fcap_defs.vh"; exit 1; }
@@ -80,7 +95,7 @@ synth: $(O)/hw/fcap_dt_rom_init.vh
 # C and C++
 
 HOST_SRCS := $(sort $(wildcard host/lib/*.c))
-SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c
+SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c sim/sim_clock.c
 CLI_SRCS  := $(sort $(wildcard host/cli/*.c))
 
 obj = $(patsubst %.c,$(O)/$(1)/%.o,$(patsubst %.cpp,$(O)/$(1)/%.o,$(2)))
@@ -132,7 +147,12 @@ $(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/libfcap.a $(O)/san
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+$(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/afifo_model.o \
+		$(O)/san/sim/sim_clock.o $(AFIFO_MODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $^ -lpthread -lcunit
+
+-include $(shell find $(O)/obj $(O)/san -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------------------
 # Running
@@ -143,7 +163,8 @@ demo: deps all
 test-unit: $(O)/tests/test_block
 	$(O)/tests/test_block $(O)/hw/fcap.dtb
 
-test-sim: $(O)/tests/test_card
+test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo
+	$(O)/tests/test_async_fifo
 	$(O)/tests/test_card
 
 test-tools: $(O)/bin/fcap-san
