@@ -38,7 +38,7 @@ deps:
 # ---------------------------------------------------------------------------
 # Card: device tree blob, generated definitions, Verilated model
 
-DTS          := hw/dts/fcap_1x10g.dts
+DTS          := hw/dts/fcap_4x10g.dts
 DT_ROM_WORDS := 1024
 RTL          := $(sort $(wildcard hw/rtl/*.v))
 RTL_INC      := $(wildcard hw/rtl/*.vh)

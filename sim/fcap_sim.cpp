@@ -1,12 +1,14 @@
 // fcap_sim.cpp - the thin C++ layer Verilator requires: it owns the Verilated
-// model, drives its pins once per clock edge and exposes the C API of
-// fcap_sim.h. MAC pacing (sim_mac.c) and host memory (sim_dma.c) are C.
+// model, drives its pins at every clock edge and exposes the C API of
+// fcap_sim.h. Clock scheduling (sim_clock.c), MAC pacing (sim_mac.c) and host
+// memory (sim_dma.c) are C.
 //
-// One clock cycle (step):
-//   1. drive inputs for the coming rising edge (MAC beat, AXI-Lite, DMA ready)
-//   2. clk = 0, eval: outputs settle against the new inputs
-//   3. sample every handshake that the rising edge will complete
-//   4. clk = 1, eval: the edge
+// One event (step), at the time of the next rising edge of one or more clocks:
+//   1. drive the inputs of each domain that has an edge now (the MAC beat of
+//      each port; AXI-Lite and DMA ready are held by the register calls)
+//   2. all clocks = 0, eval: outputs settle against the new inputs
+//   3. sample every core handshake the edge will complete (if the core rises)
+//   4. rising clocks = 1, eval: the edge
 // so what step 3 sees is exactly what the RTL sees at the edge.
 
 #include "fcap_sim.h"
@@ -17,6 +19,7 @@
 
 #include "Vfcap_top.h"
 #include "verilated.h"
+#include "sim_clock.h"
 #include "sim_dma.h"
 #include "sim_mac.h"
 
@@ -30,8 +33,13 @@ struct fcap_sim {
 	Vfcap_top *top = nullptr;
 	sim_dma *dma = nullptr;
 	sim_mac *mac[FCAP_SIM_PORTS] = {};
+	sim_clocks clocks = {};
+	int core_clock = -1;
+	int mac_clock[FCAP_SIM_PORTS] = {};
 	uint32_t period_ps = FCAP_SIM_DEFAULT_PERIOD_PS;
-	uint64_t cycles = 0;
+	uint32_t mac_period_ps[FCAP_SIM_PORTS] = {};
+	uint64_t cycles = 0;        // core edges so far
+	uint64_t now_ps = 0;        // time of the last event
 	uint64_t last_write_ps = 0;
 
 	// handshakes sampled at the last edge
@@ -40,39 +48,70 @@ struct fcap_sim {
 	uint32_t b_resp = 0;
 };
 
-static void step(fcap_sim *s)
+// Drives port p's MAC inputs for its edge at time t.
+static void drive_mac(fcap_sim *s, unsigned p, uint64_t t)
+{
+	Vfcap_top *top = s->top;
+	sim_beat beat;
+	sim_mac_beat(s->mac[p], t, &beat);
+	top->s_axis_tdata[2 * p] = (uint32_t)beat.data;
+	top->s_axis_tdata[2 * p + 1] = (uint32_t)(beat.data >> 32);
+	top->s_axis_tkeep = (top->s_axis_tkeep & ~(0xFFu << (8 * p))) | (uint32_t)beat.keep << (8 * p);
+	uint8_t bit = (uint8_t)(1u << p);
+	top->s_axis_tvalid = beat.valid ? (top->s_axis_tvalid | bit) : (top->s_axis_tvalid & ~bit);
+	top->s_axis_tlast = beat.last ? (top->s_axis_tlast | bit) : (top->s_axis_tlast & ~bit);
+	top->s_axis_tuser = beat.user ? (top->s_axis_tuser | bit) : (top->s_axis_tuser & ~bit);
+}
+
+// Processes the next clock event; returns true if the core clock rose.
+static bool step(fcap_sim *s)
 {
 	Vfcap_top *t = s->top;
-	uint64_t now = s->cycles * s->period_ps;
-
-	sim_beat beat;
-	sim_mac_beat(s->mac[0], now, &beat);
-	t->s_axis_tdata = beat.data;
-	t->s_axis_tkeep = beat.keep;
-	t->s_axis_tvalid = beat.valid;
-	t->s_axis_tlast = beat.last;
-	t->s_axis_tuser = beat.user;
+	uint32_t mask;
+	uint64_t now = sim_clocks_next(&s->clocks, &mask);
+	bool core = mask & (1u << s->core_clock);
+	uint8_t mac_rise = 0;
+	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+		if (mask & (1u << s->mac_clock[p])) {
+			drive_mac(s, p, now);
+			mac_rise |= (uint8_t)(1u << p);
+		}
+	}
 	t->dma_wr_ready = 1;
 
 	t->clk = 0;
+	t->mac_clk = 0;
 	t->eval();
 
-	if (t->dma_wr_valid && t->dma_wr_ready)
-		sim_dma_write(s->dma, t->dma_wr_addr, t->dma_wr_data, t->dma_wr_strb);
-	s->aw_done = t->s_axil_awvalid && t->s_axil_awready;
-	s->b_done = t->s_axil_bvalid && t->s_axil_bready;
-	s->ar_done = t->s_axil_arvalid && t->s_axil_arready;
-	s->r_done = t->s_axil_rvalid && t->s_axil_rready;
-	if (s->r_done)
-		s->r_data = t->s_axil_rdata;
-	if (s->b_done)
-		s->b_resp = t->s_axil_bresp;
-	if (s->aw_done)
-		s->last_write_ps = now;
+	if (core) {
+		if (t->dma_wr_valid && t->dma_wr_ready)
+			sim_dma_write(s->dma, t->dma_wr_addr, t->dma_wr_data, t->dma_wr_strb);
+		s->aw_done = t->s_axil_awvalid && t->s_axil_awready;
+		s->b_done = t->s_axil_bvalid && t->s_axil_bready;
+		s->ar_done = t->s_axil_arvalid && t->s_axil_arready;
+		s->r_done = t->s_axil_rvalid && t->s_axil_rready;
+		if (s->r_done)
+			s->r_data = t->s_axil_rdata;
+		if (s->b_done)
+			s->b_resp = t->s_axil_bresp;
+		if (s->aw_done)
+			s->last_write_ps = now;
+	}
 
-	t->clk = 1;
+	t->clk = core;
+	t->mac_clk = mac_rise;
 	t->eval();
-	s->cycles++;
+	s->now_ps = now;
+	if (core)
+		s->cycles++;
+	return core;
+}
+
+// Runs events until the next core edge has been processed.
+static void core_cycle(fcap_sim *s)
+{
+	while (!step(s)) {
+	}
 }
 
 extern "C" {
@@ -86,6 +125,14 @@ struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, s
 	}
 	if (cfg && cfg->clock_period_ps)
 		s->period_ps = cfg->clock_period_ps;
+	s->core_clock = sim_clocks_add(&s->clocks, s->period_ps, 0);
+	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+		bool given = cfg && cfg->mac_period_ps[p];
+		s->mac_period_ps[p] = given ? cfg->mac_period_ps[p] : FCAP_SIM_DEFAULT_MAC_PERIOD_PS;
+		// Default phases never meet a core edge (see docs/ARCHITECTURE.md).
+		uint32_t phase = given ? cfg->mac_phase_ps[p] : 500 + 1600 * p;
+		s->mac_clock[p] = sim_clocks_add(&s->clocks, s->mac_period_ps[p], phase);
+	}
 	s->ctx = new (std::nothrow) VerilatedContext;
 	if (s->ctx)
 		s->top = new (std::nothrow) Vfcap_top{s->ctx};
@@ -100,12 +147,15 @@ struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, s
 	}
 	Vfcap_top *t = s->top;
 	t->rst = 1;
+	t->mac_rst = (1u << FCAP_SIM_PORTS) - 1;
 	t->s_axil_bready = 1;
 	t->s_axil_rready = 1;
+	// Long enough for every MAC domain to see several reset edges too.
 	for (unsigned i = 0; i < kResetCycles; i++)
-		step(s);
+		core_cycle(s);
 	t->rst = 0;
-	step(s);
+	t->mac_rst = 0;
+	core_cycle(s);
 	return s;
 }
 
@@ -130,11 +180,11 @@ uint32_t fcap_sim_reg_read(struct fcap_sim *s, uint32_t addr)
 	t->s_axil_arvalid = 1;
 	uint64_t n = 0;
 	do {
-		step(s);
+		core_cycle(s);
 	} while (!s->ar_done && ++n < kRegTimeoutCycles);
 	t->s_axil_arvalid = 0;
 	while (!s->r_done && ++n < kRegTimeoutCycles)
-		step(s);
+		core_cycle(s);
 	return s->r_done ? s->r_data : 0xFFFFFFFFu;
 }
 
@@ -148,12 +198,12 @@ int fcap_sim_reg_write(struct fcap_sim *s, uint32_t addr, uint32_t value)
 	t->s_axil_wvalid = 1;
 	uint64_t n = 0;
 	do {
-		step(s);
+		core_cycle(s);
 	} while (!s->aw_done && ++n < kRegTimeoutCycles);
 	t->s_axil_awvalid = 0;
 	t->s_axil_wvalid = 0;
 	while (!s->b_done && ++n < kRegTimeoutCycles)
-		step(s);
+		core_cycle(s);
 	return (s->b_done && s->b_resp == 0) ? 0 : -1;
 }
 
@@ -165,7 +215,7 @@ uint64_t fcap_sim_last_write_ps(const struct fcap_sim *s)
 void fcap_sim_run(struct fcap_sim *s, uint64_t cycles)
 {
 	for (uint64_t i = 0; i < cycles; i++)
-		step(s);
+		core_cycle(s);
 }
 
 bool fcap_sim_mac_done(const struct fcap_sim *s)
@@ -200,7 +250,7 @@ uint64_t fcap_sim_run_until(struct fcap_sim *s, uint64_t max_cycles, unsigned st
 			break;
 		if ((stop & FCAP_SIM_STOP_IDLE) && s->top->idle && fcap_sim_mac_done(s))
 			break;
-		step(s);
+		core_cycle(s);
 		i++;
 	}
 	return i;
@@ -213,12 +263,17 @@ uint64_t fcap_sim_cycles(const struct fcap_sim *s)
 
 uint64_t fcap_sim_time_ps(const struct fcap_sim *s)
 {
-	return s->cycles * s->period_ps;
+	return s->now_ps;
 }
 
 uint32_t fcap_sim_clock_period_ps(const struct fcap_sim *s)
 {
 	return s->period_ps;
+}
+
+uint32_t fcap_sim_mac_period_ps(const struct fcap_sim *s, unsigned port)
+{
+	return port < FCAP_SIM_PORTS ? s->mac_period_ps[port] : 0;
 }
 
 int fcap_sim_dma_map(struct fcap_sim *s, uint64_t bus, void *host, size_t len, char *err, size_t errlen)

@@ -4,8 +4,11 @@
  * The simulator owns the card model, a MAC driver per port that feeds frames
  * at a line rate, and the host side of PCIe: register reads and writes (AXI4-
  * Lite), DMA writes into host memory that the caller maps, and the interrupt
- * line. Simulated time advances only inside fcap_sim_* calls; one core clock
- * is clock_period_ps picoseconds and clock edge k happens at k * period.
+ * line. Simulated time advances only inside fcap_sim_* calls.
+ *
+ * Clocks: the core clock (edge k at k * core period) and one MAC clock per
+ * port, each with its own period and phase, unrelated to the core's. Edges
+ * are processed in time order; edges at the same instant are simultaneous.
  *
  * Not thread-safe: one thread drives one simulator.
  */
@@ -22,13 +25,17 @@ extern "C" {
 
 struct fcap_sim;
 
+#define FCAP_SIM_PORTS 4u
+
 struct fcap_sim_config {
-	uint32_t clock_period_ps; /* 0: FCAP_SIM_DEFAULT_PERIOD_PS */
+	uint32_t clock_period_ps;                   /* core; 0: FCAP_SIM_DEFAULT_PERIOD_PS */
+	uint32_t mac_period_ps[FCAP_SIM_PORTS];     /* 0: FCAP_SIM_DEFAULT_MAC_PERIOD_PS */
+	uint32_t mac_phase_ps[FCAP_SIM_PORTS];      /* first rising edge; used when the period is set */
 };
 
-/* 312.5 MHz, the core clock of hw/dts/fcap_1x10g.dts */
-#define FCAP_SIM_DEFAULT_PERIOD_PS 3200u
-#define FCAP_SIM_PORTS 1u
+/* 250 MHz core and 156.25 MHz MACs: hw/dts/fcap_4x10g.dts */
+#define FCAP_SIM_DEFAULT_PERIOD_PS 4000u
+#define FCAP_SIM_DEFAULT_MAC_PERIOD_PS 6400u
 
 /* fcap_sim_run_until() stop conditions */
 #define FCAP_SIM_STOP_IRQ  0x1u /* the interrupt line is high */
@@ -43,13 +50,14 @@ int fcap_sim_reg_write(struct fcap_sim *sim, uint32_t addr, uint32_t value);
 /* Simulated time (ps) of the clock edge at which the last write took effect. */
 uint64_t fcap_sim_last_write_ps(const struct fcap_sim *sim);
 
-/* Time. */
+/* Time. Cycles are core clock cycles. */
 void fcap_sim_run(struct fcap_sim *sim, uint64_t cycles);
 /* Runs until a stop condition in `stop` holds or max_cycles pass; returns the cycles run. */
 uint64_t fcap_sim_run_until(struct fcap_sim *sim, uint64_t max_cycles, unsigned stop);
 uint64_t fcap_sim_cycles(const struct fcap_sim *sim);
 uint64_t fcap_sim_time_ps(const struct fcap_sim *sim);
 uint32_t fcap_sim_clock_period_ps(const struct fcap_sim *sim);
+uint32_t fcap_sim_mac_period_ps(const struct fcap_sim *sim, unsigned port);
 bool fcap_sim_irq(const struct fcap_sim *sim);
 /* The card holds no frame anywhere between its MAC port and the ring. */
 bool fcap_sim_card_idle(const struct fcap_sim *sim);
@@ -88,7 +96,7 @@ struct fcap_sim_frame_event {
 	unsigned port;
 	uint64_t seq;          /* frames sent on this port before this one */
 	uint64_t arrival_ps;   /* first byte of the frame (after the SFD) on the wire */
-	uint64_t first_beat_ps;/* clock edge at which the card saw its first beat */
+	uint64_t first_beat_ps;/* MAC clock edge at which the card saw its first beat */
 	uint32_t len;
 	const uint8_t *data;   /* valid during the callback only */
 };

@@ -25,9 +25,10 @@ static void help(void)
 	       "Captures every frame the card receives into a pcapng file with nanosecond\n"
 	       "timestamps, and prints what was captured and dropped, by stage.\n\n"
 	       "  -d, --device DEV        sim: the simulated card (default)\n"
-	       "  -r, --replay FILE       pcap or pcapng file the simulated card receives on\n"
-	       "                          port 0; repeat to queue several, in order\n"
-	       "      --rate RATE         line rate of the simulated port (default 10G)\n"
+	       "  -r, --replay [PORT:]FILE  pcap or pcapng file the simulated card receives\n"
+	       "                          on PORT (default 0); repeat to queue several on\n"
+	       "                          a port (played in order) or to feed several ports\n"
+	       "      --rate RATE         line rate of the simulated ports (default 10G)\n"
 	       "  -w, --write FILE        write the capture to FILE\n"
 	       "  -s, --snaplen N         bytes kept per frame (default: the card's maximum)\n"
 	       "      --blocks N          ring blocks (default 16)\n"
@@ -41,12 +42,25 @@ static void help(void)
 
 struct capture_args {
 	const char *device;
-	const char *replay[MAX_REPLAY];
+	struct fcap_replay replay[MAX_REPLAY];
 	unsigned nreplay;
 	uint64_t rate;
 	struct fcap_capture_config cfg;
 	bool quiet;
 };
+
+/* "FILE" (port 0) or "PORT:FILE" with PORT a small decimal number. */
+static bool parse_replay(const char *arg, struct fcap_replay *r)
+{
+	const char *colon = strchr(arg, ':');
+	r->port = 0;
+	r->path = arg;
+	if (!colon || colon == arg || colon - arg > 2 || strspn(arg, "0123456789") != (size_t)(colon - arg))
+		return *arg != '\0';
+	r->port = (unsigned)atoi(arg);
+	r->path = colon + 1;
+	return *r->path != '\0';
+}
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
@@ -74,7 +88,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case 'r':
 			if (a->nreplay == MAX_REPLAY)
 				return usage_error("capture", "at most %d replay files", MAX_REPLAY);
-			a->replay[a->nreplay++] = optarg;
+			if (!parse_replay(optarg, &a->replay[a->nreplay]))
+				return usage_error("capture", "-r '%s': expected FILE or PORT:FILE", optarg);
+			a->nreplay++;
 			break;
 		case OPT_RATE:
 			if (!parse_rate(optarg, &a->rate))

@@ -187,11 +187,12 @@ int fcap_block_check(const uint8_t *blk, size_t size, uint32_t expected_seq, uin
 	uint32_t n = 0;
 	struct fcap_record r;
 	int rc;
-	uint64_t first = 0, last = 0;
+	uint64_t min_ts = UINT64_MAX, max_ts = 0;
 	while ((rc = fcap_block_next(blk, bi, nports, &off, &r, errbuf)) > 0) {
-		if (n == 0)
-			first = r.ts;
-		last = r.ts;
+		if (r.ts < min_ts)
+			min_ts = r.ts;
+		if (r.ts > max_ts)
+			max_ts = r.ts;
 		n++;
 	}
 	if (rc < 0) {
@@ -203,10 +204,10 @@ int fcap_block_check(const uint8_t *blk, size_t size, uint32_t expected_seq, uin
 	if (n != bi->records)
 		return fcap_err(errbuf, "block header: record count %u, but the block holds %u records",
 				bi->records, n);
-	if (first != bi->first_ts || last != bi->last_ts)
-		return fcap_err(errbuf, "block header: first/last timestamps %llu/%llu differ from the "
+	if (min_ts != bi->first_ts || max_ts != bi->last_ts)
+		return fcap_err(errbuf, "block header: earliest/latest timestamps %llu/%llu differ from the "
 				"records' %llu/%llu", (unsigned long long)bi->first_ts,
-				(unsigned long long)bi->last_ts, (unsigned long long)first,
-				(unsigned long long)last);
+				(unsigned long long)bi->last_ts, (unsigned long long)min_ts,
+				(unsigned long long)max_ts);
 	return 0;
 }

@@ -51,9 +51,10 @@ static void account_records(struct session *s, const uint8_t *blk, const struct 
 		s->st->record_bytes += r.caplen;
 		s->st->dropcount_sum += r.dropcount;
 	}
-	if (s->st->records == 0)
+	if (s->st->records == 0 || bi->first_ts < s->st->first_ts)
 		s->st->first_ts = bi->first_ts;
-	s->st->last_ts = bi->last_ts;
+	if (bi->last_ts > s->st->last_ts)
+		s->st->last_ts = bi->last_ts;
 	s->st->records += bi->records;
 }
 

@@ -75,9 +75,17 @@ static int sim_wait(struct fcap_dev *dev, uint64_t timeout_ns, char *errbuf)
 	return 0;
 }
 
+/* The replay starts once the enable bit has crossed into every MAC clock
+ * domain (two synchroniser flops there): a frame that began earlier would
+ * rightly be ignored by the card, as on a live link before capture starts,
+ * and a replay must deliver every frame of its file. */
+#define ENABLE_CROSSING_CYCLES 16
+
 static void sim_start_source(struct fcap_dev *dev)
 {
-	fcap_sim_mac_hold(to_sim(dev)->sim, false);
+	struct fcap_sim *sim = to_sim(dev)->sim;
+	fcap_sim_run(sim, ENABLE_CROSSING_CYCLES);
+	fcap_sim_mac_hold(sim, false);
 }
 
 static bool sim_source_done(struct fcap_dev *dev)
@@ -134,10 +142,12 @@ struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *
 		return NULL;
 	}
 	uint64_t rate = cfg && cfg->line_rate_bps ? cfg->line_rate_bps : 10000000000ull;
-	fcap_sim_mac_set_rate(sd->sim, 0, rate);
+	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
+		fcap_sim_mac_set_rate(sd->sim, p, rate);
 	fcap_sim_mac_hold(sd->sim, true); /* until capture starts */
 	for (unsigned i = 0; cfg && i < cfg->nreplay; i++) {
-		if (fcap_sim_mac_add_file(sd->sim, 0, cfg->replay[i], errbuf, FCAP_ERRBUF_SIZE) < 0) {
+		const struct fcap_replay *r = &cfg->replay[i];
+		if (fcap_sim_mac_add_file(sd->sim, r->port, r->path, errbuf, FCAP_ERRBUF_SIZE) < 0) {
 			sim_close(&sd->dev);
 			return NULL;
 		}

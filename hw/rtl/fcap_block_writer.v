@@ -51,7 +51,7 @@ module fcap_block_writer #(
     input  wire                    rec_last,
     output wire                    rec_ready,
 
-    input  wire [1:0]              drop_events,
+    input  wire [31:0]             drop_events,   // frames the card dropped this clock
 
     output reg                     dma_valid,
     output reg  [63:0]             dma_addr,
@@ -86,8 +86,8 @@ module fcap_block_writer #(
     reg [63:0]             base;        // bus address of the open block
     reg [31:0]             offset;      // bytes used in the open block
     reg [31:0]             rec_count;
-    reg [63:0]             first_ts;
-    reg [63:0]             last_ts;
+    reg [63:0]             min_ts;      // earliest record (ports interleave)
+    reg [63:0]             max_ts;      // latest record
     reg [31:0]             drops;       // frames dropped since the last close
     reg [31:0]             age;         // clocks since the block's first record
     reg [31:0]             close_flags;
@@ -125,16 +125,15 @@ module fcap_block_writer #(
         3'd0:    hdr_word = {HDR_LEN, `FCAP_BT_BLOCK_HEADER};
         3'd1:    hdr_word = {prod_idx, RING, FMT_VER[15:0]};
         3'd2:    hdr_word = {rec_count, offset};
-        3'd3:    hdr_word = first_ts;
-        3'd4:    hdr_word = last_ts;
+        3'd3:    hdr_word = min_ts;
+        3'd4:    hdr_word = max_ts;
         3'd5:    hdr_word = {close_flags, drops};
         3'd6:    hdr_word = {32'd0, cfg_block_size};
         default: hdr_word = {HDR_LEN, 32'd0};
         endcase
     end
 
-    wire [31:0] drops_add  = {30'd0, drop_events};
-    wire [31:0] drops_next = (drops > 32'hFFFF_FFFF - drops_add) ? 32'hFFFF_FFFF : drops + drops_add;
+    wire [31:0] drops_next = (drops > 32'hFFFF_FFFF - drop_events) ? 32'hFFFF_FFFF : drops + drop_events;
 
     always @(posedge clk) begin
         published <= 1'b0;
@@ -188,11 +187,12 @@ module fcap_block_writer #(
                     wr_ptr    <= base + {32'd0, offset};
                     offset    <= offset + alloc_len;
                     rec_count <= rec_count + 32'd1;
-                    last_ts   <= alloc_ts;
-                    if (rec_count == 32'd0) begin
-                        first_ts <= alloc_ts;
-                        age      <= 32'd0;
-                    end
+                    if (rec_count == 32'd0 || alloc_ts < min_ts)
+                        min_ts <= alloc_ts;
+                    if (rec_count == 32'd0 || alloc_ts > max_ts)
+                        max_ts <= alloc_ts;
+                    if (rec_count == 32'd0)
+                        age <= 32'd0;
                     state <= S_STREAM;
                 end else if (alloc_req && !fits && rec_count != 32'd0) begin
                     close_flags <= `FCAP_BLOCK_CLOSED_FULL;
@@ -246,7 +246,7 @@ module fcap_block_writer #(
                 dma_strb  <= 8'hFF;
                 prod_idx  <= prod_idx + 32'd1;
                 published <= 1'b1;
-                drops     <= {30'd0, drop_events};
+                drops     <= drop_events;
                 slot      <= (slot + 1'b1 >= cfg_blocks[TABLE_ADDR_W:0]) ? {(TABLE_ADDR_W+1){1'b0}}
                                                                         : slot + 1'b1;
                 state     <= S_WAIT;

@@ -11,6 +11,7 @@
 // counter in the same clock, so a set of counters read afterwards is
 // consistent, and the two halves of a 64-bit counter always belong together.
 module fcap_regs #(
+    parameter        NUM_PORTS     = 1,
     parameter        DT_ROM_ADDR_W = 10,
     parameter [31:0] DT_BYTES      = 32'd0,
     parameter        DT_ROM_FILE   = "fcap_dt.hex",
@@ -75,15 +76,15 @@ module fcap_regs #(
     input  wire        st_flush_pending,
     input  wire        block_published,
 
-    // live counters
+    // live counters; per port, packed with port p in bits 64p+63:64p
     input  wire [63:0] cnt_records,
     input  wire [63:0] cnt_blocks,
-    input  wire [63:0] port_rx_frames,
-    input  wire [63:0] port_rx_bytes,
-    input  wire [63:0] port_drop_fifo,
-    input  wire [63:0] port_drop_ring,
-    input  wire [63:0] port_rx_errors,
-    input  wire [63:0] port_truncated
+    input  wire [NUM_PORTS*64-1:0] port_rx_frames,
+    input  wire [NUM_PORTS*64-1:0] port_rx_bytes,
+    input  wire [NUM_PORTS*64-1:0] port_drop_fifo,
+    input  wire [NUM_PORTS*64-1:0] port_drop_ring,
+    input  wire [NUM_PORTS*64-1:0] port_rx_errors,
+    input  wire [NUM_PORTS*64-1:0] port_truncated
 );
     // ---- write channel ---------------------------------------------------------
     wire        wr_fire = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;
@@ -189,19 +190,19 @@ module fcap_regs #(
 
     // ---- counter snapshots -------------------------------------------------------
     reg [63:0] snap_records, snap_blocks;
-    reg [63:0] snap_rx_frames, snap_rx_bytes, snap_drop_fifo, snap_drop_ring;
-    reg [63:0] snap_rx_errors, snap_truncated;
+    reg [NUM_PORTS*64-1:0] snap_rx_frames, snap_rx_bytes, snap_drop_fifo, snap_drop_ring;
+    reg [NUM_PORTS*64-1:0] snap_rx_errors, snap_truncated;
 
     always @(posedge clk) begin
         if (rst) begin
             snap_records   <= 64'd0;
             snap_blocks    <= 64'd0;
-            snap_rx_frames <= 64'd0;
-            snap_rx_bytes  <= 64'd0;
-            snap_drop_fifo <= 64'd0;
-            snap_drop_ring <= 64'd0;
-            snap_rx_errors <= 64'd0;
-            snap_truncated <= 64'd0;
+            snap_rx_frames <= {NUM_PORTS*64{1'b0}};
+            snap_rx_bytes  <= {NUM_PORTS*64{1'b0}};
+            snap_drop_fifo <= {NUM_PORTS*64{1'b0}};
+            snap_drop_ring <= {NUM_PORTS*64{1'b0}};
+            snap_rx_errors <= {NUM_PORTS*64{1'b0}};
+            snap_truncated <= {NUM_PORTS*64{1'b0}};
         end else if (cnt_snapshot) begin
             snap_records   <= cnt_records;
             snap_blocks    <= cnt_blocks;
@@ -244,7 +245,11 @@ module fcap_regs #(
     wire [31:0] port_off = raddr - `FCAP_REG_PORT_BASE;
     /* verilator lint_on UNUSEDSIGNAL */
     wire        port_sel = (raddr >= `FCAP_REG_PORT_BASE)
-                           && (raddr < `FCAP_REG_PORT_BASE + `FCAP_REG_PORT_STRIDE);
+                           && (raddr < `FCAP_REG_PORT_BASE + `FCAP_REG_PORT_STRIDE * NUM_PORTS);
+    wire [31:0] port_idx = port_off / `FCAP_REG_PORT_STRIDE;
+    /* verilator lint_off UNUSEDSIGNAL */ // < 64 * NUM_PORTS
+    wire [31:0] port_bit = port_sel ? port_idx * 64 : 32'd0;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire        raddr_rom = (raddr >= `FCAP_REG_DT_ROM)
                             && (raddr < `FCAP_REG_DT_ROM + (32'd4 << DT_ROM_ADDR_W));
 
@@ -255,12 +260,12 @@ module fcap_regs #(
     reg [31:0] port_word;
     always @* begin
         case ({26'd0, port_off[5:3], 3'b000})
-        `FCAP_PORT_RX_FRAMES: port_word = half(snap_rx_frames, port_off[2]);
-        `FCAP_PORT_RX_BYTES:  port_word = half(snap_rx_bytes, port_off[2]);
-        `FCAP_PORT_DROP_FIFO: port_word = half(snap_drop_fifo, port_off[2]);
-        `FCAP_PORT_DROP_RING: port_word = half(snap_drop_ring, port_off[2]);
-        `FCAP_PORT_RX_ERRORS: port_word = half(snap_rx_errors, port_off[2]);
-        `FCAP_PORT_TRUNCATED: port_word = half(snap_truncated, port_off[2]);
+        `FCAP_PORT_RX_FRAMES: port_word = half(snap_rx_frames[port_bit +: 64], port_off[2]);
+        `FCAP_PORT_RX_BYTES:  port_word = half(snap_rx_bytes[port_bit +: 64], port_off[2]);
+        `FCAP_PORT_DROP_FIFO: port_word = half(snap_drop_fifo[port_bit +: 64], port_off[2]);
+        `FCAP_PORT_DROP_RING: port_word = half(snap_drop_ring[port_bit +: 64], port_off[2]);
+        `FCAP_PORT_RX_ERRORS: port_word = half(snap_rx_errors[port_bit +: 64], port_off[2]);
+        `FCAP_PORT_TRUNCATED: port_word = half(snap_truncated[port_bit +: 64], port_off[2]);
         default:              port_word = 32'd0;
         endcase
     end

@@ -1,63 +1,68 @@
 `default_nettype none
 `include "fcap_desc.vh"
-// fcap_top: the capture card, one port, 64-bit AXI-Stream from the MAC.
+// fcap_top: the capture card.
 //
-//   MAC --AXIS--> fcap_ingress --> packet FIFO + descriptor FIFO
-//                 (timestamp, snap length, FIFO overflow drops)
-//       --> fcap_epb_formatter (pcapng EPB records)
-//       --> fcap_block_writer  (ring blocks, DMA writes, publish)  --> host
+//   port p (own MAC clock):  MAC --AXIS--> fcap_port --(async FIFOs)--> core clock:
+//   core clock:  fcap_port_core (timestamps, counters)
+//                 --> fcap_epb_formatter (pcapng EPB records, one per port)
+//                 --> fcap_rec_arbiter   (round robin over ports)
+//                 --> fcap_block_writer  (ring blocks, DMA writes, publish) --> host
 //   host --AXI4-Lite--> fcap_regs (registers, counters, DT ROM, block table)
 //
-// Single clock domain: the MAC interface is presented in the core clock (the
-// simulated MAC paces beats at the line rate). The DMA port writes 8 bytes per
-// beat to a 64-bit bus address with byte strobes, in order.
+// Each port has its own MAC clock and reset; everything else runs on the core
+// clock. The DMA port writes 8 bytes per beat to a 64-bit bus address with
+// byte strobes, in order. docs/ARCHITECTURE.md follows one frame through.
 module fcap_top #(
+    parameter        NUM_PORTS        = 4,
     parameter        DT_ROM_ADDR_W    = 10,
     parameter [31:0] DT_BYTES         = 32'd0,
     parameter        DT_ROM_FILE      = "fcap_dt.hex",
-    parameter        PKT_FIFO_ADDR_W  = 12,
-    parameter        DESC_FIFO_ADDR_W = 6,
+    parameter        PORT_FIFO_ADDR_W = 11,
+    parameter        DESC_FIFO_ADDR_W = 5,
+    parameter        TS_ADDR_W        = 9,
     parameter        MAX_SNAP         = 16384,
     parameter        TABLE_ADDR_W     = 9,
-    parameter [7:0]  RESET_INC_NS     = 8'd3,
-    parameter [31:0] RESET_INC_NUM    = 32'd1,
-    parameter [31:0] RESET_INC_DEN    = 32'd5
+    parameter [7:0]  RESET_INC_NS     = 8'd4,
+    parameter [31:0] RESET_INC_NUM    = 32'd0,
+    parameter [31:0] RESET_INC_DEN    = 32'd0
 ) (
-    input  wire        clk,
-    input  wire        rst,
+    input  wire                   clk,
+    input  wire                   rst,
 
-    input  wire [15:0] s_axil_awaddr,
-    input  wire        s_axil_awvalid,
-    output wire        s_axil_awready,
-    input  wire [31:0] s_axil_wdata,
-    input  wire [3:0]  s_axil_wstrb,
-    input  wire        s_axil_wvalid,
-    output wire        s_axil_wready,
-    output wire [1:0]  s_axil_bresp,
-    output wire        s_axil_bvalid,
-    input  wire        s_axil_bready,
-    input  wire [15:0] s_axil_araddr,
-    input  wire        s_axil_arvalid,
-    output wire        s_axil_arready,
-    output wire [31:0] s_axil_rdata,
-    output wire [1:0]  s_axil_rresp,
-    output wire        s_axil_rvalid,
-    input  wire        s_axil_rready,
+    input  wire [15:0]            s_axil_awaddr,
+    input  wire                   s_axil_awvalid,
+    output wire                   s_axil_awready,
+    input  wire [31:0]            s_axil_wdata,
+    input  wire [3:0]             s_axil_wstrb,
+    input  wire                   s_axil_wvalid,
+    output wire                   s_axil_wready,
+    output wire [1:0]             s_axil_bresp,
+    output wire                   s_axil_bvalid,
+    input  wire                   s_axil_bready,
+    input  wire [15:0]            s_axil_araddr,
+    input  wire                   s_axil_arvalid,
+    output wire                   s_axil_arready,
+    output wire [31:0]            s_axil_rdata,
+    output wire [1:0]             s_axil_rresp,
+    output wire                   s_axil_rvalid,
+    input  wire                   s_axil_rready,
 
-    input  wire [63:0] s_axis_tdata,
-    input  wire [7:0]  s_axis_tkeep,
-    input  wire        s_axis_tvalid,
-    input  wire        s_axis_tlast,
-    input  wire        s_axis_tuser,
+    input  wire [NUM_PORTS-1:0]    mac_clk,
+    input  wire [NUM_PORTS-1:0]    mac_rst,
+    input  wire [NUM_PORTS*64-1:0] s_axis_tdata,
+    input  wire [NUM_PORTS*8-1:0]  s_axis_tkeep,
+    input  wire [NUM_PORTS-1:0]    s_axis_tvalid,
+    input  wire [NUM_PORTS-1:0]    s_axis_tlast,
+    input  wire [NUM_PORTS-1:0]    s_axis_tuser,
 
-    output wire        dma_wr_valid,
-    output wire [63:0] dma_wr_addr,
-    output wire [63:0] dma_wr_data,
-    output wire [7:0]  dma_wr_strb,
-    input  wire        dma_wr_ready,
+    output wire                   dma_wr_valid,
+    output wire [63:0]            dma_wr_addr,
+    output wire [63:0]            dma_wr_data,
+    output wire [7:0]             dma_wr_strb,
+    input  wire                   dma_wr_ready,
 
-    output wire        irq,
-    output wire        idle
+    output wire                   irq,
+    output wire                   idle
 );
     // ---- registers -------------------------------------------------------------
     wire        ctrl_enable, ctrl_flush, ctrl_ring_reset, cnt_clear;
@@ -73,9 +78,11 @@ module fcap_top #(
     wire [31:0] table_wr_data;
     wire        block_open, ring_full, flush_pending, published;
     wire [63:0] cnt_records, cnt_blocks;
-    wire [63:0] cnt_frames, cnt_bytes, cnt_drop_fifo, cnt_drop_ring, cnt_errors, cnt_truncated;
+    wire [NUM_PORTS*64-1:0] cnt_frames, cnt_bytes, cnt_drop_fifo, cnt_drop_ring;
+    wire [NUM_PORTS*64-1:0] cnt_errors, cnt_truncated;
 
     fcap_regs #(
+        .NUM_PORTS     (NUM_PORTS),
         .DT_ROM_ADDR_W (DT_ROM_ADDR_W),
         .DT_BYTES      (DT_BYTES),
         .DT_ROM_FILE   (DT_ROM_FILE),
@@ -122,73 +129,83 @@ module fcap_top #(
         .now_ns (now_ns)
     );
 
-    // ---- port 0 ingress ------------------------------------------------------------
-    wire        pkt_wr_en, pkt_commit, pkt_drop, pkt_full, pkt_empty;
-    wire [63:0] pkt_wr_data;
-    wire        pkt_rd, pkt_valid;
-    wire [63:0] pkt_data;
-    wire        desc_wr_en, desc_full, desc_rd, desc_valid;
-    wire [`FCAP_DESC_W-1:0] desc_wr_data, desc_data;
-    wire        ingress_busy, ingress_drop;
+    // ---- ports and their record formatters ---------------------------------------
+    wire [NUM_PORTS-1:0]    f_alloc_req, f_alloc_grant, f_alloc_reject;
+    wire [NUM_PORTS*32-1:0] f_alloc_len;
+    wire [NUM_PORTS*64-1:0] f_alloc_ts;
+    wire [NUM_PORTS-1:0]    f_rec_valid, f_rec_last, f_rec_ready;
+    wire [NUM_PORTS*64-1:0] f_rec_data;
+    wire [NUM_PORTS-1:0]    port_busy, formatter_busy;
+    wire [NUM_PORTS*32-1:0] port_drops;
 
-    fcap_ingress #(
-        .DATA_W   (64),
-        .MAX_SNAP (MAX_SNAP)
-    ) ingress (
-        .clk (clk), .rst (rst),
-        .enable (ctrl_enable), .snaplen (snaplen), .now_ns (now_ns), .cnt_clear (cnt_clear),
-        .s_axis_tdata (s_axis_tdata), .s_axis_tkeep (s_axis_tkeep),
-        .s_axis_tvalid (s_axis_tvalid), .s_axis_tlast (s_axis_tlast),
-        .s_axis_tuser (s_axis_tuser),
-        .fifo_wr_en (pkt_wr_en), .fifo_wr_data (pkt_wr_data),
-        .fifo_commit (pkt_commit), .fifo_drop (pkt_drop), .fifo_full (pkt_full),
-        .desc_wr_en (desc_wr_en), .desc_wr_data (desc_wr_data), .desc_full (desc_full),
-        .busy (ingress_busy), .drop_pulse (ingress_drop),
-        .cnt_frames (cnt_frames), .cnt_bytes (cnt_bytes), .cnt_drop_fifo (cnt_drop_fifo),
-        .cnt_errors (cnt_errors), .cnt_truncated (cnt_truncated)
-    );
+    genvar p;
+    generate
+        for (p = 0; p < NUM_PORTS; p = p + 1) begin : port
+            wire                    desc_valid, desc_rd, data_valid, data_rd;
+            wire [`FCAP_DESC_W-1:0] desc_data;
+            wire [63:0]             data;
 
-    fcap_pkt_fifo #(
-        .WIDTH  (64),
-        .ADDR_W (PKT_FIFO_ADDR_W)
-    ) pkt_fifo (
-        .clk (clk), .rst (rst),
-        .wr_en (pkt_wr_en), .wr_data (pkt_wr_data),
-        .wr_commit (pkt_commit), .wr_drop (pkt_drop), .wr_full (pkt_full),
-        .rd_en (pkt_rd), .rd_data (pkt_data), .rd_valid (pkt_valid), .empty (pkt_empty)
-    );
+            /* verilator lint_off PINCONNECTEMPTY */
+            fcap_port #(
+                .DATA_W      (64),
+                .MAX_SNAP    (MAX_SNAP),
+                .FIFO_ADDR_W (PORT_FIFO_ADDR_W),
+                .DESC_ADDR_W (DESC_FIFO_ADDR_W),
+                .TS_ADDR_W   (TS_ADDR_W)
+            ) rx (
+                .mac_clk (mac_clk[p]), .mac_rst (mac_rst[p]),
+                .s_axis_tdata (s_axis_tdata[p*64 +: 64]), .s_axis_tkeep (s_axis_tkeep[p*8 +: 8]),
+                .s_axis_tvalid (s_axis_tvalid[p]), .s_axis_tlast (s_axis_tlast[p]),
+                .s_axis_tuser (s_axis_tuser[p]),
+                .clk (clk), .rst (rst), .enable (ctrl_enable), .snaplen (snaplen),
+                .cnt_clear (cnt_clear), .now_ns (now_ns),
+                .desc_valid (desc_valid), .desc_data (desc_data), .desc_rd (desc_rd),
+                .data_valid (data_valid), .data (data), .data_rd (data_rd),
+                .drop_events (port_drops[p*32 +: 32]), .busy (port_busy[p]), .ts_overrun (),
+                .cnt_frames (cnt_frames[p*64 +: 64]), .cnt_bytes (cnt_bytes[p*64 +: 64]),
+                .cnt_drop_fifo (cnt_drop_fifo[p*64 +: 64]), .cnt_errors (cnt_errors[p*64 +: 64]),
+                .cnt_truncated (cnt_truncated[p*64 +: 64])
+            );
+            /* verilator lint_on PINCONNECTEMPTY */
 
-    fcap_fifo #(
-        .WIDTH  (`FCAP_DESC_W),
-        .ADDR_W (DESC_FIFO_ADDR_W)
-    ) desc_fifo (
-        .clk (clk), .rst (rst),
-        .wr_en (desc_wr_en), .wr_data (desc_wr_data), .full (desc_full),
-        .rd_en (desc_rd), .rd_data (desc_data), .rd_valid (desc_valid)
-    );
+            fcap_epb_formatter #(
+                .PORT_ID (p)
+            ) formatter (
+                .clk (clk), .rst (rst), .cnt_clear (cnt_clear),
+                .desc_valid (desc_valid), .desc_data (desc_data), .desc_rd (desc_rd),
+                .pkt_valid (data_valid), .pkt_data (data), .pkt_rd (data_rd),
+                .alloc_req (f_alloc_req[p]), .alloc_len (f_alloc_len[p*32 +: 32]),
+                .alloc_ts (f_alloc_ts[p*64 +: 64]),
+                .alloc_grant (f_alloc_grant[p]), .alloc_reject (f_alloc_reject[p]),
+                .rec_valid (f_rec_valid[p]), .rec_data (f_rec_data[p*64 +: 64]),
+                .rec_last (f_rec_last[p]), .rec_ready (f_rec_ready[p]),
+                .busy (formatter_busy[p]), .cnt_drop_ring (cnt_drop_ring[p*64 +: 64])
+            );
+        end
+    endgenerate
 
-    // ---- record formatter and block writer -----------------------------------------
+    // ---- arbiter and block writer -------------------------------------------------
     wire        alloc_req, alloc_grant, alloc_reject;
     wire [31:0] alloc_len;
     wire [63:0] alloc_ts;
     wire        rec_valid, rec_last, rec_ready;
     wire [63:0] rec_data;
-    wire        formatter_busy, writer_busy;
+    wire        writer_busy;
     wire        table_rd_en;
     wire [TABLE_ADDR_W-1:0] table_rd_index;
     wire [63:0] table_rd_data;
 
-    fcap_epb_formatter #(
-        .PORT_ID (0)
-    ) formatter (
-        .clk (clk), .rst (rst), .cnt_clear (cnt_clear),
-        .desc_valid (desc_valid), .desc_data (desc_data), .desc_rd (desc_rd),
-        .pkt_valid (pkt_valid), .pkt_data (pkt_data), .pkt_rd (pkt_rd),
+    fcap_rec_arbiter #(
+        .N (NUM_PORTS)
+    ) arbiter (
+        .clk (clk), .rst (rst),
+        .in_alloc_req (f_alloc_req), .in_alloc_len (f_alloc_len), .in_alloc_ts (f_alloc_ts),
+        .in_alloc_grant (f_alloc_grant), .in_alloc_reject (f_alloc_reject),
+        .in_rec_valid (f_rec_valid), .in_rec_data (f_rec_data), .in_rec_last (f_rec_last),
+        .in_rec_ready (f_rec_ready),
         .alloc_req (alloc_req), .alloc_len (alloc_len), .alloc_ts (alloc_ts),
         .alloc_grant (alloc_grant), .alloc_reject (alloc_reject),
-        .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last),
-        .rec_ready (rec_ready),
-        .busy (formatter_busy), .cnt_drop_ring (cnt_drop_ring)
+        .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last), .rec_ready (rec_ready)
     );
 
     fcap_block_table #(
@@ -200,7 +217,15 @@ module fcap_top #(
         .rd_en (table_rd_en), .rd_index (table_rd_index), .rd_data (table_rd_data)
     );
 
-    wire [1:0] drop_events = {1'b0, ingress_drop} + {1'b0, alloc_reject && alloc_req};
+    // Frames dropped anywhere on the card this clock: FIFO drops reported by the
+    // ports, plus the record the writer just refused (at most one per clock).
+    reg [31:0] drop_events;
+    integer i;
+    always @* begin
+        drop_events = {31'd0, alloc_req && alloc_reject};
+        for (i = 0; i < NUM_PORTS; i = i + 1)
+            drop_events = drop_events + port_drops[i*32 +: 32];
+    end
 
     fcap_block_writer #(
         .TABLE_ADDR_W (TABLE_ADDR_W),
@@ -225,6 +250,7 @@ module fcap_top #(
         .cnt_records (cnt_records), .cnt_blocks (cnt_blocks)
     );
 
-    assign idle = !ingress_busy && pkt_empty && !desc_valid && !formatter_busy && !writer_busy;
+    assign idle = (port_busy == {NUM_PORTS{1'b0}}) && (formatter_busy == {NUM_PORTS{1'b0}})
+                  && !writer_busy;
 endmodule
 `default_nettype wire

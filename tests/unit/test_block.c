@@ -153,7 +153,8 @@ static const struct damage damages[] = {
 	{ "bytes used leaves 8", HDR, 16, BLOCK_SIZE - 8, "too few for a padding block", NULL },
 	{ "block size field", HDR, 48, 4096, "block size 4096", NULL },
 	{ "record count", HDR, 20, 4, "record count 4", "holds 3" },
-	{ "first timestamp", HDR, 24, 999, "first/last timestamps", NULL },
+	{ "earliest timestamp", HDR, 24, 999, "earliest/latest timestamps", NULL },
+	{ "latest timestamp", HDR, 32, 2999, "earliest/latest timestamps", NULL },
 	{ "record type", REC1, 0, 3, "record #1", "type 0x00000003" },
 	{ "record too short", REC0, 4, 24, "record #0", "below the EPB minimum" },
 	{ "record not 8-aligned", REC0, 4, 100, "record #0", "not a multiple of 8" },
@@ -260,10 +261,12 @@ static void test_device_tree(void)
 	struct fcap_card_info ci;
 	char err[FCAP_ERRBUF_SIZE] = "";
 	CU_ASSERT_EQUAL_FATAL(fcap_card_parse_dt(blob, len, &ci, err), 0);
-	CU_ASSERT_EQUAL(ci.nports, 1);
-	CU_ASSERT_EQUAL(ci.clock_hz, 312500000u);
+	/* hw/dts/fcap_4x10g.dts */
+	CU_ASSERT_EQUAL(ci.nports, 4);
+	CU_ASSERT_EQUAL(ci.clock_hz, 250000000u);
 	CU_ASSERT_STRING_EQUAL(ci.ports[0].label, "p0");
-	CU_ASSERT_EQUAL(ci.ports[0].speed_mbps, 10000);
+	CU_ASSERT_STRING_EQUAL(ci.ports[3].label, "p3");
+	CU_ASSERT_EQUAL(ci.ports[3].speed_mbps, 10000);
 	CU_ASSERT_EQUAL(ci.format_version, FCAP_BLOCK_FORMAT_VERSION);
 
 	/* Every truncation is refused, with no read past the buffer. */

@@ -21,8 +21,8 @@ struct fcap_block_info {
 	uint32_t seq;         /* block sequence number (producer index) */
 	uint32_t used;        /* bytes from the block start to the end of the last record */
 	uint32_t records;
-	uint64_t first_ts;    /* ns, first record */
-	uint64_t last_ts;     /* ns, last record */
+	uint64_t first_ts;    /* ns, earliest record (ports interleave, so not always the first) */
+	uint64_t last_ts;     /* ns, latest record */
 	uint32_t drops;       /* frames the card dropped since the previous block closed */
 	uint32_t close_flags; /* FCAP_BLOCK_CLOSED_* */
 	uint32_t block_size;

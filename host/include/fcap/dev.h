@@ -67,8 +67,13 @@ void fcap_dev_close(struct fcap_dev *dev);
 /* ---- sim backend -------------------------------------------------------- */
 struct fcap_sim;
 
+struct fcap_replay {
+	unsigned port;
+	const char *path;
+};
+
 struct fcap_sim_dev_config {
-	const char *const *replay;   /* files queued on port 0, in order */
+	const struct fcap_replay *replay; /* files queued on their ports, in order */
 	unsigned nreplay;
 	uint64_t line_rate_bps;      /* 0: 10 Gb/s */
 };

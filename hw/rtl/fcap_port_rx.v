@@ -1,0 +1,196 @@
+`default_nettype none
+`include "fcap_desc.vh"
+// fcap_port_rx: a port's receive logic in its MAC clock domain.
+//
+// The MAC's AXI-Stream cannot be back-pressured (no tready), so every frame is
+// either taken whole or dropped and counted here. A frame is taken if, at its
+// first beat, capture is enabled and fewer than TS_DEPTH frames are in flight
+// towards the core (the core keeps one timestamp slot per frame in flight);
+// it is dropped if its words or its descriptor do not fit the FIFOs.
+//
+// Each taken frame gets a sequence number at its first beat. The Gray-coded
+// count of sequence numbers goes to the core, which timestamps each new one
+// with its own clock (fcap_port_core): the timestamp is taken in the core
+// domain, within one core clock of this first beat, without ever moving a
+// time value across clocks.
+//
+// Descriptors (fcap_desc.vh) carry each frame's lengths and flags, and the
+// frames dropped before it. When frames are dropped and no frame follows, a
+// drops-only descriptor reports them as soon as the descriptor FIFO has room,
+// so the counters never wait for traffic.
+//
+// tkeep must be contiguous from bit 0. tuser on any beat flags the frame.
+// snaplen is quasi-static: change it only while capture is disabled.
+module fcap_port_rx #(
+    parameter DATA_W       = 64,
+    parameter KEEP_W       = DATA_W / 8,
+    parameter MAX_SNAP     = 16384,
+    parameter SEQ_W        = 16,
+    parameter TS_DEPTH     = 512
+) (
+    input  wire                     clk,
+    input  wire                     rst,
+
+    input  wire                     enable_async,   // from the core domain
+    input  wire [15:0]              snaplen,        // 0 or > MAX_SNAP: MAX_SNAP
+    input  wire [SEQ_W-1:0]         done_seq_gray,  // from the core: frames finished
+
+    input  wire [DATA_W-1:0]        s_axis_tdata,
+    input  wire [KEEP_W-1:0]        s_axis_tkeep,
+    input  wire                     s_axis_tvalid,
+    input  wire                     s_axis_tlast,
+    input  wire                     s_axis_tuser,
+
+    output wire                     fifo_wr_en,
+    output wire [DATA_W-1:0]        fifo_wr_data,
+    output wire                     fifo_commit,
+    output wire                     fifo_drop,
+    input  wire                     fifo_full,
+
+    output wire                     desc_wr_en,
+    output wire [`FCAP_PDESC_W-1:0] desc_wr_data,
+    input  wire                     desc_full,
+
+    output reg  [SEQ_W-1:0]         seq_gray,       // to the core: frames taken
+    output wire                     busy
+);
+    localparam [31:0] MAX_SNAP32 = MAX_SNAP;
+    localparam [31:0] TS_SLOTS = TS_DEPTH;
+
+    function [31:0] count_keep(input [KEEP_W-1:0] keep);
+        integer i;
+        begin
+            count_keep = 32'd0;
+            for (i = 0; i < KEEP_W; i = i + 1)
+                count_keep = count_keep + {31'd0, keep[i]};
+        end
+    endfunction
+
+    function [SEQ_W-1:0] gray2bin(input [SEQ_W-1:0] g);
+        integer i;
+        begin
+            gray2bin[SEQ_W-1] = g[SEQ_W-1];
+            for (i = SEQ_W - 2; i >= 0; i = i - 1)
+                gray2bin[i] = gray2bin[i + 1] ^ g[i];
+        end
+    endfunction
+
+    wire enable;
+    wire [SEQ_W-1:0] done_gray_sync;
+    fcap_sync_bits #(.WIDTH(1)) sync_enable (
+        .clk (clk), .rst (rst), .in (enable_async), .out (enable)
+    );
+    fcap_sync_bits #(.WIDTH(SEQ_W)) sync_done (
+        .clk (clk), .rst (rst), .in (done_seq_gray), .out (done_gray_sync)
+    );
+    wire [SEQ_W-1:0] done_seq = gray2bin(done_gray_sync);
+
+    // ---- per-frame state ----------------------------------------------------------
+    reg              in_frame;     // a frame has started and not ended
+    reg              ignoring;     // it started while capture was disabled
+    reg              taking;       // it was admitted at its first beat
+    reg              bad;          // it lost a word to a full FIFO
+    reg              err;
+    reg  [31:0]      bytes;        // bytes before this beat
+    reg  [SEQ_W-1:0] seq;          // next sequence number
+    reg  [SEQ_W-1:0] frame_seq;
+
+    // frames dropped and not yet reported in a descriptor
+    reg  [31:0]      drops_pending;
+    reg  [31:0]      dbytes_pending;
+    reg  [1:0]       busy_hold;    // stays busy a few clocks after a descriptor
+
+    wire        sof        = s_axis_tvalid && !in_frame;
+    wire [SEQ_W-1:0] in_flight = seq - done_seq;
+    wire        admit      = enable && ({{(32-SEQ_W){1'b0}}, in_flight} < TS_SLOTS);
+    wire        ign_now    = sof ? !enable : ignoring;
+    wire        take_now   = sof ? admit : taking;
+    wire [31:0] bytes_pre  = sof ? 32'd0 : bytes;
+    wire [31:0] bytes_post = bytes_pre + count_keep(s_axis_tkeep);
+    wire [31:0] snap       = (snaplen == 16'd0 || {16'd0, snaplen} > MAX_SNAP32) ? MAX_SNAP32
+                                                                              : {16'd0, snaplen};
+    wire        bad_pre    = sof ? 1'b0 : bad;
+    wire        want_write = s_axis_tvalid && take_now && (bytes_pre < snap) && !bad_pre;
+    wire        bad_post   = bad_pre || (want_write && fifo_full);
+    wire        err_post   = (sof ? 1'b0 : err) || s_axis_tuser;
+    wire        eof        = s_axis_tvalid && s_axis_tlast && !ign_now;
+    wire        keep_frame = eof && take_now && !bad_post && !desc_full;
+    wire        lose_frame = eof && !keep_frame;
+    /* verilator lint_off UNUSEDSIGNAL */ // snap <= MAX_SNAP < 2^16
+    wire [31:0] caplen     = (bytes_post < snap) ? bytes_post : snap;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [SEQ_W-1:0] cur_seq = sof ? seq : frame_seq;
+    // Every SOF before this number is finished: the current frame's if one is
+    // being taken and continues, else every number handed out so far.
+    wire        taking_on  = s_axis_tvalid ? (take_now && !s_axis_tlast) : (in_frame && taking);
+    wire [SEQ_W-1:0] seq_next = seq + {{(SEQ_W-1){1'b0}}, sof && admit};
+    wire [SEQ_W-1:0] seq_done_mark = taking_on ? cur_seq : seq_next;
+
+    assign fifo_wr_en   = want_write && !fifo_full;
+    assign fifo_wr_data = s_axis_tdata;
+    assign fifo_commit  = keep_frame;
+    assign fifo_drop    = lose_frame && take_now;
+    // Busy while drops wait to be reported, and until a few clocks after the
+    // last descriptor, so that the core sees this port idle only once the
+    // descriptor's pointer has crossed, whatever the synchronisers resolve.
+    assign busy         = in_frame || busy_hold != 2'd0 || drops_pending != 32'd0;
+
+    function [31:0] sat_add(input [31:0] a, input [31:0] b);
+        sat_add = (a > 32'hFFFF_FFFF - b) ? 32'hFFFF_FFFF : a + b;
+    endfunction
+
+    wire [31:0] drops_with_this  = sat_add(drops_pending, 32'd1);
+    wire [31:0] dbytes_with_this = sat_add(dbytes_pending, bytes_post);
+
+    // A descriptor is written in the same cycle as the frame's commit, so the
+    // full flag it was checked against is the FIFO's current state.
+    wire push_frame = keep_frame;
+    wire push_lost  = lose_frame && !desc_full;
+    wire push_old   = !eof && drops_pending != 32'd0 && !desc_full;
+    wire [31:0] rep_drops  = push_lost ? drops_with_this : drops_pending;
+    wire [31:0] rep_dbytes = push_lost ? dbytes_with_this : dbytes_pending;
+
+    assign desc_wr_en   = push_frame || push_lost || push_old;
+    assign desc_wr_data = push_frame
+        ? {cur_seq, dbytes_pending, drops_pending, bytes_post, caplen[15:0], err_post, 1'b0}
+        : {seq_done_mark, rep_dbytes, rep_drops, 32'd0, 16'd0, 1'b0, 1'b1};
+
+    always @(posedge clk) begin
+        if (rst) begin
+            in_frame       <= 1'b0;
+            ignoring       <= 1'b0;
+            taking         <= 1'b0;
+            bad            <= 1'b0;
+            err            <= 1'b0;
+            bytes          <= 32'd0;
+            seq            <= {SEQ_W{1'b0}};
+            seq_gray       <= {SEQ_W{1'b0}};
+            frame_seq      <= {SEQ_W{1'b0}};
+            drops_pending  <= 32'd0;
+            dbytes_pending <= 32'd0;
+            busy_hold      <= 2'd0;
+        end else begin
+            busy_hold <= desc_wr_en ? 2'd3 : busy_hold - {1'b0, busy_hold != 2'd0};
+            if (s_axis_tvalid) begin
+                in_frame  <= !s_axis_tlast;
+                ignoring  <= ign_now;
+                taking    <= take_now;
+                bad       <= bad_post;
+                err       <= err_post;
+                bytes     <= bytes_post;
+                frame_seq <= cur_seq;
+            end
+            seq      <= seq_next;
+            seq_gray <= seq_next ^ (seq_next >> 1);
+
+            if (desc_wr_en) begin
+                drops_pending  <= 32'd0;
+                dbytes_pending <= 32'd0;
+            end else if (lose_frame) begin
+                drops_pending  <= drops_with_this;
+                dbytes_pending <= dbytes_with_this;
+            end
+        end
+    end
+endmodule
+`default_nettype wire
