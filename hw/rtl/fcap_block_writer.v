@@ -10,7 +10,8 @@
 //   [block header, 64 B][records ...][padding block up to BLOCK_SIZE]
 // The header space is reserved when the block opens and written last, when the
 // block closes (full, timed out, or flushed). Then the card writes PROD+1 to the
-// status word in host memory and raises `published`. All DMA writes leave
+// status word in host memory, marked with dma_status so that the interrupt can
+// follow it out of the card (fcap_top). All DMA writes leave
 // through one in-order port, so by the time the host sees the new PROD every
 // byte of the block is in memory (PCIe posted writes are ordered the same way).
 //
@@ -57,10 +58,10 @@ module fcap_block_writer #(
     output reg  [63:0]             dma_addr,
     output reg  [63:0]             dma_data,
     output reg  [7:0]              dma_strb,
+    output reg                     dma_status,    // this beat is the status word
     input  wire                    dma_ready,
 
     output reg  [31:0]             prod_idx,
-    output reg                     published,
     output wire                    block_open,
     output wire                    ring_full,
     output wire                    busy,
@@ -136,7 +137,6 @@ module fcap_block_writer #(
     wire [31:0] drops_next = (drops > 32'hFFFF_FFFF - drop_events) ? 32'hFFFF_FFFF : drops + drop_events;
 
     always @(posedge clk) begin
-        published <= 1'b0;
         if (dma_valid && dma_ready)
             dma_valid <= 1'b0;
 
@@ -150,7 +150,6 @@ module fcap_block_writer #(
             age           <= 32'd0;
             flush_pending <= 1'b0;
             dma_valid     <= 1'b0;
-            published     <= 1'b0;
             hdr_idx       <= 3'd0;
             close_flags   <= 32'd0;
         end else begin
@@ -208,6 +207,7 @@ module fcap_block_writer #(
                 dma_addr  <= wr_ptr;
                 dma_data  <= rec_data;
                 dma_strb  <= 8'hFF;
+                dma_status <= 1'b0;
                 wr_ptr    <= wr_ptr + 64'd8;
                 if (rec_last)
                     state <= S_OPEN;
@@ -218,6 +218,7 @@ module fcap_block_writer #(
                 dma_addr  <= base + {32'd0, offset};
                 dma_data  <= {pad_len, `FCAP_BT_PADDING};
                 dma_strb  <= 8'hFF;
+                dma_status <= 1'b0;
                 state     <= S_PAD_END;
             end
 
@@ -226,6 +227,7 @@ module fcap_block_writer #(
                 dma_addr  <= base + {32'd0, cfg_block_size} - 64'd8;
                 dma_data  <= {pad_len, 32'd0};
                 dma_strb  <= 8'hF0;
+                dma_status <= 1'b0;
                 state     <= S_HDR;
             end
 
@@ -234,6 +236,7 @@ module fcap_block_writer #(
                 dma_addr  <= base + {58'd0, hdr_idx, 3'd0};
                 dma_data  <= hdr_word;
                 dma_strb  <= 8'hFF;
+                dma_status <= 1'b0;
                 hdr_idx   <= hdr_idx + 3'd1;
                 if (hdr_idx == 3'd7)
                     state <= S_STATUS;
@@ -244,8 +247,8 @@ module fcap_block_writer #(
                 dma_addr  <= cfg_status_addr;
                 dma_data  <= {32'd0, prod_idx + 32'd1};
                 dma_strb  <= 8'hFF;
+                dma_status <= 1'b1;
                 prod_idx  <= prod_idx + 32'd1;
-                published <= 1'b1;
                 drops     <= drop_events;
                 slot      <= (slot + 1'b1 >= cfg_blocks[TABLE_ADDR_W:0]) ? {(TABLE_ADDR_W+1){1'b0}}
                                                                         : slot + 1'b1;

@@ -19,6 +19,12 @@
 // drops-only descriptor reports them as soon as the descriptor FIFO has room,
 // so the counters never wait for traffic.
 //
+// Two stages. Stage 0 looks at the MAC's pins directly but only to find
+// first beats: it decides admission and hands out the sequence number in the
+// same clock as the first beat, which is what the timestamp measures. Stage 1
+// does everything else on a registered copy of the beat, so the MAC pins feed
+// flip-flops and almost no logic (good for timing, and for simulation speed).
+//
 // tkeep must be contiguous from bit 0. tuser on any beat flags the frame.
 // snaplen is quasi-static: change it only while capture is disabled.
 module fcap_port_rx #(
@@ -85,14 +91,51 @@ module fcap_port_rx #(
     );
     wire [SEQ_W-1:0] done_seq = gray2bin(done_gray_sync);
 
-    // ---- per-frame state ----------------------------------------------------------
+    // ---- stage 0: first beats, on the MAC's pins ---------------------------------
+    reg              in_frame0;    // a frame has started on the pins and not ended
+    reg  [SEQ_W-1:0] seq;          // next sequence number
+    wire             sof0      = s_axis_tvalid && !in_frame0;
+    wire [SEQ_W-1:0] in_flight = seq - done_seq;
+    wire             admit0    = enable && ({{(32-SEQ_W){1'b0}}, in_flight} < TS_SLOTS);
+    wire [SEQ_W-1:0] seq_next  = seq + {{(SEQ_W-1){1'b0}}, sof0 && admit0};
+
+    // the beat, registered, with what stage 0 decided about it
+    reg              b_valid, b_last, b_user, b_sof, b_admit, b_enabled;
+    reg [DATA_W-1:0] b_data;
+    reg [KEEP_W-1:0] b_keep;
+    reg [SEQ_W-1:0]  b_seq;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            in_frame0 <= 1'b0;
+            seq       <= {SEQ_W{1'b0}};
+            seq_gray  <= {SEQ_W{1'b0}};
+            b_valid   <= 1'b0;
+        end else begin
+            if (s_axis_tvalid)
+                in_frame0 <= !s_axis_tlast;
+            seq      <= seq_next;
+            seq_gray <= seq_next ^ (seq_next >> 1);
+            b_valid  <= s_axis_tvalid;
+        end
+        b_data    <= s_axis_tdata;
+        b_keep    <= s_axis_tkeep;
+        b_last    <= s_axis_tlast;
+        b_user    <= s_axis_tuser;
+        b_sof     <= sof0;
+        b_admit   <= admit0;
+        b_enabled <= enable;
+        b_seq     <= seq;
+    end
+
+    // ---- stage 1: the frame ------------------------------------------------------------
     reg              in_frame;     // a frame has started and not ended
     reg              ignoring;     // it started while capture was disabled
     reg              taking;       // it was admitted at its first beat
     reg              bad;          // it lost a word to a full FIFO
     reg              err;
     reg  [31:0]      bytes;        // bytes before this beat
-    reg  [SEQ_W-1:0] seq;          // next sequence number
+    reg  [SEQ_W-1:0] seq1;         // sequence numbers stage 1 has seen start
     reg  [SEQ_W-1:0] frame_seq;
 
     // frames dropped and not yet reported in a descriptor
@@ -100,40 +143,40 @@ module fcap_port_rx #(
     reg  [31:0]      dbytes_pending;
     reg  [1:0]       busy_hold;    // stays busy a few clocks after a descriptor
 
-    wire        sof        = s_axis_tvalid && !in_frame;
-    wire [SEQ_W-1:0] in_flight = seq - done_seq;
-    wire        admit      = enable && ({{(32-SEQ_W){1'b0}}, in_flight} < TS_SLOTS);
-    wire        ign_now    = sof ? !enable : ignoring;
-    wire        take_now   = sof ? admit : taking;
+    wire        sof        = b_valid && b_sof;
+    wire        ign_now    = sof ? !b_enabled : ignoring;
+    wire        take_now   = sof ? b_admit : taking;
     wire [31:0] bytes_pre  = sof ? 32'd0 : bytes;
-    wire [31:0] bytes_post = bytes_pre + count_keep(s_axis_tkeep);
+    wire [31:0] bytes_post = bytes_pre + count_keep(b_keep);
     wire [31:0] snap       = (snaplen == 16'd0 || {16'd0, snaplen} > MAX_SNAP32) ? MAX_SNAP32
                                                                               : {16'd0, snaplen};
     wire        bad_pre    = sof ? 1'b0 : bad;
-    wire        want_write = s_axis_tvalid && take_now && (bytes_pre < snap) && !bad_pre;
+    wire        want_write = b_valid && take_now && (bytes_pre < snap) && !bad_pre;
     wire        bad_post   = bad_pre || (want_write && fifo_full);
-    wire        err_post   = (sof ? 1'b0 : err) || s_axis_tuser;
-    wire        eof        = s_axis_tvalid && s_axis_tlast && !ign_now;
+    wire        err_post   = (sof ? 1'b0 : err) || b_user;
+    wire        eof        = b_valid && b_last && !ign_now;
     wire        keep_frame = eof && take_now && !bad_post && !desc_full;
     wire        lose_frame = eof && !keep_frame;
     /* verilator lint_off UNUSEDSIGNAL */ // snap <= MAX_SNAP < 2^16
     wire [31:0] caplen     = (bytes_post < snap) ? bytes_post : snap;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [SEQ_W-1:0] cur_seq = sof ? seq : frame_seq;
-    // Every SOF before this number is finished: the current frame's if one is
-    // being taken and continues, else every number handed out so far.
-    wire        taking_on  = s_axis_tvalid ? (take_now && !s_axis_tlast) : (in_frame && taking);
-    wire [SEQ_W-1:0] seq_next = seq + {{(SEQ_W-1){1'b0}}, sof && admit};
-    wire [SEQ_W-1:0] seq_done_mark = taking_on ? cur_seq : seq_next;
+    wire [SEQ_W-1:0] cur_seq = sof ? b_seq : frame_seq;
+    // Every sequence number before this one is finished: the current frame's
+    // if one is being taken and continues, else every number stage 1 has
+    // seen start (stage 0 may have handed out a newer one already).
+    wire        taking_on  = b_valid ? (take_now && !b_last) : (in_frame && taking);
+    wire [SEQ_W-1:0] seq1_next = seq1 + {{(SEQ_W-1){1'b0}}, sof && b_admit};
+    wire [SEQ_W-1:0] seq_done_mark = taking_on ? cur_seq : seq1_next;
 
     assign fifo_wr_en   = want_write && !fifo_full;
-    assign fifo_wr_data = s_axis_tdata;
+    assign fifo_wr_data = b_data;
     assign fifo_commit  = keep_frame;
     assign fifo_drop    = lose_frame && take_now;
     // Busy while drops wait to be reported, and until a few clocks after the
     // last descriptor, so that the core sees this port idle only once the
     // descriptor's pointer has crossed, whatever the synchronisers resolve.
-    assign busy         = in_frame || busy_hold != 2'd0 || drops_pending != 32'd0;
+    assign busy         = in_frame0 || b_valid || in_frame || busy_hold != 2'd0
+                          || drops_pending != 32'd0;
 
     function [31:0] sat_add(input [31:0] a, input [31:0] b);
         sat_add = (a > 32'hFFFF_FFFF - b) ? 32'hFFFF_FFFF : a + b;
@@ -163,16 +206,15 @@ module fcap_port_rx #(
             bad            <= 1'b0;
             err            <= 1'b0;
             bytes          <= 32'd0;
-            seq            <= {SEQ_W{1'b0}};
-            seq_gray       <= {SEQ_W{1'b0}};
+            seq1           <= {SEQ_W{1'b0}};
             frame_seq      <= {SEQ_W{1'b0}};
             drops_pending  <= 32'd0;
             dbytes_pending <= 32'd0;
             busy_hold      <= 2'd0;
         end else begin
             busy_hold <= desc_wr_en ? 2'd3 : busy_hold - {1'b0, busy_hold != 2'd0};
-            if (s_axis_tvalid) begin
-                in_frame  <= !s_axis_tlast;
+            if (b_valid) begin
+                in_frame  <= !b_last;
                 ignoring  <= ign_now;
                 taking    <= take_now;
                 bad       <= bad_post;
@@ -180,8 +222,7 @@ module fcap_port_rx #(
                 bytes     <= bytes_post;
                 frame_seq <= cur_seq;
             end
-            seq      <= seq_next;
-            seq_gray <= seq_next ^ (seq_next >> 1);
+            seq1 <= seq1_next;
 
             if (desc_wr_en) begin
                 drops_pending  <= 32'd0;

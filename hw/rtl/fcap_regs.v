@@ -2,10 +2,11 @@
 `include "fcap_defs.vh"
 // fcap_regs: the card's AXI4-Lite register file (docs/REGISTERS.md).
 //
-// One transaction at a time. A write is performed in the cycle its address and
-// data are both accepted; writes with a partial byte strobe are ignored and
-// answered SLVERR. Reads take two cycles (the ROM and the block table read are
-// synchronous); unmapped addresses read as zero.
+// One transaction at a time. Ready signals are registered: the bus pins feed
+// flip-flops, not decode logic. A write takes effect one clock after its
+// address and data are accepted; writes with a partial byte strobe are ignored
+// and answered SLVERR. A read answers three clocks after its address is
+// accepted (the device tree ROM is synchronous); unmapped addresses read zero.
 //
 // Counters are read through snapshots: CNT_CTRL.SNAPSHOT copies every live
 // counter in the same clock, so a set of counters read afterwards is
@@ -87,14 +88,32 @@ module fcap_regs #(
     input  wire [NUM_PORTS*64-1:0] port_truncated
 );
     // ---- write channel ---------------------------------------------------------
-    wire        wr_fire = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;
-    wire        wr_full = s_axil_wstrb == 4'hF;
-    wire        wr_do   = wr_fire && wr_full;
-    wire [31:0] waddr   = {16'd0, s_axil_awaddr[15:2], 2'b00};
-    wire [31:0] wdata   = s_axil_wdata;
+    reg         aw_ready;     // offered for one clock when address and data wait
+    reg         wr_pending;   // accepted, performed next clock
+    reg         wr_full;      // the accepted write had all byte strobes
+    reg  [31:0] waddr;
+    reg  [31:0] wdata;
+    wire        wr_accept = aw_ready && s_axil_awvalid && s_axil_wvalid;
+    wire        wr_do     = wr_pending && wr_full;
 
-    assign s_axil_awready = wr_fire;
-    assign s_axil_wready  = wr_fire;
+    assign s_axil_awready = aw_ready;
+    assign s_axil_wready  = aw_ready;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            aw_ready   <= 1'b0;
+            wr_pending <= 1'b0;
+        end else begin
+            aw_ready   <= !aw_ready && !wr_pending && !s_axil_bvalid
+                          && s_axil_awvalid && s_axil_wvalid;
+            wr_pending <= wr_accept;
+        end
+        if (wr_accept) begin
+            waddr   <= {16'd0, s_axil_awaddr[15:2], 2'b00};
+            wdata   <= s_axil_wdata;
+            wr_full <= s_axil_wstrb == 4'hF;
+        end
+    end
 
     wire in_table = (waddr >= `FCAP_REG_RING_TABLE)
                     && (waddr < `FCAP_REG_RING_TABLE + (32'd8 << TABLE_ADDR_W));
@@ -144,7 +163,7 @@ module fcap_regs #(
         end else begin
             if (block_published)
                 irq_status <= irq_status | `FCAP_IRQ_BLOCK;
-            if (wr_fire) begin
+            if (wr_pending) begin
                 s_axil_bvalid <= 1'b1;
                 s_axil_bresp  <= wr_full ? 2'b00 : 2'b10;
             end
@@ -216,27 +235,27 @@ module fcap_regs #(
     end
 
     // ---- read channel ------------------------------------------------------------
-    reg        rd_pending;
+    reg        ar_ready;     // offered for one clock when an address waits
+    reg  [1:0] rd_stage;     // 1: address latched, 2: ROM read done
     reg [31:0] raddr;
-    wire       rd_accept = s_axil_arvalid && !rd_pending && !s_axil_rvalid;
-    wire [31:0] araddr   = {16'd0, s_axil_araddr[15:2], 2'b00};
+    wire       rd_accept = ar_ready && s_axil_arvalid;
 
-    assign s_axil_arready = rd_accept;
+    assign s_axil_arready = ar_ready;
     assign s_axil_rresp   = 2'b00;
 
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] rom_off = araddr - `FCAP_REG_DT_ROM;
+    wire [31:0] rom_off = raddr - `FCAP_REG_DT_ROM;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire        rom_sel = (araddr >= `FCAP_REG_DT_ROM)
-                          && (araddr < `FCAP_REG_DT_ROM + (32'd4 << DT_ROM_ADDR_W));
     wire [31:0] rom_data;
+    wire        raddr_rom = (raddr >= `FCAP_REG_DT_ROM)
+                            && (raddr < `FCAP_REG_DT_ROM + (32'd4 << DT_ROM_ADDR_W));
 
     fcap_dt_rom #(
         .ADDR_W    (DT_ROM_ADDR_W),
         .INIT_FILE (DT_ROM_FILE)
     ) dt_rom (
         .clk     (clk),
-        .rd_en   (rd_accept && rom_sel),
+        .rd_en   (rd_stage == 2'd1 && raddr_rom),
         .rd_addr (rom_off[DT_ROM_ADDR_W+1:2]),
         .rd_data (rom_data)
     );
@@ -250,8 +269,6 @@ module fcap_regs #(
     /* verilator lint_off UNUSEDSIGNAL */ // < 64 * NUM_PORTS
     wire [31:0] port_bit = port_sel ? port_idx * 64 : 32'd0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire        raddr_rom = (raddr >= `FCAP_REG_DT_ROM)
-                            && (raddr < `FCAP_REG_DT_ROM + (32'd4 << DT_ROM_ADDR_W));
 
     function [31:0] half(input [63:0] v, input hi);
         half = hi ? v[63:32] : v[31:0];
@@ -315,17 +332,23 @@ module fcap_regs #(
         if (s_axil_rvalid && s_axil_rready)
             s_axil_rvalid <= 1'b0;
         if (rst) begin
-            rd_pending    <= 1'b0;
+            ar_ready      <= 1'b0;
+            rd_stage      <= 2'd0;
             s_axil_rvalid <= 1'b0;
             s_axil_rdata  <= 32'd0;
             raddr         <= 32'd0;
-        end else if (rd_accept) begin
-            rd_pending <= 1'b1;
-            raddr      <= araddr;
-        end else if (rd_pending) begin
-            rd_pending    <= 1'b0;
-            s_axil_rvalid <= 1'b1;
-            s_axil_rdata  <= raddr_rom ? rom_data : reg_word;
+        end else begin
+            ar_ready <= !ar_ready && rd_stage == 2'd0 && !s_axil_rvalid && s_axil_arvalid;
+            if (rd_accept) begin
+                rd_stage <= 2'd1;
+                raddr    <= {16'd0, s_axil_araddr[15:2], 2'b00};
+            end else if (rd_stage == 2'd1) begin
+                rd_stage <= 2'd2;
+            end else if (rd_stage == 2'd2) begin
+                rd_stage      <= 2'd0;
+                s_axil_rvalid <= 1'b1;
+                s_axil_rdata  <= raddr_rom ? rom_data : reg_word;
+            end
         end
     end
 endmodule

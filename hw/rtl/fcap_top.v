@@ -191,6 +191,9 @@ module fcap_top #(
     wire        rec_valid, rec_last, rec_ready;
     wire [63:0] rec_data;
     wire        writer_busy;
+    wire        w_dma_valid, w_dma_ready, w_dma_status;
+    wire [63:0] w_dma_addr, w_dma_data;
+    wire [7:0]  w_dma_strb;
     wire        table_rd_en;
     wire [TABLE_ADDR_W-1:0] table_rd_index;
     wire [63:0] table_rd_data;
@@ -243,14 +246,31 @@ module fcap_top #(
         .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last),
         .rec_ready (rec_ready),
         .drop_events (drop_events),
-        .dma_valid (dma_wr_valid), .dma_addr (dma_wr_addr), .dma_data (dma_wr_data),
-        .dma_strb (dma_wr_strb), .dma_ready (dma_wr_ready),
-        .prod_idx (ring_prod), .published (published),
+        .dma_valid (w_dma_valid), .dma_addr (w_dma_addr), .dma_data (w_dma_data),
+        .dma_strb (w_dma_strb), .dma_status (w_dma_status), .dma_ready (w_dma_ready),
+        .prod_idx (ring_prod),
         .block_open (block_open), .ring_full (ring_full), .busy (writer_busy),
         .cnt_records (cnt_records), .cnt_blocks (cnt_blocks)
     );
 
+    // The DMA port leaves through a register slice: the bus's ready signal
+    // reaches two gates, not the writer's datapath.
+    // The interrupt follows the status write out of the card: raised in the
+    // clock the bus accepts that write, never before the host can see it.
+    wire dma_is_status;
+    fcap_skid #(
+        .WIDTH (1 + 8 + 64 + 64)
+    ) dma_slice (
+        .clk (clk), .rst (rst),
+        .in_valid (w_dma_valid), .in_data ({w_dma_status, w_dma_strb, w_dma_addr, w_dma_data}),
+        .in_ready (w_dma_ready),
+        .out_valid (dma_wr_valid),
+        .out_data ({dma_is_status, dma_wr_strb, dma_wr_addr, dma_wr_data}),
+        .out_ready (dma_wr_ready)
+    );
+    assign published = dma_wr_valid && dma_wr_ready && dma_is_status;
+
     assign idle = (port_busy == {NUM_PORTS{1'b0}}) && (formatter_busy == {NUM_PORTS{1'b0}})
-                  && !writer_busy;
+                  && !writer_busy && !w_dma_valid && w_dma_ready && !dma_wr_valid;
 endmodule
 `default_nettype wire

@@ -32,6 +32,20 @@
 
 /* ---- harness ---------------------------------------------------------------- */
 
+/* The register file performs a write one clock after the bus handshake (at
+ * edge E+1 for a handshake at E); for TIME_CTRL.SET the time unit loads the
+ * value at E+2, so the clock reads the value set at edge E+3. A snapshot
+ * (TIME_CTRL.SNAPSHOT) latches the time of edge E+1. */
+static uint64_t time_set_ps(const struct fcap_sim *sim)
+{
+	return fcap_sim_last_write_ps(sim) + 3ull * fcap_sim_clock_period_ps(sim);
+}
+
+static uint64_t snapshot_ps(const struct fcap_sim *sim)
+{
+	return fcap_sim_last_write_ps(sim) + fcap_sim_clock_period_ps(sim);
+}
+
 struct frame {
 	unsigned port;
 	uint8_t *data;
@@ -109,9 +123,7 @@ static int h_open(struct harness *h, const struct fcap_ring_config *rc)
 	    fcap_card_set_clock(h->dev, h->ci.clock_hz, h->err) < 0 ||
 	    fcap_card_set_time(h->dev, T0_NS, h->err) < 0)
 		return -1;
-	/* TIME_CTRL.SET is performed at the write's clock edge E; the time unit
-	 * loads the value at E+1, so the clock reads T0 at edge E+2. */
-	h->time0_ps = fcap_sim_last_write_ps(h->sim) + 2ull * fcap_sim_clock_period_ps(h->sim);
+	h->time0_ps = time_set_ps(h->sim);
 	if (fcap_ring_setup(&h->ring, h->dev, &h->ci, rc, h->err) < 0)
 		return -1;
 	if (fcap_card_enable(h->dev, h->err) < 0)
@@ -359,12 +371,12 @@ static void test_fractional_clock_is_exact(void)
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NUM, 2);
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_DEN, 5);
 	CU_ASSERT_EQUAL_FATAL(fcap_card_set_time(h.dev, 0, h.err), 0);
-	uint64_t start_ps = fcap_sim_last_write_ps(h.sim) + 2 * period;
+	uint64_t start_ps = time_set_ps(h.sim);
 	static const uint64_t runs[] = { 0, 1, 4, 1000, 1000000 };
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		fcap_sim_run(h.sim, runs[i]);
 		uint64_t t = fcap_card_time(h.dev);
-		uint64_t m = (fcap_sim_last_write_ps(h.sim) - start_ps) / period;
+		uint64_t m = (snapshot_ps(h.sim) - start_ps) / period;
 		CU_ASSERT_EQUAL(t, 6 * m + (2 * m) / 5);
 	}
 	h_close(&h);
