@@ -26,6 +26,7 @@
 namespace {
 constexpr unsigned kResetCycles = 8;
 constexpr uint64_t kRegTimeoutCycles = 1000;
+constexpr unsigned kDmaWords = 8;  // 64-bit words per DMA beat (fcap_top DMA_LANES)
 }
 
 struct fcap_sim {
@@ -63,6 +64,21 @@ static void drive_mac(fcap_sim *s, unsigned p, uint64_t t)
 	top->s_axis_tuser = beat.user ? (top->s_axis_tuser | bit) : (top->s_axis_tuser & ~bit);
 }
 
+// One DMA beat: a 64-byte line, written word by word in address order with
+// the beat's byte strobes.
+static void dma_beat(fcap_sim *s)
+{
+	Vfcap_top *t = s->top;
+	uint64_t strb = t->dma_wr_strb;
+	for (unsigned w = 0; w < kDmaWords; w++) {
+		uint8_t ws = (uint8_t)(strb >> (8 * w));
+		if (!ws)
+			continue;
+		uint64_t data = (uint64_t)t->dma_wr_data[2 * w] | (uint64_t)t->dma_wr_data[2 * w + 1] << 32;
+		sim_dma_write(s->dma, t->dma_wr_addr + 8 * w, data, ws);
+	}
+}
+
 // Processes the next clock event; returns true if the core clock rose.
 static bool step(fcap_sim *s)
 {
@@ -85,7 +101,7 @@ static bool step(fcap_sim *s)
 
 	if (core) {
 		if (t->dma_wr_valid && t->dma_wr_ready)
-			sim_dma_write(s->dma, t->dma_wr_addr, t->dma_wr_data, t->dma_wr_strb);
+			dma_beat(s);
 		s->aw_done = t->s_axil_awvalid && t->s_axil_awready;
 		s->b_done = t->s_axil_bvalid && t->s_axil_bready;
 		s->ar_done = t->s_axil_arvalid && t->s_axil_arready;

@@ -21,9 +21,12 @@
 // The data path thinks in 32-bit units: `carry` holds the unit that waits for
 // its partner to make a 64-bit word.
 //
-// When the writer rejects the allocation (no free ring block), the frame is
-// discarded from the packet FIFO and counted; the count travels in the port's
-// next record.
+// The record goes into the port's record FIFO (fcap_rec_fifo) first; only
+// when it is complete does the formatter ask the ring allocator for room. On a
+// grant it commits the record (the DMA streamer will move it); on a reject (no
+// free ring block) it discards it and counts the frame, and the count travels
+// in the port's next record. Formatting before asking means the streamer only
+// ever sees complete records, so the DMA path never waits on a formatter.
 module fcap_epb_formatter #(
     parameter PORT_ID = 0
 ) (
@@ -49,17 +52,19 @@ module fcap_epb_formatter #(
     output reg  [63:0]            rec_data,
     output reg                    rec_last,
     input  wire                   rec_ready,
+    output wire                   rec_commit,
+    output wire                   rec_drop,
 
     output wire                   busy,
     output reg  [63:0]            cnt_drop_ring
 );
     localparam [2:0] S_IDLE    = 3'd0,
                      S_CALC    = 3'd1,
-                     S_REQ     = 3'd2,
-                     S_HDR     = 3'd3,
-                     S_DATA    = 3'd4,
-                     S_TAIL    = 3'd5,
-                     S_DISCARD = 3'd6;
+                     S_HDR     = 3'd2,
+                     S_DATA    = 3'd3,
+                     S_TAIL    = 3'd4,
+                     S_FLUSH   = 3'd5,   // last word leaving the output register
+                     S_REQ     = 3'd6;
 
     localparam [31:0] PORT       = PORT_ID;
     localparam [31:0] OPT_FLAGS  = `FCAP_OPT_EPB_FLAGS;
@@ -77,7 +82,6 @@ module fcap_epb_formatter #(
 
     // Record geometry, computed in S_CALC
     reg [31:0]  rec_len;       // bytes
-    reg [12:0]  data_words;    // 64-bit FIFO words holding caplen bytes
     reg [255:0] tail;          // tail units, first unit in bits 31:0
     reg [3:0]   tail_units;
     reg         last_hi_valid; // does the last data word's upper unit hold data?
@@ -94,9 +98,8 @@ module fcap_epb_formatter #(
     wire advance = !rec_valid || rec_ready;
 
     // ---- record geometry ---------------------------------------------------
-    wire [31:0] dropcount_sum = {1'b0, drops_before[30:0]} + {1'b0, ring_pending[30:0]};
-    wire [31:0] dropcount     = (drops_before[31] || ring_pending[31] || dropcount_sum[31])
-                                ? 32'hFFFF_FFFF : dropcount_sum;
+    wire [32:0] dropcount_sum = {1'b0, drops_before} + {1'b0, ring_pending};
+    wire [31:0] dropcount     = dropcount_sum[32] ? 32'hFFFF_FFFF : dropcount_sum[31:0];
     wire        has_flags     = err;
     wire        has_drops     = dropcount != 32'd0;
     wire [31:0] data_units    = ({16'd0, caplen} + 32'd3) >> 2;
@@ -135,8 +138,9 @@ module fcap_epb_formatter #(
     assign busy      = (state != S_IDLE) || rec_valid;
 
     wire data_beat    = (state == S_DATA) && advance && pkt_valid;
-    wire discard_beat = (state == S_DISCARD) && pkt_valid;
-    assign pkt_rd     = data_beat || discard_beat;
+    assign pkt_rd     = data_beat;
+    assign rec_commit = (state == S_REQ) && alloc_grant;
+    assign rec_drop   = (state == S_REQ) && alloc_reject;
 
     wire        last_data   = words_left == 13'd1;
     wire [63:0] data_masked = last_data ? (pkt_data & last_mask) : pkt_data;
@@ -173,24 +177,25 @@ module fcap_epb_formatter #(
 
             S_CALC: begin
                 rec_len       <= total_len;
-                data_words    <= caplen[15:3] + {12'd0, caplen[2:0] != 3'd0};
+                words_left    <= caplen[15:3] + {12'd0, caplen[2:0] != 3'd0};
+                hdr_idx       <= 2'd0;
                 tail          <= tail_calc;
                 tail_units    <= tail_calc_units;
                 last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
                 last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
                                  : ~({64{1'b1}} << {last_bytes, 3'd0});
-                state         <= S_REQ;
+                state         <= S_HDR;
             end
+
+            S_FLUSH: if (!rec_valid || rec_ready)
+                state <= S_REQ;
 
             S_REQ: if (alloc_grant) begin
                 ring_pending <= 32'd0;
-                hdr_idx      <= 2'd0;
-                words_left   <= data_words;
-                state        <= S_HDR;
+                state        <= S_IDLE;
             end else if (alloc_reject) begin
                 ring_pending <= dropcount == 32'hFFFF_FFFF ? dropcount : dropcount + 32'd1;
-                words_left   <= data_words;
-                state        <= (data_words == 13'd0) ? S_IDLE : S_DISCARD;
+                state        <= S_IDLE;
             end
 
             S_HDR: if (advance) begin
@@ -234,17 +239,14 @@ module fcap_epb_formatter #(
                 tail_sr   <= tail_sr >> 64;
                 tail_left <= tail_left - 4'd2;
                 if (tail_left == 4'd2)
-                    state <= S_IDLE;
-            end
-
-            S_DISCARD: if (discard_beat) begin
-                words_left <= words_left - 13'd1;
-                if (words_left == 13'd1)
-                    state <= S_IDLE;
+                    state <= S_FLUSH;
             end
 
             default: state <= S_IDLE;
             endcase
+            // A new counting session forgets drops not yet reported.
+            if (cnt_clear)
+                ring_pending <= 32'd0;
         end
     end
 

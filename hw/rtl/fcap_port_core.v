@@ -150,6 +150,8 @@ module fcap_port_core #(
                 lost_pending  <= 32'd0;
                 done_seq_gray <= (head_seq + 1'b1) ^ ((head_seq + 1'b1) >> 1);
             end
+            if (cnt_clear)
+                lost_pending <= 32'd0;   // a new counting session forgets unreported drops
 
             if (desc_valid && desc_rd)
                 desc_valid <= 1'b0;

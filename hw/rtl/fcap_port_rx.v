@@ -148,10 +148,17 @@ module fcap_port_rx #(
     wire        take_now   = sof ? b_admit : taking;
     wire [31:0] bytes_pre  = sof ? 32'd0 : bytes;
     wire [31:0] bytes_post = bytes_pre + count_keep(b_keep);
-    wire [31:0] snap       = (snaplen == 16'd0 || {16'd0, snaplen} > MAX_SNAP32) ? MAX_SNAP32
+    // The snap length is taken once per frame, at its first beat, so that a
+    // register write during a frame cannot split the frame's words and its
+    // captured length.
+    wire [31:0] snap_live  = (snaplen == 16'd0 || {16'd0, snaplen} > MAX_SNAP32) ? MAX_SNAP32
                                                                               : {16'd0, snaplen};
+    reg  [31:0] snap_frame;
+    wire [31:0] snap       = sof ? snap_live : snap_frame;
     wire        bad_pre    = sof ? 1'b0 : bad;
-    wire        want_write = b_valid && take_now && (bytes_pre < snap) && !bad_pre;
+    // A beat with no bytes (tkeep all zero: AXI-Stream's null beat) writes nothing.
+    wire        want_write = b_valid && take_now && (bytes_pre < snap) && !bad_pre
+                             && b_keep != {KEEP_W{1'b0}};
     wire        bad_post   = bad_pre || (want_write && fifo_full);
     wire        err_post   = (sof ? 1'b0 : err) || b_user;
     wire        eof        = b_valid && b_last && !ign_now;
@@ -215,6 +222,7 @@ module fcap_port_rx #(
             busy_hold <= desc_wr_en ? 2'd3 : busy_hold - {1'b0, busy_hold != 2'd0};
             if (b_valid) begin
                 in_frame  <= !b_last;
+                snap_frame <= snap;
                 ignoring  <= ign_now;
                 taking    <= take_now;
                 bad       <= bad_post;

@@ -75,6 +75,7 @@ module fcap_regs #(
     input  wire        st_block_open,
     input  wire        st_ring_full,
     input  wire        st_flush_pending,
+    input  wire        st_reset_pending,
     input  wire        block_published,
 
     // live counters; per port, packed with port p in bits 64p+63:64p
@@ -291,7 +292,8 @@ module fcap_regs #(
                             | (st_idle          ? `FCAP_STATUS_IDLE          : 32'd0)
                             | (st_block_open    ? `FCAP_STATUS_BLOCK_OPEN    : 32'd0)
                             | (st_ring_full     ? `FCAP_STATUS_RING_FULL     : 32'd0)
-                            | (st_flush_pending ? `FCAP_STATUS_FLUSH_PENDING : 32'd0);
+                            | (st_flush_pending ? `FCAP_STATUS_FLUSH_PENDING : 32'd0)
+                            | (st_reset_pending ? `FCAP_STATUS_RESET_PENDING : 32'd0);
 
     reg [31:0] reg_word;
     always @* begin

@@ -1,17 +1,19 @@
 `default_nettype none
 `include "fcap_desc.vh"
+`include "fcap_dma_defs.vh"
 // fcap_top: the capture card.
 //
 //   port p (own MAC clock):  MAC --AXIS--> fcap_port --(async FIFOs)--> core clock:
-//   core clock:  fcap_port_core (timestamps, counters)
-//                 --> fcap_epb_formatter (pcapng EPB records, one per port)
-//                 --> fcap_rec_arbiter   (round robin over ports)
-//                 --> fcap_block_writer  (ring blocks, DMA writes, publish) --> host
+//   core clock, per port:  fcap_port_core (timestamps, counters)
+//                           --> fcap_epb_formatter (pcapng EPB records)
+//                           --> fcap_rec_fifo (whole records, 64-bit in, 512-bit rows out)
+//   shared:  fcap_ring_alloc (where each record goes; block closes)
+//             --> order and close queues --> fcap_dma_streamer (64-byte DMA beats) --> host
 //   host --AXI4-Lite--> fcap_regs (registers, counters, DT ROM, block table)
 //
 // Each port has its own MAC clock and reset; everything else runs on the core
-// clock. The DMA port writes 8 bytes per beat to a 64-bit bus address with
-// byte strobes, in order. docs/ARCHITECTURE.md follows one frame through.
+// clock. The DMA port writes one 64-byte line per beat (line-aligned bus
+// address, byte strobes), in order. docs/ARCHITECTURE.md follows one frame.
 module fcap_top #(
     parameter        NUM_PORTS        = 4,
     parameter        DT_ROM_ADDR_W    = 10,
@@ -22,6 +24,8 @@ module fcap_top #(
     parameter        TS_ADDR_W        = 9,
     parameter        MAX_SNAP         = 16384,
     parameter        TABLE_ADDR_W     = 9,
+    parameter        REC_FIFO_ADDR_W  = 9,    // rows of 64 bytes per port: 32 KiB
+    parameter        DMA_LANES        = 8,    // 64-bit words per DMA beat
     parameter [7:0]  RESET_INC_NS     = 8'd4,
     parameter [31:0] RESET_INC_NUM    = 32'd0,
     parameter [31:0] RESET_INC_DEN    = 32'd0
@@ -57,8 +61,8 @@ module fcap_top #(
 
     output wire                   dma_wr_valid,
     output wire [63:0]            dma_wr_addr,
-    output wire [63:0]            dma_wr_data,
-    output wire [7:0]             dma_wr_strb,
+    output wire [DMA_LANES*64-1:0] dma_wr_data,
+    output wire [DMA_LANES*8-1:0] dma_wr_strb,
     input  wire                   dma_wr_ready,
 
     output wire                   irq,
@@ -76,7 +80,7 @@ module fcap_top #(
     wire        table_wr_en, table_wr_hi;
     wire [TABLE_ADDR_W-1:0] table_wr_index;
     wire [31:0] table_wr_data;
-    wire        block_open, ring_full, flush_pending, published;
+    wire        block_open, ring_full, flush_pending, reset_pending, published;
     wire [63:0] cnt_records, cnt_blocks;
     wire [NUM_PORTS*64-1:0] cnt_frames, cnt_bytes, cnt_drop_fifo, cnt_drop_ring;
     wire [NUM_PORTS*64-1:0] cnt_errors, cnt_truncated;
@@ -115,6 +119,7 @@ module fcap_top #(
         .cnt_clear (cnt_clear), .irq (irq),
         .ring_prod (ring_prod), .st_idle (idle), .st_block_open (block_open),
         .st_ring_full (ring_full), .st_flush_pending (flush_pending),
+        .st_reset_pending (reset_pending),
         .block_published (published),
         .cnt_records (cnt_records), .cnt_blocks (cnt_blocks),
         .port_rx_frames (cnt_frames), .port_rx_bytes (cnt_bytes),
@@ -129,14 +134,15 @@ module fcap_top #(
         .now_ns (now_ns)
     );
 
-    // ---- ports and their record formatters ---------------------------------------
+    // ---- ports, their record formatters and record FIFOs ---------------------------
     wire [NUM_PORTS-1:0]    f_alloc_req, f_alloc_grant, f_alloc_reject;
     wire [NUM_PORTS*32-1:0] f_alloc_len;
     wire [NUM_PORTS*64-1:0] f_alloc_ts;
-    wire [NUM_PORTS-1:0]    f_rec_valid, f_rec_last, f_rec_ready;
-    wire [NUM_PORTS*64-1:0] f_rec_data;
-    wire [NUM_PORTS-1:0]    port_busy, formatter_busy;
+    wire [NUM_PORTS-1:0]    port_busy, formatter_busy, rf_empty;
     wire [NUM_PORTS*32-1:0] port_drops;
+    wire [NUM_PORTS-1:0]    rf_valid, rf_last, rf_rd;
+    wire [NUM_PORTS*DMA_LANES*64-1:0] rf_data;
+    wire [NUM_PORTS*8-1:0]  rf_lanes;
 
     genvar p;
     generate
@@ -144,6 +150,8 @@ module fcap_top #(
             wire                    desc_valid, desc_rd, data_valid, data_rd;
             wire [`FCAP_DESC_W-1:0] desc_data;
             wire [63:0]             data;
+            wire                    rec_valid, rec_last, rec_ready, rec_commit, rec_drop;
+            wire [63:0]             rec_data;
 
             /* verilator lint_off PINCONNECTEMPTY */
             fcap_port #(
@@ -177,39 +185,29 @@ module fcap_top #(
                 .alloc_req (f_alloc_req[p]), .alloc_len (f_alloc_len[p*32 +: 32]),
                 .alloc_ts (f_alloc_ts[p*64 +: 64]),
                 .alloc_grant (f_alloc_grant[p]), .alloc_reject (f_alloc_reject[p]),
-                .rec_valid (f_rec_valid[p]), .rec_data (f_rec_data[p*64 +: 64]),
-                .rec_last (f_rec_last[p]), .rec_ready (f_rec_ready[p]),
+                .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last),
+                .rec_ready (rec_ready), .rec_commit (rec_commit), .rec_drop (rec_drop),
                 .busy (formatter_busy[p]), .cnt_drop_ring (cnt_drop_ring[p*64 +: 64])
+            );
+
+            fcap_rec_fifo #(
+                .LANES      (DMA_LANES),
+                .ROW_ADDR_W (REC_FIFO_ADDR_W)
+            ) rec_fifo (
+                .clk (clk), .rst (rst),
+                .wr_valid (rec_valid), .wr_data (rec_data), .wr_last (rec_last),
+                .wr_ready (rec_ready), .wr_commit (rec_commit), .wr_drop (rec_drop),
+                .rd_valid (rf_valid[p]), .rd_data (rf_data[p*DMA_LANES*64 +: DMA_LANES*64]),
+                .rd_lanes (rf_lanes[p*8 +: 8]), .rd_last (rf_last[p]), .rd_en (rf_rd[p]),
+                .empty (rf_empty[p])
             );
         end
     endgenerate
 
-    // ---- arbiter and block writer -------------------------------------------------
-    wire        alloc_req, alloc_grant, alloc_reject;
-    wire [31:0] alloc_len;
-    wire [63:0] alloc_ts;
-    wire        rec_valid, rec_last, rec_ready;
-    wire [63:0] rec_data;
-    wire        writer_busy;
-    wire        w_dma_valid, w_dma_ready, w_dma_status;
-    wire [63:0] w_dma_addr, w_dma_data;
-    wire [7:0]  w_dma_strb;
+    // ---- ring allocator, queues, DMA streamer ------------------------------------------
     wire        table_rd_en;
     wire [TABLE_ADDR_W-1:0] table_rd_index;
     wire [63:0] table_rd_data;
-
-    fcap_rec_arbiter #(
-        .N (NUM_PORTS)
-    ) arbiter (
-        .clk (clk), .rst (rst),
-        .in_alloc_req (f_alloc_req), .in_alloc_len (f_alloc_len), .in_alloc_ts (f_alloc_ts),
-        .in_alloc_grant (f_alloc_grant), .in_alloc_reject (f_alloc_reject),
-        .in_rec_valid (f_rec_valid), .in_rec_data (f_rec_data), .in_rec_last (f_rec_last),
-        .in_rec_ready (f_rec_ready),
-        .alloc_req (alloc_req), .alloc_len (alloc_len), .alloc_ts (alloc_ts),
-        .alloc_grant (alloc_grant), .alloc_reject (alloc_reject),
-        .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last), .rec_ready (rec_ready)
-    );
 
     fcap_block_table #(
         .ADDR_W (TABLE_ADDR_W)
@@ -221,56 +219,102 @@ module fcap_top #(
     );
 
     // Frames dropped anywhere on the card this clock: FIFO drops reported by the
-    // ports, plus the record the writer just refused (at most one per clock).
+    // ports, plus the record the allocator just refused (at most one per clock).
     reg [31:0] drop_events;
     integer i;
     always @* begin
-        drop_events = {31'd0, alloc_req && alloc_reject};
+        drop_events = {31'd0, f_alloc_reject != {NUM_PORTS{1'b0}}};
         for (i = 0; i < NUM_PORTS; i = i + 1)
             drop_events = drop_events + port_drops[i*32 +: 32];
     end
 
-    fcap_block_writer #(
+    wire                     ord_wr_en, ord_full, ord_valid, ord_rd;
+    wire [`FCAP_ORD_W-1:0]   ord_wr_data, ord_data;
+    wire                     close_wr_en, close_full, close_valid, close_rd;
+    wire [`FCAP_CLOSE_W-1:0] close_wr_data, close_data;
+    wire                     alloc_busy, streamer_busy, dp_idle;
+
+    fcap_ring_alloc #(
+        .NUM_PORTS    (NUM_PORTS),
         .TABLE_ADDR_W (TABLE_ADDR_W),
         .RING_ID      (0)
-    ) writer (
+    ) alloc (
         .clk (clk), .rst (rst), .cnt_clear (cnt_clear),
         .cfg_blocks (ring_blocks), .cfg_block_size (ring_block_size),
         .cfg_status_addr (ring_status_addr), .cfg_timeout (ring_timeout),
-        .cons_idx (ring_cons), .ring_reset (ctrl_ring_reset),
+        .cons_idx (ring_cons), .ring_reset (ctrl_ring_reset), .dp_idle (dp_idle),
+        .reset_pending (reset_pending),
         .flush_req (ctrl_flush), .flush_pending (flush_pending),
         .table_rd_en (table_rd_en), .table_rd_index (table_rd_index),
         .table_rd_data (table_rd_data),
-        .alloc_req (alloc_req), .alloc_len (alloc_len), .alloc_ts (alloc_ts),
-        .alloc_grant (alloc_grant), .alloc_reject (alloc_reject),
-        .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last),
-        .rec_ready (rec_ready),
+        .alloc_req (f_alloc_req), .alloc_len (f_alloc_len), .alloc_ts (f_alloc_ts),
+        .alloc_grant (f_alloc_grant), .alloc_reject (f_alloc_reject),
         .drop_events (drop_events),
-        .dma_valid (w_dma_valid), .dma_addr (w_dma_addr), .dma_data (w_dma_data),
-        .dma_strb (w_dma_strb), .dma_status (w_dma_status), .dma_ready (w_dma_ready),
-        .prod_idx (ring_prod),
-        .block_open (block_open), .ring_full (ring_full), .busy (writer_busy),
-        .cnt_records (cnt_records), .cnt_blocks (cnt_blocks)
+        .ord_wr_en (ord_wr_en), .ord_wr_data (ord_wr_data), .ord_full (ord_full),
+        .close_wr_en (close_wr_en), .close_wr_data (close_wr_data), .close_full (close_full),
+        .prod_idx (ring_prod), .block_open (block_open), .ring_full (ring_full),
+        .busy (alloc_busy), .cnt_records (cnt_records), .cnt_blocks (cnt_blocks)
+    );
+
+    fcap_fifo #(
+        .WIDTH  (`FCAP_ORD_W),
+        .ADDR_W (4)
+    ) ord_fifo (
+        .clk (clk), .rst (rst),
+        .wr_en (ord_wr_en), .wr_data (ord_wr_data), .full (ord_full),
+        .rd_en (ord_rd), .rd_data (ord_data), .rd_valid (ord_valid)
+    );
+
+    fcap_fifo #(
+        .WIDTH  (`FCAP_CLOSE_W),
+        .ADDR_W (2)
+    ) close_fifo (
+        .clk (clk), .rst (rst),
+        .wr_en (close_wr_en), .wr_data (close_wr_data), .full (close_full),
+        .rd_en (close_rd), .rd_data (close_data), .rd_valid (close_valid)
+    );
+
+    wire                      s_dma_valid, s_dma_ready, s_dma_status;
+    wire [63:0]               s_dma_addr;
+    wire [DMA_LANES*64-1:0]   s_dma_data;
+    wire [DMA_LANES*8-1:0]    s_dma_strb;
+
+    fcap_dma_streamer #(
+        .NUM_PORTS (NUM_PORTS),
+        .LANES     (DMA_LANES)
+    ) streamer (
+        .clk (clk), .rst (rst),
+        .ord_valid (ord_valid), .ord_data (ord_data), .ord_rd (ord_rd),
+        .close_valid (close_valid), .close_data (close_data), .close_rd (close_rd),
+        .rf_valid (rf_valid), .rf_data (rf_data), .rf_lanes (rf_lanes), .rf_last (rf_last),
+        .rf_rd (rf_rd),
+        .dma_valid (s_dma_valid), .dma_addr (s_dma_addr), .dma_data (s_dma_data),
+        .dma_strb (s_dma_strb), .dma_status (s_dma_status), .dma_ready (s_dma_ready),
+        .busy (streamer_busy)
     );
 
     // The DMA port leaves through a register slice: the bus's ready signal
-    // reaches two gates, not the writer's datapath.
-    // The interrupt follows the status write out of the card: raised in the
-    // clock the bus accepts that write, never before the host can see it.
+    // reaches two gates, not the streamer. The interrupt follows the status
+    // write out of the card: raised in the clock the bus accepts that write,
+    // never before the host can see it.
     wire dma_is_status;
     fcap_skid #(
-        .WIDTH (1 + 8 + 64 + 64)
+        .WIDTH (1 + DMA_LANES*8 + 64 + DMA_LANES*64)
     ) dma_slice (
         .clk (clk), .rst (rst),
-        .in_valid (w_dma_valid), .in_data ({w_dma_status, w_dma_strb, w_dma_addr, w_dma_data}),
-        .in_ready (w_dma_ready),
+        .in_valid (s_dma_valid), .in_data ({s_dma_status, s_dma_strb, s_dma_addr, s_dma_data}),
+        .in_ready (s_dma_ready),
         .out_valid (dma_wr_valid),
         .out_data ({dma_is_status, dma_wr_strb, dma_wr_addr, dma_wr_data}),
         .out_ready (dma_wr_ready)
     );
     assign published = dma_wr_valid && dma_wr_ready && dma_is_status;
 
+    // Everything ordered has reached the bus.
+    assign dp_idle = !ord_valid && !close_valid && !streamer_busy && s_dma_ready && !dma_wr_valid;
+
     assign idle = (port_busy == {NUM_PORTS{1'b0}}) && (formatter_busy == {NUM_PORTS{1'b0}})
-                  && !writer_busy && !w_dma_valid && w_dma_ready && !dma_wr_valid;
+                  && (&rf_empty) && !alloc_busy
+                  && dp_idle;
 endmodule
 `default_nettype wire

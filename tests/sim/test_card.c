@@ -289,10 +289,6 @@ static void test_replay_is_identical(void)
 	uint64_t want_bytes[FCAP_SIM_PORTS] = { 0 };
 	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
 	size_t total = 0;
-	/* 2.5 Gb/s per port: the card's 64-bit DMA path carries 16 Gb/s of records;
-	 * the wide path for 4 x 10G is the next step of the datapath work. */
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
-		fcap_sim_mac_set_rate(h.sim, p, 2500000000ull);
 	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
 		char *path = data_path(files[p]);
 		CU_ASSERT_FATAL(read_capture(path, &want[p]) > 0);

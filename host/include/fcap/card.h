@@ -72,13 +72,14 @@
 /* ---- Register bits ------------------------------------------------------ */
 #define FCAP_CTRL_ENABLE             0x00000001u /* accept new frames */
 #define FCAP_CTRL_FLUSH              0x00000002u /* close the open block if it holds records */
-#define FCAP_CTRL_RING_RESET         0x00000004u /* zero PROD/CONS, forget the open block */
+#define FCAP_CTRL_RING_RESET         0x00000004u /* drain the DMA path, then zero PROD/CONS */
 
 #define FCAP_STATUS_ENABLED          0x00000001u
 #define FCAP_STATUS_IDLE             0x00000002u /* no frame anywhere between MAC and ring */
 #define FCAP_STATUS_BLOCK_OPEN       0x00000004u
 #define FCAP_STATUS_RING_FULL        0x00000008u /* waiting for the host to return a block */
 #define FCAP_STATUS_FLUSH_PENDING    0x00000010u
+#define FCAP_STATUS_RESET_PENDING    0x00000020u /* RING_RESET waits for the DMA path to drain */
 
 #define FCAP_TIME_CTRL_SET           0x00000001u
 #define FCAP_TIME_CTRL_SNAPSHOT      0x00000002u
