@@ -2,8 +2,11 @@
 #include "fcap/cardctl.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "fcap/card.h"
+#include "fcap/cardinfo.h"
+#include "fcap/ring.h"
 
 /* Register polls give up after this many reads (each read takes the card
  * at least two clocks; on hardware ~1 us). */
@@ -72,6 +75,13 @@ int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_c
 		return fcap_err(errbuf, "%u ports: counters hold at most %zu", nports,
 				sizeof(c->port) / sizeof(c->port[0]));
 	memset(c, 0, sizeof(*c));
+	if (dev->ops->counters) {
+		if (dev->ops->counters(dev, c, errbuf) < 0)
+			return -1;
+		if (c->nports > nports)
+			c->nports = nports;
+		return 0;
+	}
 	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT) < 0)
 		return fcap_err(errbuf, "%s: counter snapshot failed", dev->ops->name);
 	c->nports = nports;
@@ -107,8 +117,35 @@ static int poll_status(struct fcap_dev *dev, uint32_t mask, uint32_t want, const
 			fcap_reg_read(dev, FCAP_REG_STATUS));
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int fcap_card_start(struct fcap_dev *dev, const struct fcap_card_info *ci, const struct fcap_ring_config *cfg,
+		    char *errbuf)
+{
+	if (dev->ops->start)
+		return dev->ops->start(dev, cfg, errbuf);
+	if (fcap_card_set_clock(dev, ci->clock_hz, errbuf) < 0 || fcap_card_set_time(dev, realtime_ns(), errbuf) < 0)
+		return -1;
+	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0)
+		return fcap_err(errbuf, "%s: clearing the counters failed", dev->ops->name);
+	return fcap_card_enable(dev, errbuf);
+}
+
+void fcap_card_irq_ack(struct fcap_dev *dev)
+{
+	if (fcap_dev_has_regs(dev))
+		fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+}
+
 int fcap_card_stop(struct fcap_dev *dev, char *errbuf)
 {
+	if (dev->ops->stop)
+		return dev->ops->stop(dev, errbuf);
 	if (fcap_reg_write(dev, FCAP_REG_CTRL, 0) < 0)
 		return fcap_err(errbuf, "%s: disabling capture failed", dev->ops->name);
 	/* Frames already accepted drain into the ring (or are dropped and
