@@ -185,7 +185,7 @@ driver-check: $(KO)
 		echo "driver-check: checkpatch SKIPPED: it ships only in Debian's linux-source-6.1 (not installed)"; \
 	fi
 
-test-driver: $(KO) $(O)/bin/fcap
+test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb
 	tests/driver/test_qemu.sh $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/test-driver
 
 # ---------------------------------------------------------------------------
@@ -214,6 +214,7 @@ test: deps
 	$(MAKE) synth
 	$(MAKE) driver
 	$(MAKE) driver-check
+	$(MAKE) test-driver
 	@echo "make test: all tests passed"
 
 bench: deps all

@@ -111,6 +111,7 @@ int fcap_ring_release(struct fcap_ring *ring, u32 cons);
 int fcap_irq_init(struct fcap_dev *fdev);
 void fcap_irq_exit(struct fcap_dev *fdev);
 void fcap_irq_arm(struct fcap_dev *fdev);
+void fcap_irq_poll_timer(struct timer_list *t);
 const char *fcap_irq_mode_name(int mode);
 
 /* fcap_cdev.c */

@@ -36,15 +36,18 @@ static irqreturn_t fcap_irq_handler(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-/* Without a usable interrupt: looks at the status words once per tick while armed. */
-static void fcap_poll_timer(struct timer_list *t)
+/*
+ * Without a usable interrupt: looks at the status words once per tick while
+ * someone waits (poll() arms it again on every call that finds nothing).
+ */
+void fcap_irq_poll_timer(struct timer_list *t)
 {
 	struct fcap_dev *fdev = from_timer(fdev, t, poll_timer);
 
 	atomic64_inc(&fdev->interrupts);
 	if (fcap_rings_ready(fdev))
 		wake_up_interruptible_all(&fdev->wait);
-	else
+	else if (wq_has_sleeper(&fdev->wait))
 		fcap_irq_arm(fdev);
 }
 
@@ -84,7 +87,6 @@ int fcap_irq_init(struct fcap_dev *fdev)
 	struct pci_dev *pdev = fdev->pdev;
 	int nvec, rc;
 
-	timer_setup(&fdev->poll_timer, fcap_poll_timer, 0);
 	/* One vector: the card has one interrupt cause register for all rings. */
 	nvec = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX | PCI_IRQ_MSI | PCI_IRQ_LEGACY);
 	if (nvec < 0) {

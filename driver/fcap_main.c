@@ -50,6 +50,8 @@ static void fcap_dev_release(struct kref *ref)
 {
 	struct fcap_dev *fdev = container_of(ref, struct fcap_dev, ref);
 
+	/* poll() may have armed the timer after remove() stopped it. */
+	del_timer_sync(&fdev->poll_timer);
 	fcap_rings_free(fdev);
 	fcap_sysfs_free(fdev);
 	kfree(fdev->dt);
@@ -258,6 +260,7 @@ static int fcap_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	mutex_init(&fdev->lock);
 	spin_lock_init(&fdev->irq_lock);
 	init_waitqueue_head(&fdev->wait);
+	timer_setup(&fdev->poll_timer, fcap_irq_poll_timer, 0);
 	fdev->pdev = pci_dev_get(pdev);
 	fdev->minor = -1;
 
@@ -318,7 +321,10 @@ static void fcap_remove(struct pci_dev *pdev)
 	fcap_cdev_del(fdev);
 
 	mutex_lock(&fdev->lock);
+	/* Under irq_lock too: fcap_irq_arm() touches registers only while !gone. */
+	spin_lock_irq(&fdev->irq_lock);
 	fdev->gone = true;
+	spin_unlock_irq(&fdev->irq_lock);
 	fcap_card_halt(fdev);
 	mutex_unlock(&fdev->lock);
 	fcap_irq_exit(fdev);
