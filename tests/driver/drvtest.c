@@ -12,7 +12,8 @@
  *
  * usage: drvtest [--as UID:GID] COMMAND ...
  *   missing NODE                  open of a node with no card behind it
- *   card NODE DTB SYSDIR          identity, ioctls, mmap, poll, counters
+ *   card NODE DTB SYSDIR MODE     identity, ioctls, mmap, poll, counters;
+ *                                 MODE: the interrupt mode expected (msix, poll)
  *   owner NODE                    may open for writing, start and stop
  *   denied NODE                   may not open at all
  *   unplug NODE UNBIND BDF        the card goes away under an open, mapped file
@@ -117,7 +118,7 @@ static int cmd_missing(const char *node)
 	return failures;
 }
 
-static void check_identity(int fd, const uint8_t *dtb, size_t dtb_len)
+static void check_identity(int fd, const uint8_t *dtb, size_t dtb_len, uint32_t irq_mode)
 {
 	struct fcap_ioc_info info;
 	memset(&info, 0xA5, sizeof(info));
@@ -128,8 +129,8 @@ static void check_identity(int fd, const uint8_t *dtb, size_t dtb_len)
 	      info.uapi_version == FCAP_UAPI_VERSION && info.nrings == 1 && info.nports == 1 &&
 		      info.state == FCAP_STATE_STOPPED,
 	      "uapi %u rings %u ports %u state %u", info.uapi_version, info.nrings, info.nports, info.state);
-	check("INFO: no usable interrupt on the stand-in: poll timer", info.irq_mode == FCAP_IRQ_MODE_POLL,
-	      "irq_mode %u", info.irq_mode);
+	check("INFO: interrupt mode", info.irq_mode == irq_mode, "irq_mode %u, expected %u", info.irq_mode,
+	      irq_mode);
 	check("INFO: reserved fields read back zero", info.reserved[0] == 0 && info.reserved[7] == 0, "");
 	check("INFO: device tree size", info.dt_size == dtb_len, "%u, file %zu", info.dt_size, dtb_len);
 	check("INFO: no kernel address", no_kernel_addresses(&info, sizeof(info)), "");
@@ -293,8 +294,10 @@ static void check_owner(int ro, const char *node)
 		close(fd);
 }
 
-static int cmd_card(const char *node, const char *dtb_path, const char *sysdir)
+static int cmd_card(const char *node, const char *dtb_path, const char *sysdir, const char *mode)
 {
+	uint32_t irq_mode = !strcmp(mode, "msix") ? FCAP_IRQ_MODE_MSIX : !strcmp(mode, "msi") ? FCAP_IRQ_MODE_MSI :
+			    !strcmp(mode, "intx") ? FCAP_IRQ_MODE_INTX : FCAP_IRQ_MODE_POLL;
 	size_t dtb_len = 0;
 	uint8_t *dtb = read_file(dtb_path, &dtb_len);
 	if (!dtb) {
@@ -309,7 +312,7 @@ static int cmd_card(const char *node, const char *dtb_path, const char *sysdir)
 	if (ro < 0)
 		return 1;
 	struct fcap_ioc_ring g;
-	check_identity(ro, dtb, dtb_len);
+	check_identity(ro, dtb, dtb_len, irq_mode);
 	check_ioctl_numbers(ro);
 	check_geometry(ro, &g);
 	check_control_denied(ro);
@@ -412,8 +415,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - i >= 2 && !strcmp(argv[i], "missing"))
 		return cmd_missing(argv[i + 1]) ? 1 : 0;
-	if (argc - i >= 4 && !strcmp(argv[i], "card"))
-		return cmd_card(argv[i + 1], argv[i + 2], argv[i + 3]) ? 1 : 0;
+	if (argc - i >= 5 && !strcmp(argv[i], "card"))
+		return cmd_card(argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]) ? 1 : 0;
 	if (argc - i >= 2 && !strcmp(argv[i], "owner"))
 		return cmd_owner(argv[i + 1]) ? 1 : 0;
 	if (argc - i >= 2 && !strcmp(argv[i], "denied"))

@@ -3,9 +3,12 @@
 #
 # Every check prints "FCAPTEST ok NAME" or "FCAPTEST FAIL NAME"; the host
 # judges the console log. The guest has QEMU's edu device and pci-testdev
-# (not fcap cards: the probe must refuse them without side effects) and two
+# (not fcap cards: the probe must refuse them without side effects) and three
 # ivshmem devices whose memory BAR stands in for an fcap card's registers
-# (tests/driver/mkregs.py): the driver binds them with regs_bar=2.
+# (tests/driver/mkregs.py; the driver binds them with regs_bar=2): two good
+# cards, the first with an MSI-X vector that fires every 50 ms
+# (ivshmem-doorbell, tests/driver/ivshmem_server.py), the second with no
+# interrupt at all, and, last, one whose device tree blob is damaged.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -70,16 +73,38 @@ t "module gone" test ! -e /sys/module/fcap
 t "class gone" test ! -e /sys/class/fcap
 t "char device region released" sh -c '! grep -qw fcap /proc/devices'
 
-echo "FCAPTEST step: two stand-in cards"
+not_bound() { # not_bound BDF: the probe failed and left the device as it found it
+    test ! -e "/sys/bus/pci/devices/$1/driver" -a "$(cat "/sys/bus/pci/devices/$1/enable")" = 0
+}
+set -- $(bdfs_of 1af4 1110)
+card0=$1 badcard=$3
+
+echo "FCAPTEST step: a ring geometry the card cannot take"
+t "insmod fcap.ko regs_bar=2 block_size=32768" insmod /fcap.ko regs_bar=2 block_size=32768
+echo "1af4 1110" > $DRV/new_id
+t "no card bound" not_bound "$card0"
+t "no device node" no_nodes
+t "the kernel log names the parameter" sh -c 'dmesg | grep -q "module parameter block_size=32768: this card and driver take 65536..4194304 bytes in multiples of 4096"'
+t "rmmod fcap" rmmod fcap
+
+echo "FCAPTEST step: two stand-in cards and a damaged one"
 t "insmod fcap.ko regs_bar=2" insmod /fcap.ko regs_bar=2
 echo "1af4 1110" > $DRV/new_id
-set -- $(bdfs_of 1af4 1110)
-card0=$1
 t "both cards bound: /dev/fcap0 and /dev/fcap1" test -c /dev/fcap0 -a -c /dev/fcap1
-t "the kernel log describes the card" sh -c 'dmesg | grep -q "fcap0: card 1.0, 1 port(s), 1 ring(s) of 16 x 1048576 bytes, poll"'
-t "sysfs: irq_mode" test "$(cat /sys/class/fcap/fcap0/irq_mode)" = poll
+t "damaged device tree: not bound" not_bound "$badcard"
+t "damaged device tree: the kernel log says what and where" sh -c "dmesg | grep '$badcard' | grep -q 'device tree: bad magic (byte offset 0)'"
+t "damaged device tree: no third node" test ! -e /dev/fcap2
+t "the kernel log describes the cards" sh -c 'dmesg | grep -q "fcap0: card 1.0, 1 port(s), 1 ring(s) of 16 x 1048576 bytes, msi-x" && dmesg | grep -q "fcap1: card 1.0, 1 port(s), 1 ring(s) of 16 x 1048576 bytes, poll"'
+t "sysfs: irq_mode of the card with MSI-X" test "$(cat /sys/class/fcap/fcap0/irq_mode)" = msi-x
+t "sysfs: irq_mode of the card without interrupt" test "$(cat /sys/class/fcap/fcap1/irq_mode)" = poll
 t "sysfs: state" test "$(cat /sys/class/fcap/fcap0/state)" = stopped
-run "drvtest card" /drvtest card /dev/fcap0 /fcap.dtb /sys/class/fcap/fcap0
+t "MSI-X vector registered as fcap0" grep -q 'fcap0' /proc/interrupts
+irqs0=$(cat /sys/class/fcap/fcap0/interrupts)
+sleep 1
+irqs1=$(cat /sys/class/fcap/fcap0/interrupts)
+echo "fcap0 interrupts: $irqs0, one second later $irqs1"
+t "MSI-X interrupts reach the handler" test "$irqs1" -gt "$irqs0"
+run "drvtest card" /drvtest card /dev/fcap0 /fcap.dtb /sys/class/fcap/fcap0 msix
 
 echo "FCAPTEST step: a user in the device's group"
 chgrp 1000 /dev/fcap0 /dev/fcap1
@@ -102,6 +127,7 @@ echo "FCAPTEST file-end"
 
 echo "FCAPTEST step: a card unbound under an open, mapped file"
 run "drvtest unplug" /drvtest unplug /dev/fcap0 $DRV/unbind "$card0"
+t "unplug: MSI-X vector freed" sh -c '! grep -q fcap0 /proc/interrupts'
 t "rmmod fcap after the last close" rmmod fcap
 t "device nodes gone" no_nodes
 

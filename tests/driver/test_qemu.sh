@@ -6,8 +6,9 @@
 # boots Debian's linux-image-amd64 (the version the module was built for,
 # tools/kver.sh) with -accel tcg under `timeout`. The guest (init.sh) loads
 # and unloads the driver, opens a missing device, binds QEMU's edu device
-# and pci-testdev (refused cleanly) and two stand-in cards (ivshmem memory
-# preloaded by mkregs.py), and runs drvtest and fcap against them. Judged
+# and pci-testdev (refused cleanly) and stand-in cards (ivshmem memory
+# preloaded by mkregs.py, one with an MSI-X vector from ivshmem_server.py),
+# and runs drvtest and fcap against them. Judged
 # here: every guest check passed, the run finished, the console log has no
 # oops, BUG, WARNING or other kernel error report, the capture file reads
 # in capinfos/tshark, and the stand-in register files hold what the driver
@@ -46,6 +47,13 @@ done
 for i in 0 1; do
     python3 "$here/mkregs.py" "$dtb" "$out/card$i.regs" || { echo "FAIL: mkregs"; exit 1; }
 done
+python3 "$here/mkregs.py" "$dtb" "$out/card2.regs" --bad-dt || { echo "FAIL: mkregs"; exit 1; }
+
+# Card 0 is an ivshmem-doorbell device: its memory and an MSI-X vector that
+# fires every 50 ms come from ivshmem_server.py. Cards 1 and 2 have no interrupt.
+python3 "$here/ivshmem_server.py" "$out/card0.sock" "$out/card0.regs" 300 &
+server=$!
+for i in $(seq 50); do [ -S "$out/card0.sock" ] && break; sleep 0.1; done
 
 # ---- boot ----------------------------------------------------------------
 echo "booting (QEMU, TCG; log in $out/console.log)"
@@ -54,12 +62,15 @@ timeout 300 qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot -ni
     -kernel "$kernel" -initrd "$out/initrd.gz" \
     -append "console=ttyS0 panic=-1 oops=panic loglevel=7" \
     -device edu -device pci-testdev \
-    -object memory-backend-file,id=card0,size=64K,mem-path="$out/card0.regs",share=on \
-    -device ivshmem-plain,memdev=card0 \
+    -chardev socket,path="$out/card0.sock",id=card0 -device ivshmem-doorbell,chardev=card0,vectors=1 \
     -object memory-backend-file,id=card1,size=64K,mem-path="$out/card1.regs",share=on \
     -device ivshmem-plain,memdev=card1 \
+    -object memory-backend-file,id=card2,size=64K,mem-path="$out/card2.regs",share=on \
+    -device ivshmem-plain,memdev=card2 \
     < /dev/null > "$out/console.log" 2>&1
 qrc=$?
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
 echo "QEMU exited $qrc after $(( $(date +%s) - start )) s"
 log=$out/console.log
 tr -d '\r' < "$log" > "$log.txt" && log=$log.txt
