@@ -12,6 +12,13 @@
  * at least two clocks; on hardware ~1 us). */
 #define POLL_READS 1000000u
 
+/* Behind a driver (pcie) the registers are the driver's: these helpers refuse. */
+static int no_regs(struct fcap_dev *dev, const char *what, char *errbuf)
+{
+	return fcap_err(errbuf, "%s: %s is the driver's job on this device (fcap_card_start)", dev->ops->name,
+			what);
+}
+
 static uint64_t gcd(uint64_t a, uint64_t b)
 {
 	while (b) {
@@ -26,6 +33,8 @@ int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
 {
 	/* period = 1e9 / f ns = whole + num/den with den = f / g, num = (1e9 mod f) / g */
 	const uint64_t ns_per_s = 1000000000ull;
+	if (!fcap_dev_has_regs(dev))
+		return no_regs(dev, "setting the clock increment", errbuf);
 	if (clock_hz == 0 || clock_hz > UINT32_MAX)
 		return fcap_err(errbuf, "clock of %llu Hz is outside 1..%u Hz",
 				(unsigned long long)clock_hz, UINT32_MAX);
@@ -47,6 +56,8 @@ int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
 
 int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf)
 {
+	if (!fcap_dev_has_regs(dev))
+		return no_regs(dev, "setting the time", errbuf);
 	if (fcap_reg_write(dev, FCAP_REG_TIME_SET_LO, (uint32_t)ns) < 0 ||
 	    fcap_reg_write(dev, FCAP_REG_TIME_SET_HI, (uint32_t)(ns >> 32)) < 0 ||
 	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET) < 0)
@@ -56,6 +67,8 @@ int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf)
 
 uint64_t fcap_card_time(struct fcap_dev *dev)
 {
+	if (!fcap_dev_has_regs(dev))
+		return 0;
 	fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SNAPSHOT);
 	uint64_t lo = fcap_reg_read(dev, FCAP_REG_TIME_LO);
 	uint64_t hi = fcap_reg_read(dev, FCAP_REG_TIME_HI);
@@ -102,6 +115,8 @@ int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_c
 
 int fcap_card_enable(struct fcap_dev *dev, char *errbuf)
 {
+	if (!fcap_dev_has_regs(dev))
+		return no_regs(dev, "enabling capture", errbuf);
 	if (fcap_reg_write(dev, FCAP_REG_CTRL, FCAP_CTRL_ENABLE) < 0)
 		return fcap_err(errbuf, "%s: enabling capture failed", dev->ops->name);
 	return 0;

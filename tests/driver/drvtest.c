@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -275,6 +276,13 @@ static void check_owner(int ro, const char *node)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n = poll(&p, 1, 50);
 	check("poll with nothing published: times out", n == 0, "poll %d revents 0x%x", n, p.revents);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN }, got;
+	check("epoll: the device can be watched", ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0, "%s",
+	      strerror(errno));
+	n = epoll_wait(ep, &got, 1, 50);
+	check("epoll with nothing published: times out", n == 0, "epoll_wait %d", n);
+	close(ep);
 	struct fcap_ioc_stop sp = { .reserved = { 0, 1, 0 } };
 	check("STOP: reserved field set: EINVAL", ioc(fd, FCAP_IOC_STOP, &sp) == -EINVAL, "");
 	sp = (struct fcap_ioc_stop){ 0 };
@@ -375,6 +383,13 @@ static int cmd_unplug(const char *node, const char *unbind, const char *bdf)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n = poll(&p, 1, 1000);
 	check("unplug: poll reports POLLHUP", n == 1 && (p.revents & POLLHUP), "poll %d revents 0x%x", n, p.revents);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN }, got = { 0 };
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	n = epoll_wait(ep, &got, 1, 1000);
+	check("unplug: epoll reports EPOLLHUP", n == 1 && (got.events & EPOLLHUP), "epoll_wait %d events 0x%x", n,
+	      got.events);
+	close(ep);
 	struct fcap_ioc_info info;
 	check("unplug: ioctls fail with ENODEV", ioc(fd, FCAP_IOC_INFO, &info) == -ENODEV, "");
 	/* A read of freed or unmapped memory would kill this process: the check is that it lives. */

@@ -10,6 +10,9 @@
  * single-bit flip of the real blob (nothing may read out of bounds; where
  * both parsers accept a damaged blob they must agree).
  *
+ * Also libfcap's pcie backend where it needs no card: device names, and
+ * opening something that is not an fcap device.
+ *
  * usage: test_driver DTB
  */
 #include <CUnit/Basic.h>
@@ -23,6 +26,7 @@
 #include "../../driver/fcap_dt.h"
 #include "fcap/card.h"
 #include "fcap/cardinfo.h"
+#include "fcap/dev.h"
 #include "fcap/uapi.h"
 
 static uint8_t *real_dtb;
@@ -448,6 +452,54 @@ static void test_uapi_layout(void)
 	}
 }
 
+/* ---- libfcap's pcie backend without a card ------------------------------ */
+
+static void test_pcie_names(void)
+{
+	static const struct {
+		const char *name;
+		int rc;
+		const char *path;
+	} cases[] = {
+		{ "/dev/fcap0", 1, "/dev/fcap0" }, { "/dev/fcap12", 1, "/dev/fcap12" }, { "pcie:3", 1, "/dev/fcap3" },
+		{ "pcie:007", 1, "/dev/fcap7" },   { "sim", 0, NULL },                   { "/dev/null", 0, NULL },
+		{ "pcie:", -1, NULL },             { "pcie:x", -1, NULL },               { "/dev/fcap", -1, NULL },
+		{ "pcie:256", -1, NULL },          { "/dev/fcap0x", -1, NULL },          { "pcie:-1", -1, NULL },
+		{ "pcie: 1", -1, NULL },           { "pcie:99999999999999999999", -1, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[64] = "", err[FCAP_ERRBUF_SIZE] = "";
+		int rc = fcap_dev_pcie_path(cases[i].name, path, sizeof(path), err);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (cases[i].rc == 1)
+			CU_ASSERT_STRING_EQUAL(path, cases[i].path);
+		if (cases[i].rc < 0)
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].name));
+	}
+}
+
+static void test_pcie_open_errors(void)
+{
+	static const struct {
+		const char *path;
+		bool control;
+		const char *why;
+	} cases[] = {
+		{ "/nonexistent/fcap0", true, "no such device" },
+		{ "/dev/null", false, "not an fcap device" },   /* opens, but the ioctl is not ours */
+		{ "/dev/zero", true, "not an fcap device" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[FCAP_ERRBUF_SIZE] = "";
+		struct fcap_dev *dev = fcap_dev_open_pcie(cases[i].path, cases[i].control, err);
+		CU_ASSERT_PTR_NULL(dev);
+		if (dev)
+			fcap_dev_close(dev);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].path));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].why));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -473,6 +525,9 @@ int main(int argc, char **argv)
 	CU_add_test(ck, "block timeout in card clocks", test_timeout_clocks);
 	CU_add_test(ck, "ioctl arguments: flags, reserved, ranges", test_ioctl_args);
 	CU_add_test(ck, "uapi layout", test_uapi_layout);
+	CU_pSuite pc = CU_add_suite("libfcap pcie backend without a card", NULL, NULL);
+	CU_add_test(pc, "device names", test_pcie_names);
+	CU_add_test(pc, "opening what is not an fcap device", test_pcie_open_errors);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -32,7 +32,7 @@ struct fcap_card_counters {
 int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf);
 /* Loads `ns` into the card's clock. */
 int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf);
-/* Latches and reads the card's clock. */
+/* Latches and reads the card's clock (0 behind a driver). */
 uint64_t fcap_card_time(struct fcap_dev *dev);
 /* Snapshots all counters in one clock and reads them. */
 int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_counters *c, char *errbuf);
