@@ -164,7 +164,7 @@ define kbuild
 	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C $(KDIR) M=$(abspath $(O)/driver) $(1) \
 		> $(O)/driver/$(2).log 2>&1; rc=$$?; cat $(O)/driver/$(2).log; \
 	if [ $$rc -ne 0 ] || grep -qE 'warning:|error:' $(O)/driver/$(2).log; then \
-		echo "$(2): the driver is not clean (above)"; exit 1; fi
+		rm -f $(KO); echo "$(2): the driver is not clean (above)"; exit 1; fi
 endef
 
 $(KO): $(DRV_SRCS)

@@ -95,6 +95,11 @@ static int fcap_ioc_info(struct fcap_dev *fdev, union fcap_ioc_arg *a)
 	return 0;
 }
 
+/*
+ * Runs without fdev->lock: copy_to_user() may fault and take mmap_lock,
+ * which mmap() holds when it takes fdev->lock. The blob never changes and
+ * lives as long as the open file.
+ */
 static int fcap_ioc_get_dt(struct fcap_dev *fdev, union fcap_ioc_arg *a)
 {
 	struct fcap_ioc_dt *d = &a->dt;
@@ -162,16 +167,17 @@ struct fcap_ioctl {
 	unsigned int cmd;
 	int (*fn)(struct fcap_dev *fdev, union fcap_ioc_arg *a);
 	bool owner_only;
+	bool unlocked;		/* touches user memory: must not hold fdev->lock */
 };
 
 static const struct fcap_ioctl fcap_ioctls[] = {
-	{ FCAP_IOC_INFO, fcap_ioc_info, false },
-	{ FCAP_IOC_GET_DT, fcap_ioc_get_dt, false },
-	{ FCAP_IOC_RING, fcap_ioc_ring, false },
-	{ FCAP_IOC_START, fcap_ioc_start, true },
-	{ FCAP_IOC_STOP, fcap_ioc_stop, true },
-	{ FCAP_IOC_RELEASE, fcap_ioc_release, true },
-	{ FCAP_IOC_COUNTERS, fcap_ioc_counters, false },
+	{ FCAP_IOC_INFO, fcap_ioc_info, false, false },
+	{ FCAP_IOC_GET_DT, fcap_ioc_get_dt, false, true },
+	{ FCAP_IOC_RING, fcap_ioc_ring, false, false },
+	{ FCAP_IOC_START, fcap_ioc_start, true, false },
+	{ FCAP_IOC_STOP, fcap_ioc_stop, true, false },
+	{ FCAP_IOC_RELEASE, fcap_ioc_release, true, false },
+	{ FCAP_IOC_COUNTERS, fcap_ioc_counters, false, false },
 };
 
 static const struct fcap_ioctl *fcap_find_ioctl(unsigned int cmd)
@@ -203,14 +209,18 @@ static long fcap_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 		rc = -EFAULT;
 		goto out;
 	}
-	mutex_lock(&fdev->lock);
-	if (fdev->gone)
-		rc = -ENODEV;
-	else if (ioc->owner_only && fdev->owner != file)
-		rc = -EPERM;
-	else
-		rc = ioc->fn(fdev, a);
-	mutex_unlock(&fdev->lock);
+	if (ioc->unlocked) {
+		rc = READ_ONCE(fdev->gone) ? -ENODEV : ioc->fn(fdev, a);
+	} else {
+		mutex_lock(&fdev->lock);
+		if (fdev->gone)
+			rc = -ENODEV;
+		else if (ioc->owner_only && fdev->owner != file)
+			rc = -EPERM;
+		else
+			rc = ioc->fn(fdev, a);
+		mutex_unlock(&fdev->lock);
+	}
 	/* ENOSPC still tells GET_DT's caller the size it needs. */
 	if ((rc == 0 || rc == -ENOSPC) && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(up, a, size))
 		rc = -EFAULT;
@@ -279,28 +289,27 @@ static int fcap_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	off = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
-	mutex_lock(&fdev->lock);
-	if (fdev->gone) {
-		rc = -ENODEV;
-		goto out;
-	}
+	/*
+	 * No fdev->lock here: the caller holds mmap_lock, and an ioctl that
+	 * faults holds fdev->lock first. The rings never change after probe and
+	 * live as long as this open file; a card removed meanwhile only leaves
+	 * a mapping of memory it can no longer write.
+	 */
+	if (READ_ONCE(fdev->gone))
+		return -ENODEV;
 	chunk = fcap_find_chunk(fdev, off, len, &skip);
-	if (!chunk) {
-		rc = -EINVAL;
-		goto out;
-	}
+	if (!chunk)
+		return -EINVAL;
 	fcap_vma_set_flags(vma);
 	/* dma_mmap_coherent() takes vm_pgoff as the offset inside the chunk. */
 	vma->vm_pgoff = skip >> PAGE_SHIFT;
 	rc = dma_mmap_coherent(&fdev->pdev->dev, vma, chunk->cpu, chunk->dma, chunk->len);
 	if (rc)
-		goto out;
+		return rc;
 	vma->vm_ops = &fcap_vm_ops;
 	vma->vm_private_data = fdev;
 	fcap_dev_get(fdev);	/* vm_ops->open is not called for the first mapping */
-out:
-	mutex_unlock(&fdev->lock);
-	return rc;
+	return 0;
 }
 
 /* ---- poll ------------------------------------------------------------ */
