@@ -7,6 +7,8 @@
 #   make lint       verilator --lint-only -Wall on the RTL
 #   make synth      yosys synthesis of the card
 #   make bench      simulated capture speed
+#   make driver     the kernel module (kbuild, W=1) against Debian's headers
+#   make driver-check  sparse (C=2) and checkpatch --strict on the driver
 #   make clean
 #
 # Everything is built out of tree in $(O). Two builds of the C code exist side
@@ -27,10 +29,12 @@ INC      := -Ihost/include -Isim
 VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
 LIBS     := -lpcap -lfdt -lpthread -lm
 
-.PHONY: all deps demo test lint synth bench clean check-defs test-unit test-sim test-tools
+.PHONY: all deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
+	driver driver-check test-driver
 .DEFAULT_GOAL := all
 
-all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo
+all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
+	$(O)/tests/test_driver
 
 deps:
 	@tools/deps.sh
@@ -139,7 +143,7 @@ $(O)/bin/fcap-san: $(call obj,san,$(CLI_SRCS)) $(O)/san/libfcap.a $(O)/san/libfc
 	$(CXX) $(SAN) -o $@ $(call obj,san,$(CLI_SRCS)) $(san_LINK)
 
 # Tests link the sanitized build. CUnit suites: one binary per file.
-$(O)/tests/test_block: $(O)/san/tests/unit/test_block.o $(O)/san/libfcap.a
+$(O)/tests/test_block: $(O)/san/tests/unit/test_block.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
@@ -152,7 +156,58 @@ $(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/af
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $^ -lpthread -lcunit
 
+# The driver's checks of untrusted input, run in user space (driver/fcap_dt.c, fcap_check.c).
+DRV_PORTABLE := driver/fcap_dt.c driver/fcap_check.c
+$(O)/tests/test_driver: $(O)/san/tests/unit/test_driver.o $(call obj,san,$(DRV_PORTABLE)) $(O)/san/libfcap.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $(O)/san/tests/unit/test_driver.o $(call obj,san,$(DRV_PORTABLE)) $(O)/san/libfcap.a \
+		-lfdt -lcunit
+
 -include $(shell find $(O)/obj $(O)/san -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Kernel driver: kbuild out of tree in $(O)/driver (links to the sources, so
+# that driver/ stays clean), against the Debian kernel that also boots in the
+# QEMU test (tools/kver.sh).
+
+KVER     ?= $(shell tools/kver.sh)
+KDIR     ?= /lib/modules/$(KVER)/build
+KO       := $(O)/driver/fcap.ko
+DRV_SRCS := $(wildcard driver/*.c driver/*.h) driver/Kbuild host/include/fcap/card.h host/include/fcap/uapi.h
+
+define kbuild
+	@test -n "$(KVER)" -a -e "$(KDIR)/Makefile" || \
+		{ echo "make driver: no Debian kernel headers + image found: run make deps"; exit 1; }
+	@mkdir -p $(O)/driver
+	@for f in driver/*.c driver/*.h driver/Kbuild; do ln -sf $(abspath .)/$$f $(O)/driver/; done
+	@ln -sfn $(abspath host/include) $(O)/driver/include
+	@echo "kbuild $(1) for $(KVER)"
+	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C $(KDIR) M=$(abspath $(O)/driver) $(1) \
+		> $(O)/driver/$(2).log 2>&1; rc=$$?; cat $(O)/driver/$(2).log; \
+	if [ $$rc -ne 0 ] || grep -qE 'warning:|error:' $(O)/driver/$(2).log; then \
+		rm -f $(KO); echo "$(2): the driver is not clean (above)"; exit 1; fi
+endef
+
+$(KO): $(DRV_SRCS)
+	$(call kbuild,W=1 modules,kbuild)
+	@echo "driver: $(KO) built for $(KVER) with W=1, no warning"
+
+driver: $(KO)
+
+# checkpatch.pl is not packaged by Debian except inside linux-source-*.
+CHECKPATCH_SRC := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+
+driver-check: $(KO)
+	$(call kbuild,C=2 CHECK=sparse W=1 modules,sparse)
+	@echo "driver-check: sparse (C=2) found nothing"
+	@if [ -n "$(CHECKPATCH_SRC)" ]; then \
+		tools/checkpatch.sh $(CHECKPATCH_SRC) $(O)/checkpatch driver/*.c driver/*.h host/include/fcap/uapi.h; \
+	else \
+		echo "driver-check: checkpatch SKIPPED: it ships only in Debian's linux-source-6.1 (not installed)"; \
+	fi
+
+test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb
+	tests/driver/test_qemu.sh $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/test-driver
 
 # ---------------------------------------------------------------------------
 # Running
@@ -160,8 +215,9 @@ $(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/af
 demo: deps all
 	tests/tools/demo.sh $(O)/bin/fcap $(O)/demo
 
-test-unit: $(O)/tests/test_block
+test-unit: $(O)/tests/test_block $(O)/tests/test_driver
 	$(O)/tests/test_block $(O)/hw/fcap.dtb
+	$(O)/tests/test_driver $(O)/hw/fcap.dtb
 
 test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo
 	$(O)/tests/test_async_fifo
@@ -178,6 +234,9 @@ test: deps
 	$(MAKE) test-tools
 	$(MAKE) lint
 	$(MAKE) synth
+	$(MAKE) driver
+	$(MAKE) driver-check
+	$(MAKE) test-driver
 	@echo "make test: all tests passed"
 
 bench: deps all

@@ -26,6 +26,15 @@ need /usr/bin/tcpdump              tcpdump
 need /usr/bin/python3              python3
 need /usr/bin/od                   coreutils
 need /usr/bin/awk                  gawk
+# The kernel driver: built against Debian's kernel headers, booted in QEMU with
+# Debian's kernel image of the same version (tools/kver.sh), checked by sparse.
+[ -n "$("$(dirname "$0")/kver.sh" 2>/dev/null || true)" ] || missing="$missing linux-headers-amd64 linux-image-amd64"
+need /usr/bin/sparse               sparse
+need /usr/bin/qemu-system-x86_64   qemu-system-x86
+# The initramfs needs the statically linked busybox (package busybox is dynamic).
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$missing busybox-static"
+need /usr/bin/cpio                 cpio
+need /usr/bin/base64               coreutils
 
 if [ -z "$missing" ]; then
     exit 0

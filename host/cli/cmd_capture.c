@@ -24,15 +24,17 @@ static void help(void)
 	printf("usage: fcap capture [-d DEVICE] [-r FILE]... [--rate RATE] -w FILE [OPTIONS]\n"
 	       "Captures every frame the card receives into a pcapng file with nanosecond\n"
 	       "timestamps, and prints what was captured and dropped, by stage.\n\n"
-	       "  -d, --device DEV        sim: the simulated card (default)\n"
+	       "  -d, --device DEV        sim: the simulated card (default); /dev/fcapN or\n"
+	       "                          pcie:N: a card through the fcap kernel driver\n"
 	       "  -r, --replay [PORT:]FILE  pcap or pcapng file the simulated card receives\n"
 	       "                          on PORT (default 0); repeat to queue several on\n"
 	       "                          a port (played in order) or to feed several ports\n"
 	       "      --rate RATE         line rate of the simulated ports (default 10G)\n"
 	       "  -w, --write FILE        write the capture to FILE\n"
 	       "  -s, --snaplen N         bytes kept per frame (default: the card's maximum)\n"
-	       "      --blocks N          ring blocks (default 16)\n"
-	       "      --block-size SIZE   ring block size, e.g. 256K, 1M (default 1M)\n"
+	       "      --blocks N          ring blocks (default 16; a driver's card: its own)\n"
+	       "      --block-size SIZE   ring block size, e.g. 256K, 1M (default 1M; a\n"
+	       "                          driver's card: its own)\n"
 	       "      --block-timeout T   close a block holding frames after T, e.g. 500us,\n"
 	       "                          10ms (default 10ms): a quiet link still delivers\n"
 	       "  -q, --quiet             no summary\n"
@@ -42,6 +44,8 @@ static void help(void)
 
 struct capture_args {
 	const char *device;
+	char pcie_path[64];     /* set when device is a card behind the driver */
+	bool rate_given;
 	struct fcap_replay replay[MAX_REPLAY];
 	unsigned nreplay;
 	uint64_t rate;
@@ -96,6 +100,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			if (!parse_rate(optarg, &a->rate))
 				return usage_error("capture", "--rate '%s': expected a rate from 1M to 1000G, e.g. 10G",
 						   optarg);
+			a->rate_given = true;
 			break;
 		case 'w':
 			a->cfg.out_path = optarg;
@@ -135,10 +140,24 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "unexpected argument '%s' (capture filters come later)", argv[optind]);
 	if (!a->cfg.out_path)
 		return usage_error("capture", "no output file: give -w FILE");
+	char err[FCAP_ERRBUF_SIZE];
+	int pcie = fcap_dev_pcie_path(a->device, a->pcie_path, sizeof(a->pcie_path), err);
+	if (pcie < 0)
+		return usage_error("capture", "%s", err);
+	if (pcie) {
+		if (a->nreplay || a->rate_given)
+			return usage_error("capture", "-r and --rate drive the simulated card; %s captures its "
+					   "own ports", a->device);
+		return EXIT_OK;
+	}
 	if (strcmp(a->device, "sim"))
-		return usage_error("capture", "unknown device '%s' (this build drives: sim)", a->device);
+		return usage_error("capture", "unknown device '%s' (sim, /dev/fcapN or pcie:N)", a->device);
 	if (a->nreplay == 0)
 		return usage_error("capture", "the simulated card needs traffic: give -r FILE");
+	if (!a->cfg.ring.blocks)
+		a->cfg.ring.blocks = 16;
+	if (!a->cfg.ring.block_size)
+		a->cfg.ring.block_size = 1u << 20;
 	return EXIT_OK;
 }
 
@@ -165,9 +184,14 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 		(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)st->corrupt_blocks,
 		(unsigned long long)st->corrupt_records, (unsigned long long)lost);
 	fprintf(stderr, "  ring     %llu blocks of %u bytes consumed\n", (unsigned long long)st->blocks,
-		a->cfg.ring.block_size);
-	fprintf(stderr, "  time     wall %.3f s, simulated %.6f s; %.0f frames per wall second\n", st->wall_s,
-		(double)st->card_elapsed_ns * 1e-9, st->wall_s > 0 ? (double)st->records / st->wall_s : 0.0);
+		st->block_size);
+	if (a->pcie_path[0])
+		fprintf(stderr, "  time     wall %.3f s; %.0f frames per wall second\n", st->wall_s,
+			st->wall_s > 0 ? (double)st->records / st->wall_s : 0.0);
+	else
+		fprintf(stderr, "  time     wall %.3f s, simulated %.6f s; %.0f frames per wall second\n",
+			st->wall_s, (double)st->card_elapsed_ns * 1e-9,
+			st->wall_s > 0 ? (double)st->records / st->wall_s : 0.0);
 	if (st->records + lost != rx)
 		fprintf(stderr, "fcap: warning: accounting mismatch: %llu captured + %llu lost != %llu received\n",
 			(unsigned long long)st->records, (unsigned long long)lost, (unsigned long long)rx);
@@ -179,7 +203,7 @@ int cmd_capture(int argc, char **argv)
 		.device = "sim",
 		.rate = 10000000000ull,
 		.cfg = {
-			.ring = { .blocks = 16, .block_size = 1u << 20, .timeout_ns = 10000000u },
+			.ring = { .timeout_ns = 10000000u }, /* blocks and block size: per device */
 			.userappl = "fcap capture",
 		},
 	};
@@ -189,7 +213,8 @@ int cmd_capture(int argc, char **argv)
 
 	char err[FCAP_ERRBUF_SIZE];
 	struct fcap_sim_dev_config sim_cfg = { .replay = a.replay, .nreplay = a.nreplay, .line_rate_bps = a.rate };
-	struct fcap_dev *dev = fcap_dev_open_sim(&sim_cfg, err);
+	struct fcap_dev *dev = a.pcie_path[0] ? fcap_dev_open_pcie(a.pcie_path, true, err)
+					      : fcap_dev_open_sim(&sim_cfg, err);
 	if (!dev) {
 		fprintf(stderr, "fcap capture: %s\n", err);
 		return EXIT_RUNTIME;

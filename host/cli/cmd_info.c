@@ -11,7 +11,8 @@ static void help(void)
 {
 	printf("usage: fcap info [-d DEVICE]\n"
 	       "Shows the card's identity and what its device tree ROM describes.\n\n"
-	       "  -d, --device DEV   sim: the simulated card (default)\n"
+	       "  -d, --device DEV   sim: the simulated card (default); /dev/fcapN or pcie:N:\n"
+	       "                     a card through the fcap kernel driver\n"
 	       "  -h, --help         this text\n");
 }
 
@@ -33,11 +34,16 @@ int cmd_info(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("info", "unexpected argument '%s'", argv[optind]);
-	if (strcmp(device, "sim"))
-		return usage_error("info", "unknown device '%s' (this build drives: sim)", device);
-
 	char err[FCAP_ERRBUF_SIZE];
-	struct fcap_dev *dev = fcap_dev_open_sim(NULL, err);
+	char path[64];
+	int pcie = fcap_dev_pcie_path(device, path, sizeof(path), err);
+	if (pcie < 0)
+		return usage_error("info", "%s", err);
+	if (!pcie && strcmp(device, "sim"))
+		return usage_error("info", "unknown device '%s' (sim, /dev/fcapN or pcie:N)", device);
+
+	/* Read-only: info works while another process captures. */
+	struct fcap_dev *dev = pcie ? fcap_dev_open_pcie(path, false, err) : fcap_dev_open_sim(NULL, err);
 	if (!dev) {
 		fprintf(stderr, "fcap info: %s\n", err);
 		return EXIT_RUNTIME;

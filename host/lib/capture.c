@@ -34,13 +34,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void account_records(struct session *s, const uint8_t *blk, const struct fcap_block_info *bi)
 {
 	struct fcap_record r;
@@ -83,8 +76,10 @@ static int drain(struct session *s, char *errbuf)
 			fprintf(stderr, "fcap: ring block %u (slot %u) rejected, not written: %s\n", seq, slot, why);
 		}
 		s->st->blocks++;
-		if (fcap_ring_release(&s->ring) < 0)
-			return fcap_err(errbuf, "%s: returning ring block %u failed", s->dev->ops->name, seq);
+		if (fcap_ring_release(&s->ring, errbuf) < 0) {
+			fcap_err_prefix(errbuf, "returning ring block %u", seq);
+			return -1;
+		}
 	}
 	return rc;
 }
@@ -98,7 +93,7 @@ static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *er
 			return 0;
 		/* Acknowledge before the second look, so a block published in
 		 * between raises the interrupt again rather than being missed. */
-		fcap_reg_write(s->dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+		fcap_card_irq_ack(s->dev);
 		uint8_t *blk;
 		int rc = fcap_ring_peek(&s->ring, &blk, errbuf);
 		if (rc < 0)
@@ -130,20 +125,18 @@ static int setup(struct session *s, const struct fcap_capture_config *cfg, char 
 	if (fcap_card_read_info(s->dev, ci, errbuf) < 0)
 		return -1;
 	s->nports = ci->nports;
-	if (fcap_card_set_clock(s->dev, ci->clock_hz, errbuf) < 0 ||
-	    fcap_card_set_time(s->dev, realtime_ns(), errbuf) < 0)
-		return -1;
 	if (fcap_ring_setup(&s->ring, s->dev, ci, &cfg->ring, errbuf) < 0)
 		return -1;
 	if (fcap_pcapng_open(&s->out, cfg->out_path, ci, cfg->userappl ? cfg->userappl : "fcap", errbuf) < 0) {
 		fcap_ring_teardown(&s->ring);
 		return -1;
 	}
-	if (fcap_reg_write(s->dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0 ||
-	    fcap_card_enable(s->dev, errbuf) < 0) {
+	s->st->block_size = s->ring.block_size;
+	if (fcap_card_start(s->dev, ci, &cfg->ring, errbuf) < 0) {
 		fcap_pcapng_abort(&s->out);
 		fcap_ring_teardown(&s->ring);
-		return fcap_err(errbuf, "%s: starting capture failed", s->dev->ops->name);
+		fcap_err_prefix(errbuf, "starting capture");
+		return -1;
 	}
 	if (s->dev->ops->start_source)
 		s->dev->ops->start_source(s->dev);

@@ -2,12 +2,22 @@
 #include "fcap/cardctl.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "fcap/card.h"
+#include "fcap/cardinfo.h"
+#include "fcap/ring.h"
 
 /* Register polls give up after this many reads (each read takes the card
  * at least two clocks; on hardware ~1 us). */
 #define POLL_READS 1000000u
+
+/* Behind a driver (pcie) the registers are the driver's: these helpers refuse. */
+static int no_regs(struct fcap_dev *dev, const char *what, char *errbuf)
+{
+	return fcap_err(errbuf, "%s: %s is the driver's job on this device (fcap_card_start)", dev->ops->name,
+			what);
+}
 
 static uint64_t gcd(uint64_t a, uint64_t b)
 {
@@ -23,6 +33,8 @@ int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
 {
 	/* period = 1e9 / f ns = whole + num/den with den = f / g, num = (1e9 mod f) / g */
 	const uint64_t ns_per_s = 1000000000ull;
+	if (!fcap_dev_has_regs(dev))
+		return no_regs(dev, "setting the clock increment", errbuf);
 	if (clock_hz == 0 || clock_hz > UINT32_MAX)
 		return fcap_err(errbuf, "clock of %llu Hz is outside 1..%u Hz",
 				(unsigned long long)clock_hz, UINT32_MAX);
@@ -44,6 +56,8 @@ int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
 
 int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf)
 {
+	if (!fcap_dev_has_regs(dev))
+		return no_regs(dev, "setting the time", errbuf);
 	if (fcap_reg_write(dev, FCAP_REG_TIME_SET_LO, (uint32_t)ns) < 0 ||
 	    fcap_reg_write(dev, FCAP_REG_TIME_SET_HI, (uint32_t)(ns >> 32)) < 0 ||
 	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET) < 0)
@@ -53,6 +67,8 @@ int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf)
 
 uint64_t fcap_card_time(struct fcap_dev *dev)
 {
+	if (!fcap_dev_has_regs(dev))
+		return 0;
 	fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SNAPSHOT);
 	uint64_t lo = fcap_reg_read(dev, FCAP_REG_TIME_LO);
 	uint64_t hi = fcap_reg_read(dev, FCAP_REG_TIME_HI);
@@ -72,6 +88,13 @@ int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_c
 		return fcap_err(errbuf, "%u ports: counters hold at most %zu", nports,
 				sizeof(c->port) / sizeof(c->port[0]));
 	memset(c, 0, sizeof(*c));
+	if (dev->ops->counters) {
+		if (dev->ops->counters(dev, c, errbuf) < 0)
+			return -1;
+		if (c->nports > nports)
+			c->nports = nports;
+		return 0;
+	}
 	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT) < 0)
 		return fcap_err(errbuf, "%s: counter snapshot failed", dev->ops->name);
 	c->nports = nports;
@@ -92,6 +115,8 @@ int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_c
 
 int fcap_card_enable(struct fcap_dev *dev, char *errbuf)
 {
+	if (!fcap_dev_has_regs(dev))
+		return no_regs(dev, "enabling capture", errbuf);
 	if (fcap_reg_write(dev, FCAP_REG_CTRL, FCAP_CTRL_ENABLE) < 0)
 		return fcap_err(errbuf, "%s: enabling capture failed", dev->ops->name);
 	return 0;
@@ -107,8 +132,42 @@ static int poll_status(struct fcap_dev *dev, uint32_t mask, uint32_t want, const
 			fcap_reg_read(dev, FCAP_REG_STATUS));
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int fcap_card_start(struct fcap_dev *dev, const struct fcap_card_info *ci, const struct fcap_ring_config *cfg,
+		    char *errbuf)
+{
+	if (dev->ops->start)
+		return dev->ops->start(dev, cfg, errbuf);
+	if (fcap_card_set_clock(dev, ci->clock_hz, errbuf) < 0 || fcap_card_set_time(dev, realtime_ns(), errbuf) < 0)
+		return -1;
+	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0)
+		return fcap_err(errbuf, "%s: clearing the counters failed", dev->ops->name);
+	return fcap_card_enable(dev, errbuf);
+}
+
+void fcap_card_irq_ack(struct fcap_dev *dev)
+{
+	if (fcap_dev_has_regs(dev))
+		fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+}
+
+int fcap_card_ring_reset(struct fcap_dev *dev, char *errbuf)
+{
+	if (fcap_reg_write(dev, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET) < 0)
+		return fcap_err(errbuf, "%s: ring reset failed", dev->ops->name);
+	return poll_status(dev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset", errbuf);
+}
+
 int fcap_card_stop(struct fcap_dev *dev, char *errbuf)
 {
+	if (dev->ops->stop)
+		return dev->ops->stop(dev, errbuf);
 	if (fcap_reg_write(dev, FCAP_REG_CTRL, 0) < 0)
 		return fcap_err(errbuf, "%s: disabling capture failed", dev->ops->name);
 	/* Frames already accepted drain into the ring (or are dropped and

@@ -141,30 +141,54 @@ int fcap_card_parse_dt(const void *blob, size_t blob_len, struct fcap_card_info 
 	return parse_ports(fdt, ci, errbuf);
 }
 
-int fcap_card_read_info(struct fcap_dev *dev, struct fcap_card_info *ci, char *errbuf)
+static int check_identity(struct fcap_dev *dev, const struct fcap_card_info *ci, char *errbuf)
 {
-	memset(ci, 0, sizeof(*ci));
-	ci->id = fcap_reg_read(dev, FCAP_REG_ID);
 	if (ci->id != FCAP_ID_MAGIC)
 		return fcap_err(errbuf, "%s: register ID reads 0x%08x, not an fcap card (0x%08x)",
 				dev->ops->name, ci->id, FCAP_ID_MAGIC);
-	ci->version = fcap_reg_read(dev, FCAP_REG_VERSION);
 	if (ci->version >> 16 != FCAP_VERSION >> 16)
 		return fcap_err(errbuf, "%s: card version %u.%u, this host drives version %u.x",
 				dev->ops->name, ci->version >> 16, ci->version & 0xFFFF, FCAP_VERSION >> 16);
+	return 0;
+}
 
+/* The blob through the register window (register-level backends). */
+static int read_dt_regs(struct fcap_dev *dev, uint8_t **blob, size_t *len, char *errbuf)
+{
 	uint32_t base = fcap_reg_read(dev, FCAP_REG_DT_BASE);
 	uint32_t size = fcap_reg_read(dev, FCAP_REG_DT_SIZE);
 	if (base != FCAP_REG_DT_ROM || size == 0 || size > FCAP_DT_ROM_BYTES || size % 4)
 		return fcap_err(errbuf, "%s: device tree ROM at 0x%x, %u bytes: expected 1..%u bytes "
 				"(a multiple of 4) at 0x%x", dev->ops->name, base, size,
 				FCAP_DT_ROM_BYTES, FCAP_REG_DT_ROM);
-	uint8_t *blob = malloc(size);
-	if (!blob)
+	*blob = malloc(size);
+	if (!*blob)
 		return fcap_err(errbuf, "out of memory reading the device tree");
 	for (uint32_t i = 0; i < size; i += 4) {
 		uint32_t w = fcap_reg_read(dev, base + i);
-		memcpy(blob + i, &w, 4); /* ROM words are little-endian byte order; so is the host */
+		memcpy(*blob + i, &w, 4); /* ROM words are little-endian byte order; so is the host */
+	}
+	*len = size;
+	return 0;
+}
+
+int fcap_card_read_info(struct fcap_dev *dev, struct fcap_card_info *ci, char *errbuf)
+{
+	uint8_t *blob = NULL;
+	size_t size = 0;
+	memset(ci, 0, sizeof(*ci));
+	if (dev->ops->read_dt) {
+		if (dev->ops->read_dt(dev, &ci->id, &ci->version, &blob, &size, errbuf) < 0)
+			return -1;
+		if (check_identity(dev, ci, errbuf) < 0) {
+			free(blob);
+			return -1;
+		}
+	} else {
+		ci->id = fcap_reg_read(dev, FCAP_REG_ID);
+		ci->version = fcap_reg_read(dev, FCAP_REG_VERSION);
+		if (check_identity(dev, ci, errbuf) < 0 || read_dt_regs(dev, &blob, &size, errbuf) < 0)
+			return -1;
 	}
 	int rc = fcap_card_parse_dt(blob, size, ci, errbuf);
 	free(blob);

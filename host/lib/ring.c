@@ -7,9 +7,11 @@
  */
 #include "fcap/ring.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "fcap/card.h"
+#include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -46,10 +48,26 @@ static uint32_t timeout_clocks(uint64_t timeout_ns, uint64_t clock_hz)
 	return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 }
 
+/* A driver owns the ring (pcie): it allocated and programmed it; we map it. */
+static int map_driver_ring(struct fcap_ring *ring, struct fcap_dev *dev, const struct fcap_card_info *ci,
+			   const struct fcap_ring_config *cfg, char *errbuf)
+{
+	if (cfg->snaplen > ci->max_snaplen)
+		return fcap_err(errbuf, "snap length %u: the card keeps at most %u bytes", cfg->snaplen,
+				ci->max_snaplen);
+	if (dev->ops->ring_map(dev, cfg, ring, errbuf) < 0)
+		return -1;
+	ring->dev = dev;
+	ring->cons = 0; /* the driver resets the indices when capture starts */
+	return 0;
+}
+
 int fcap_ring_setup(struct fcap_ring *ring, struct fcap_dev *dev, const struct fcap_card_info *ci,
 		    const struct fcap_ring_config *cfg, char *errbuf)
 {
 	memset(ring, 0, sizeof(*ring));
+	if (dev->ops->ring_map)
+		return map_driver_ring(ring, dev, ci, cfg, errbuf);
 	if (check_config(ci, cfg, errbuf) < 0)
 		return -1;
 	size_t len = STATUS_PAGE + (size_t)cfg->blocks * cfg->block_size;
@@ -75,7 +93,10 @@ int fcap_ring_setup(struct fcap_ring *ring, struct fcap_dev *dev, const struct f
 	}
 	bad |= fcap_reg_write(dev, FCAP_REG_RING_TIMEOUT, timeout_clocks(cfg->timeout_ns, ci->clock_hz));
 	bad |= fcap_reg_write(dev, FCAP_REG_SNAPLEN, cfg->snaplen);
-	bad |= fcap_reg_write(dev, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
+	if (!bad && fcap_card_ring_reset(dev, errbuf) < 0) {
+		fcap_ring_teardown(ring);
+		return -1;
+	}
 	bad |= fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
 	bad |= fcap_reg_write(dev, FCAP_REG_IRQ_ENABLE, FCAP_IRQ_BLOCK);
 	if (bad) {
@@ -91,10 +112,21 @@ int fcap_ring_setup(struct fcap_ring *ring, struct fcap_dev *dev, const struct f
 
 void fcap_ring_teardown(struct fcap_ring *ring)
 {
-	if (ring->dev && ring->mem.va) {
+	if (ring->dev && ring->mem.va && ring->dev->ops->ring_unmap) {
+		ring->dev->ops->ring_unmap(ring->dev, ring);
+	} else if (ring->dev && ring->mem.va) {
+		char ignored[FCAP_ERRBUF_SIZE];
 		fcap_reg_write(ring->dev, FCAP_REG_CTRL, 0);
 		fcap_reg_write(ring->dev, FCAP_REG_IRQ_ENABLE, 0);
-		/* Point the card at no memory before the memory goes away. */
+		/* The reset drains: once done, the card writes nothing more into the
+		 * ring (it has no open block); then point it at no memory. If it
+		 * never finishes, the memory is leaked rather than freed under a
+		 * card that may still write to it. */
+		if (fcap_card_ring_reset(ring->dev, ignored) < 0) {
+			fprintf(stderr, "fcap: %s; ring memory not freed\n", ignored);
+			memset(ring, 0, sizeof(*ring));
+			return;
+		}
 		fcap_reg_write(ring->dev, FCAP_REG_RING_BLOCKS, 0);
 		ring->dev->ops->dma_free(ring->dev, &ring->mem);
 	}
@@ -119,10 +151,14 @@ int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf)
 	return 1;
 }
 
-int fcap_ring_release(struct fcap_ring *ring)
+int fcap_ring_release(struct fcap_ring *ring, char *errbuf)
 {
 	/* Finish every read of the block before the card may overwrite it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	ring->cons++;
-	return fcap_reg_write(ring->dev, FCAP_REG_RING_CONS, ring->cons);
+	if (ring->dev->ops->ring_return)
+		return ring->dev->ops->ring_return(ring->dev, ring->cons, errbuf);
+	if (fcap_reg_write(ring->dev, FCAP_REG_RING_CONS, ring->cons) < 0)
+		return fcap_err(errbuf, "%s: writing RING_CONS failed", ring->dev->ops->name);
+	return 0;
 }

@@ -168,7 +168,7 @@ static int h_drain(struct harness *h)
 		h->blocks++;
 		h->block_drops += bi.drops;
 		h->last_block = bi;
-		if (fcap_ring_release(&h->ring) < 0)
+		if (fcap_ring_release(&h->ring, h->err) < 0)
 			return -1;
 	}
 	return rc;

@@ -1,10 +1,18 @@
 /*
  * fcap/dev.h - one interface to every kind of capture device.
  *
- * A backend provides register access, host memory the card can write (DMA),
- * and a way to wait for the card. Everything above it (card setup, the ring
- * consumer, the recorder) is backend-agnostic. Backends: "sim" (the Verilated
- * card in this process). The pcie and pcap backends come later.
+ * A backend provides a way to wait for the card and either of two ways to
+ * drive it:
+ *  - register level (sim): register access and host memory the card can
+ *    write (DMA); cardinfo.c, ring.c and cardctl.c run the register
+ *    sequences of docs/REGISTERS.md over them;
+ *  - card level (pcie): a kernel driver owns the registers and the ring
+ *    memory, so the backend implements the card-level operations below
+ *    with the driver's ioctls and mmap, and leaves reg_read, reg_write,
+ *    dma_alloc and dma_free NULL.
+ * Everything above (card setup, the ring consumer, the recorder) is
+ * backend-agnostic. Backends: "sim" (the Verilated card in this process),
+ * "pcie" (/dev/fcapN, driver/). The pcap backend comes later.
  */
 #ifndef FCAP_DEV_H
 #define FCAP_DEV_H
@@ -23,6 +31,9 @@ struct fcap_dma_buf {
 };
 
 struct fcap_dev;
+struct fcap_ring;
+struct fcap_ring_config;
+struct fcap_card_counters;
 
 struct fcap_dev_ops {
 	const char *name;
@@ -45,6 +56,23 @@ struct fcap_dev_ops {
 	 * knows it (simulation); 0 otherwise. */
 	uint64_t (*elapsed_ns)(struct fcap_dev *dev);
 	void (*close)(struct fcap_dev *dev);
+
+	/* Card level (NULL for register-level backends). */
+	/* Identity registers and a copy of the device tree blob (malloc'ed). */
+	int (*read_dt)(struct fcap_dev *dev, uint32_t *id, uint32_t *version, uint8_t **blob, size_t *len,
+		       char *errbuf);
+	/* Maps the ring read-only into ring (mem, status, blocks, nblocks, block_size);
+	 * blocks or block_size 0 in cfg take what the device has. */
+	int (*ring_map)(struct fcap_dev *dev, const struct fcap_ring_config *cfg, struct fcap_ring *ring,
+			char *errbuf);
+	void (*ring_unmap)(struct fcap_dev *dev, struct fcap_ring *ring);
+	/* Returns blocks to the card: its consumer index becomes cons. */
+	int (*ring_return)(struct fcap_dev *dev, uint32_t cons, char *errbuf);
+	/* Resets the ring, loads the clock, clears counters, enables capture. */
+	int (*start)(struct fcap_dev *dev, const struct fcap_ring_config *cfg, char *errbuf);
+	/* fcap_card_stop()'s sequence. */
+	int (*stop)(struct fcap_dev *dev, char *errbuf);
+	int (*counters)(struct fcap_dev *dev, struct fcap_card_counters *c, char *errbuf);
 };
 
 struct fcap_dev {
@@ -52,6 +80,7 @@ struct fcap_dev {
 	void *priv;
 };
 
+/* Register access (register-level backends only: see fcap_dev_has_regs). */
 static inline uint32_t fcap_reg_read(struct fcap_dev *dev, uint32_t off)
 {
 	return dev->ops->reg_read(dev, off);
@@ -60,6 +89,11 @@ static inline uint32_t fcap_reg_read(struct fcap_dev *dev, uint32_t off)
 static inline int fcap_reg_write(struct fcap_dev *dev, uint32_t off, uint32_t val)
 {
 	return dev->ops->reg_write(dev, off, val);
+}
+
+static inline bool fcap_dev_has_regs(const struct fcap_dev *dev)
+{
+	return dev->ops->reg_read != NULL;
 }
 
 void fcap_dev_close(struct fcap_dev *dev);
@@ -81,5 +115,17 @@ struct fcap_sim_dev_config {
 struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *errbuf);
 /* The simulator behind a sim device (tests drive it directly), or NULL. */
 struct fcap_sim *fcap_dev_sim(struct fcap_dev *dev);
+
+/* ---- pcie backend: /dev/fcapN through the kernel driver (driver/) -------- */
+
+/*
+ * Whether name designates a card behind the driver: "/dev/fcapN" or
+ * "pcie:N". Returns 1 and the node's path in path (n bytes), 0 when name
+ * is something else, -1 (errbuf set) when it is malformed.
+ */
+int fcap_dev_pcie_path(const char *name, char *path, size_t n, char *errbuf);
+/* Opens the card; control: for writing, as the owner that may capture
+ * (one at a time), else read-only (identity and counters). */
+struct fcap_dev *fcap_dev_open_pcie(const char *path, bool control, char *errbuf);
 
 #endif

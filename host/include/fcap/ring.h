@@ -49,6 +49,6 @@ uint32_t fcap_ring_prod(const struct fcap_ring *ring);
  * blocks published than the ring has: a card that lies). */
 int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf);
 /* Returns the block from fcap_ring_peek() to the card. */
-int fcap_ring_release(struct fcap_ring *ring);
+int fcap_ring_release(struct fcap_ring *ring, char *errbuf);
 
 #endif

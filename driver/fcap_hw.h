@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fcap_hw.h - the card's registers as the driver uses them.
+ *
+ * Offsets and bits come from host/include/fcap/card.h, the one source the
+ * RTL, libfcap and this driver share (docs/REGISTERS.md). This file adds the
+ * accessors and the one place that knows where a ring's registers are.
+ */
+#ifndef FCAP_HW_H
+#define FCAP_HW_H
+
+#include <linux/io.h>
+#include <linux/types.h>
+
+#include "fcap/card.h"
+
+/* The register window must reach the end of the device tree ROM. */
+#define FCAP_REGS_MIN_LEN	(FCAP_REG_DT_ROM + FCAP_DT_ROM_BYTES)
+
+/*
+ * Rings whose registers the map defines. The card has one ring today; the
+ * multi-ring layout extends fcap_ring_regs() and this number, and nothing
+ * else in the driver needs to know (everything loops over fdev->nrings).
+ */
+#define FCAP_HW_RINGS		1
+
+struct fcap_ring_regs {
+	u32 blocks;
+	u32 block_size;
+	u32 status_lo;
+	u32 status_hi;
+	u32 prod;
+	u32 cons;
+	u32 timeout;
+	u32 table;		/* entry i: lo at table + 8i, hi at + 4 */
+};
+
+static inline void fcap_ring_regs(unsigned int ring, struct fcap_ring_regs *r)
+{
+	/* Only ring 0 exists in the map (FCAP_HW_RINGS); probe refuses more. */
+	(void)ring;
+	*r = (struct fcap_ring_regs){
+		.blocks = FCAP_REG_RING_BLOCKS,
+		.block_size = FCAP_REG_RING_BLOCK_SIZE,
+		.status_lo = FCAP_REG_RING_STATUS_LO,
+		.status_hi = FCAP_REG_RING_STATUS_HI,
+		.prod = FCAP_REG_RING_PROD,
+		.cons = FCAP_REG_RING_CONS,
+		.timeout = FCAP_REG_RING_TIMEOUT,
+		.table = FCAP_REG_RING_TABLE,
+	};
+}
+
+static inline u32 fcap_rd(void __iomem *regs, u32 off)
+{
+	return ioread32(regs + off);
+}
+
+static inline void fcap_wr(void __iomem *regs, u32 off, u32 val)
+{
+	iowrite32(val, regs + off);
+}
+
+/* A 64-bit counter snapshot: lo at off, hi at off + 4 (docs/REGISTERS.md). */
+static inline u64 fcap_rd64(void __iomem *regs, u32 off)
+{
+	u64 lo = ioread32(regs + off);
+
+	return (u64)ioread32(regs + off + 4) << 32 | lo;
+}
+
+#endif /* FCAP_HW_H */
