@@ -6,9 +6,10 @@
 #   make deps       install missing Debian packages (apt-get; run by demo and test)
 #   make lint       verilator --lint-only -Wall on the RTL
 #   make synth      yosys synthesis of the card
-#   make bench      simulated capture speed
+#   make bench      simulated capture speed; scorer speed and detection
 #   make driver     the kernel module (kbuild, W=1) against Debian's headers
 #   make driver-check  sparse (C=2) and checkpatch --strict on the driver
+#   make eval-deps  install the evaluation-set generator's tools (docs/EVAL.md)
 #   make clean
 #
 # Everything is built out of tree in $(O). Two builds of the C code exist side
@@ -29,15 +30,23 @@ INC      := -Ihost/include -Isim
 VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
 LIBS     := -lpcap -lfdt -lpthread -lm
 
-.PHONY: all deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	driver driver-check test-driver
+.PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
+	test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
+UNIT_TESTS := test_features test_pcap_reader test_model
+
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
-	$(O)/tests/test_driver
+	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer
 
 deps:
 	@tools/deps.sh
+
+# Tools of the evaluation-set generator (tests/eval/make_eval.sh, docs/EVAL.md);
+# run by hand, not by make test.
+eval-deps:
+	apt-get install -y -q --no-install-recommends nmap hping3 dnsmasq-base iperf3 dnsutils dsniff \
+		iputils-ping iproute2 tcpdump curl python3
 
 # ---------------------------------------------------------------------------
 # Card: device tree blob, generated definitions, Verilated model
@@ -147,6 +156,15 @@ $(O)/tests/test_block: $(O)/san/tests/unit/test_block.o $(O)/san/libfcap.a $(O)/
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
+$(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
+
+# The scorer benchmark links the optimised library: it measures what fcap runs.
+$(O)/bin/bench_scorer: $(O)/obj/bench/bench_scorer.o $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
+
 $(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
@@ -215,9 +233,15 @@ test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb
 demo: deps all
 	tests/tools/demo.sh $(O)/bin/fcap $(O)/demo
 
-test-unit: $(O)/tests/test_block $(O)/tests/test_driver
+test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS))
 	$(O)/tests/test_block $(O)/hw/fcap.dtb
 	$(O)/tests/test_driver $(O)/hw/fcap.dtb
+	$(O)/tests/test_pcap_reader $(O)/test-unit
+	$(O)/tests/test_features
+	$(O)/tests/test_model $(O)/test-unit
+
+test-score: $(O)/bin/fcap-san
+	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
 
 test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo
 	$(O)/tests/test_async_fifo
@@ -232,6 +256,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-sim
 	$(MAKE) test-tools
+	$(MAKE) test-score
 	$(MAKE) lint
 	$(MAKE) synth
 	$(MAKE) driver
@@ -241,6 +266,7 @@ test: deps
 
 bench: deps all
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
+	$(O)/bin/bench_scorer $(O)/bench
 
 clean:
 	rm -rf $(O)

@@ -8,6 +8,8 @@
 #include "cli.h"
 #include "fcap/capture.h"
 #include "fcap/dev.h"
+#include "fcap/pcap_reader.h"
+#include "fcap/score_stream.h"
 
 #define MAX_REPLAY 64
 
@@ -37,6 +39,10 @@ static void help(void)
 	       "                          driver's card: its own)\n"
 	       "      --block-timeout T   close a block holding frames after T, e.g. 500us,\n"
 	       "                          10ms (default 10ms): a quiet link still delivers\n"
+	       "  -m, --model MODEL       score every captured frame with a model from\n"
+	       "                          'fcap train' (fixed point) and write the score\n"
+	       "                          stream (as 'fcap score' does) to --scores\n"
+	       "      --scores FILE       where the score stream goes (default: stdout)\n"
 	       "  -q, --quiet             no summary\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 the capture failed, 2 bad command line\n");
@@ -51,6 +57,8 @@ struct capture_args {
 	uint64_t rate;
 	struct fcap_capture_config cfg;
 	bool quiet;
+	const char *model;
+	const char *scores;
 };
 
 /* "FILE" (port 0) or "PORT:FILE" with PORT a small decimal number. */
@@ -68,7 +76,7 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT };
+	enum { OPT_RATE = 256, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -78,13 +86,15 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "blocks", required_argument, NULL, OPT_BLOCKS },
 		{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 		{ "block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT },
+		{ "model", required_argument, NULL, 'm' },
+		{ "scores", required_argument, NULL, OPT_SCORES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:r:w:s:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:w:s:m:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			a->device = optarg;
@@ -126,6 +136,12 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 				return usage_error("capture", "--block-timeout '%s': expected a duration, e.g. 10ms",
 						   optarg);
 			break;
+		case 'm':
+			a->model = optarg;
+			break;
+		case OPT_SCORES:
+			a->scores = optarg;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -158,6 +174,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		a->cfg.ring.blocks = 16;
 	if (!a->cfg.ring.block_size)
 		a->cfg.ring.block_size = 1u << 20;
+	if (a->scores && !a->model)
+		return usage_error("capture", "--scores needs --model");
 	return EXIT_OK;
 }
 
@@ -197,6 +215,19 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 			(unsigned long long)st->records, (unsigned long long)lost, (unsigned long long)rx);
 }
 
+/* The per-record callback: the card's records are Ethernet frames. */
+struct scoring {
+	struct fcap_score_stream stream;
+	uint64_t number;
+};
+
+static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
+{
+	struct scoring *sc = ctx;
+	fcap_score_stream_packet(&sc->stream, file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
+				 r->caplen, r->origlen);
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_args a = {
@@ -212,6 +243,26 @@ int cmd_capture(int argc, char **argv)
 		return rc;
 
 	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_model model;
+	struct scoring scoring = { 0 };
+	FILE *scores = NULL;
+	if (a.model) {
+		if (fcap_model_load(&model, a.model, err) < 0) {
+			fprintf(stderr, "fcap capture: %s\n", err);
+			return EXIT_RUNTIME;
+		}
+		scores = a.scores ? fopen(a.scores, "w") : stdout;
+		if (!scores || fcap_score_stream_init(&scoring.stream, &model, scores, err) < 0) {
+			fprintf(stderr, "fcap capture: %s\n", scores ? err : a.scores);
+			if (scores && scores != stdout)
+				fclose(scores);
+			fcap_model_free(&model);
+			return EXIT_RUNTIME;
+		}
+		fcap_score_stream_header(&scoring.stream);
+		a.cfg.on_record = score_record;
+		a.cfg.on_record_ctx = &scoring;
+	}
 	struct fcap_sim_dev_config sim_cfg = { .replay = a.replay, .nreplay = a.nreplay, .line_rate_bps = a.rate };
 	struct fcap_dev *dev = a.pcie_path[0] ? fcap_dev_open_pcie(a.pcie_path, true, err)
 					      : fcap_dev_open_sim(&sim_cfg, err);
@@ -228,6 +279,19 @@ int cmd_capture(int argc, char **argv)
 	fcap_dev_close(dev);
 	if (!a.quiet && st.card_info.nports)
 		print_summary(&a, &st);
+	if (a.model) {
+		if (!a.quiet)
+			fprintf(stderr, "  scored   %llu frames; alerts %llu (both %llu, classifier %llu, anomaly %llu)\n",
+				(unsigned long long)scoring.stream.packets,
+				(unsigned long long)(scoring.stream.alerts[1] + scoring.stream.alerts[2] +
+						     scoring.stream.alerts[3]),
+				(unsigned long long)scoring.stream.alerts[1], (unsigned long long)scoring.stream.alerts[2],
+				(unsigned long long)scoring.stream.alerts[3]);
+		fcap_score_stream_free(&scoring.stream);
+		if (scores != stdout && fclose(scores) != 0 && rc == 0)
+			rc = fcap_err(err, "%s: write failed", a.scores);
+		fcap_model_free(&model);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "fcap capture: %s\n", err);
 		return EXIT_RUNTIME;

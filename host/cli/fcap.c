@@ -15,6 +15,8 @@ struct command {
 static const struct command commands[] = {
 	{ "capture", cmd_capture, "capture from a card into a pcapng file" },
 	{ "info", cmd_info, "show what a card says about itself" },
+	{ "train", cmd_train, "train a packet-scoring model from labelled captures" },
+	{ "score", cmd_score, "score every packet of capture files with a model" },
 };
 
 static void usage(FILE *f)

@@ -19,6 +19,7 @@
 #define WAIT_NS 1000000u
 
 struct session {
+	const struct fcap_capture_config *cfg;
 	struct fcap_dev *dev;
 	struct fcap_ring ring;
 	struct fcap_pcapng_writer out;
@@ -34,7 +35,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void account_records(struct session *s, const uint8_t *blk, const struct fcap_block_info *bi)
+/* file_at: where the block starts in the output file. */
+static void account_records(struct session *s, const uint8_t *blk, const struct fcap_block_info *bi, uint64_t file_at)
 {
 	struct fcap_record r;
 	size_t off = 0;
@@ -43,6 +45,8 @@ static void account_records(struct session *s, const uint8_t *blk, const struct 
 		s->per_port_records[r.port]++;
 		s->st->record_bytes += r.caplen;
 		s->st->dropcount_sum += r.dropcount;
+		if (s->cfg->on_record)
+			s->cfg->on_record(s->cfg->on_record_ctx, s->cfg->out_path, file_at + r.offset, &r);
 	}
 	if (s->st->records == 0 || bi->first_ts < s->st->first_ts)
 		s->st->first_ts = bi->first_ts;
@@ -63,9 +67,10 @@ static int drain(struct session *s, char *errbuf)
 		struct fcap_block_info bi;
 		char why[FCAP_ERRBUF_SIZE];
 		if (fcap_block_check(blk, s->ring.block_size, seq, s->nports, &bi, why) == 0) {
-			account_records(s, blk, &bi);
+			uint64_t file_at = s->out.offset;
 			if (fcap_pcapng_write_block(&s->out, blk, &bi, errbuf) < 0)
 				return -1;
+			account_records(s, blk, &bi, file_at);
 		} else {
 			struct fcap_block_info hdr;
 			char hdr_err[FCAP_ERRBUF_SIZE];
@@ -146,7 +151,7 @@ static int setup(struct session *s, const struct fcap_capture_config *cfg, char 
 int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg,
 		     struct fcap_capture_stats *st, volatile sig_atomic_t *stop, char *errbuf)
 {
-	struct session s = { .dev = dev, .st = st };
+	struct session s = { .cfg = cfg, .dev = dev, .st = st };
 	memset(st, 0, sizeof(*st));
 	double t0 = now_s();
 	uint64_t card0 = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) : 0;

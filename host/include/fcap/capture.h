@@ -8,14 +8,22 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "fcap/block.h"
 #include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
 #include "fcap/ring.h"
+
+/* Called for every record of every valid block, in file order, after the
+ * block is written: the output file's name and the record's byte offset in
+ * that file, so what a consumer derives points at identical bytes. */
+typedef void (*fcap_record_fn)(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r);
 
 struct fcap_capture_config {
 	const char *out_path;
 	struct fcap_ring_config ring;
 	const char *userappl;  /* shb_userappl of the file */
+	fcap_record_fn on_record;   /* optional */
+	void *on_record_ctx;
 };
 
 struct fcap_capture_stats {

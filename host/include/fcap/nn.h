@@ -1,0 +1,101 @@
+/*
+ * fcap/nn.h - small fully connected networks with sigmoid units, in two
+ * forms: double precision (training, and the reference path) and fixed
+ * point (what runs at scoring time). docs/MODELS.md gives the arithmetic.
+ *
+ * Fixed point: weights int16 with a power-of-two scale per neuron (row),
+ * biases int32 at the accumulator's scale, int32 accumulators whose worst
+ * case is proved not to overflow when the layer is quantized (and checked
+ * again when a model file is loaded), sigmoid from a 4097-entry table with
+ * linear interpolation. Activations are Q15 (0..32767 for 0..1); network
+ * inputs are Q11 (-16..16).
+ */
+#ifndef FCAP_NN_H
+#define FCAP_NN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fcap/errbuf.h"
+
+#define FCAP_IN_FRAC 11                     /* network inputs: Q11 */
+#define FCAP_ACT_FRAC 15                    /* activations: Q15 */
+#define FCAP_IN_CLAMP (32767.0 / 2048.0)    /* inputs are clamped to +-this in both paths */
+#define FCAP_NN_MAX_LAYERS 4
+#define FCAP_NN_MAX_WIDTH 1024
+#define FCAP_NN_MAX_FRAC 30
+
+struct fcap_layer {
+	uint32_t in, out;
+	double *w;          /* out x in, row-major */
+	double *b;          /* out */
+	/* fixed point, valid after fcap_net_quantize */
+	uint32_t in_frac;   /* fraction bits of this layer's input */
+	int16_t *wq;        /* out x in */
+	int32_t *bq;        /* out, at scale 2^(frac[j] + in_frac) */
+	uint8_t *frac;      /* out: weight fraction bits of row j */
+	int16_t *wp;        /* wq repacked for SIMD (fcap_net_pack): blocks of 4 rows x pairs of inputs */
+};
+
+struct fcap_net {
+	uint32_t nlayers;
+	struct fcap_layer l[FCAP_NN_MAX_LAYERS];
+	bool quantized;
+};
+
+/* Allocates a net with the given widths (w[0] inputs .. w[n] outputs) and
+ * initialises weights uniformly in +-1/sqrt(fan-in) from *rng. */
+int fcap_net_init(struct fcap_net *n, uint32_t nlayers, const uint32_t *widths, uint64_t *rng, char *errbuf);
+void fcap_net_free(struct fcap_net *n);
+size_t fcap_net_bytes(const struct fcap_net *n);   /* fixed-point weights and biases */
+uint32_t fcap_net_inputs(const struct fcap_net *n);
+uint32_t fcap_net_outputs(const struct fcap_net *n);
+
+/* Double forward pass: act[l] receives each layer's outputs (act[0] = x). */
+void fcap_net_forward(const struct fcap_net *n, const double *x, double *out, double *scratch);
+/* Scratch doubles needed by forward/train. */
+size_t fcap_net_scratch(const struct fcap_net *n);
+
+/* One SGD step on squared error (target t) or on binary cross-entropy with a
+ * single sigmoid output (bce). weight scales the gradient. Returns the loss. */
+double fcap_net_train_step(struct fcap_net *n, const double *x, const double *t, bool bce, double weight, double lr,
+			   double *scratch);
+
+/* Quantizes every layer; input_frac is the first layer's input scale.
+ * Errors if a weight cannot be represented. */
+int fcap_net_quantize(struct fcap_net *n, uint32_t input_frac, char *errbuf);
+
+/* Lays the quantized weights out for the SIMD forward pass (done by
+ * quantize and by model loading). */
+int fcap_net_pack(struct fcap_net *n, char *errbuf);
+
+/* Checks that no row of the fixed-point net can overflow its accumulator
+ * with inputs of at most 32767 in magnitude. */
+int fcap_net_check_bounds(const struct fcap_net *n, char *errbuf);
+
+/* Fixed forward: x in the first layer's input scale (int16), out Q15. */
+void fcap_net_forward_q(const struct fcap_net *n, const int16_t *x, int16_t *out, int16_t *scratch);
+size_t fcap_net_scratch_q(const struct fcap_net *n);
+/* Fixed forward of a one-output net up to its last pre-activation (the
+ * logit), Q16: a classifier's score with the full range kept. */
+int32_t fcap_net_logit_q(const struct fcap_net *n, const int16_t *x, int16_t *scratch);
+/* Double counterpart. */
+double fcap_net_logit(const struct fcap_net *n, const double *x, double *scratch);
+/* Builds the sigmoid, square-root and log tables (done by quantize/load). */
+void fcap_nn_tables(void);
+/* log2(v) in Q16 (v >= 1), by table. */
+int32_t fcap_ilog2_q16(uint64_t v);
+
+/* Sigmoid of a value with 16 fraction bits, Q15 result, by table. */
+int16_t fcap_sigmoid_q16(int32_t z);
+double fcap_sigmoid(double z);
+
+/* sqrt(v) by table and interpolation, relative error below 1e-4 (no division, no float). */
+uint32_t fcap_isqrt64(uint64_t v);
+
+/* Deterministic PRNG (splitmix64). */
+uint64_t fcap_rng_next(uint64_t *s);
+double fcap_rng_uniform(uint64_t *s);   /* [0, 1) */
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * flowtab.h - bounded set-associative state tables (internal).
+ *
+ * A table of 2^k sets of FLOWTAB_WAYS entries, each a fixed-size payload
+ * behind a key. A key that is not present takes a free way of its set, or
+ * the way least recently seen: memory never grows. An entry not seen for
+ * idle_ns is handed back zeroed, as if new.
+ */
+#ifndef FCAP_FLOWTAB_H
+#define FCAP_FLOWTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLOWTAB_WAYS 8
+
+struct flowkey {
+	uint8_t a[16], b[16];
+	uint16_t pa, pb;
+	uint8_t kind;
+	uint8_t pad[3];
+};
+
+struct flowtab {
+	uint8_t *mem;          /* entries: key, then payload */
+	uint32_t *tags;        /* per entry: hash tag, 0 when free */
+	uint64_t *seen;        /* per entry: time last seen */
+	uint32_t set_mask;
+	size_t esize;          /* bytes per entry: key + payload */
+	uint64_t idle_ns;
+	uint64_t inserts, evict_idle, evict_lru;
+};
+
+int flowtab_init(struct flowtab *t, uint32_t entries, size_t payload, uint64_t idle_ns);
+void flowtab_free(struct flowtab *t);
+size_t flowtab_bytes(const struct flowtab *t);
+/* The payload for key k at time now, zeroed when new (then *fresh = true). */
+void *flowtab_get(struct flowtab *t, const struct flowkey *k, uint64_t now, bool *fresh);
+
+#endif

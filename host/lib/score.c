@@ -1,0 +1,197 @@
+/*
+ * score.c - scoring one packet's features with a model (fcap/model.h), in
+ * fixed point (run time) or in double precision (reference).
+ *
+ * Fixed-point path: each feature becomes a Q11 integer with one
+ * multiply-add, clamped to +-16; from there on every step is integer:
+ * autoencoders, RMSE (integer sum of squares, table square root, Q20), the
+ * normalisation of the RMSEs (integer multiply and shift), the output
+ * autoencoder, the classifiers' logits (Q16), the table log2 of the alert
+ * margin, and the threshold comparisons.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "fcap/model.h"
+
+struct fcap_scorer {
+	const struct fcap_model *m;
+	int16_t *zq, *uin, *uout, *ozq, *oout, *scr;
+	double *z, *uf, *uof, *oz, *oof, *fscr;
+};
+
+static size_t scr_max(size_t s, const struct fcap_net *n)
+{
+	size_t t = fcap_net_scratch(n);
+	return t > s ? t : s;
+}
+
+struct fcap_scorer *fcap_scorer_new(const struct fcap_model *m, char *errbuf)
+{
+	struct fcap_scorer *s = calloc(1, sizeof(*s));
+	size_t nf = m->nfeat + 1, mu = m->max_unit + 1, na = m->nae + 1;
+	size_t scr = fcap_net_scratch(&m->out);
+	for (uint32_t k = 0; k < m->nae; k++)
+		scr = scr_max(scr, &m->ae[k].net);
+	if (m->has_mlp)
+		scr = scr_max(scr_max(scr, &m->mlp), &m->hyb);
+	if (s) {
+		s->m = m;
+		s->zq = calloc(nf, 2);
+		s->uin = calloc(mu, 2);
+		s->uout = calloc(mu, 2);
+		s->ozq = calloc(na, 2);
+		s->oout = calloc(na, 2);
+		s->scr = calloc(scr, 2);   /* fixed nets need less than the double ones */
+		s->z = calloc(nf, 8);
+		s->uf = calloc(mu, 8);
+		s->uof = calloc(mu, 8);
+		s->oz = calloc(na, 8);
+		s->oof = calloc(na, 8);
+		s->fscr = calloc(scr, 8);
+	}
+	if (!s || !s->zq || !s->uin || !s->uout || !s->ozq || !s->oout || !s->scr || !s->z || !s->uf || !s->uof ||
+	    !s->oz || !s->oof || !s->fscr) {
+		fcap_scorer_free(s);
+		fcap_err(errbuf, "scorer: out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+void fcap_scorer_free(struct fcap_scorer *s)
+{
+	if (!s)
+		return;
+	free(s->zq);
+	free(s->uin);
+	free(s->uout);
+	free(s->ozq);
+	free(s->oout);
+	free(s->scr);
+	free(s->z);
+	free(s->uf);
+	free(s->uof);
+	free(s->oz);
+	free(s->oof);
+	free(s->fscr);
+	free(s);
+}
+
+static inline int16_t sat16(int64_t v)
+{
+	return (int16_t)(v > 32767 ? 32767 : (v < -32767 ? -32767 : v));
+}
+
+/* Feature to Q11: clamp in double first, so the conversion is always defined. */
+static inline int16_t to_q11(double v)
+{
+	if (v != v)
+		v = 0;   /* NaN: only a corrupt feature could make it; never convert it */
+	v = v > 32767.0 ? 32767.0 : (v < -32767.0 ? -32767.0 : v);
+	return (int16_t)(v >= 0 ? (int32_t)(v + 0.5) : -(int32_t)(0.5 - v));
+}
+
+/* RMSE between inputs x (Q11) and reconstructions y (Q15), in Q20:
+ * sqrt(sum of squares (Q30) * 2^10) / sqrt(n), with 2^16/sqrt(n) given. */
+static uint32_t rmse_q20(const int16_t *x, const int16_t *y, uint32_t n, uint32_t isqrt_n)
+{
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t e = (int64_t)x[i] * (1 << (FCAP_ACT_FRAC - FCAP_IN_FRAC)) - y[i];
+		sum += (uint64_t)(e * e);
+	}
+	return (uint32_t)(((uint64_t)fcap_isqrt64(sum << 10) * isqrt_n) >> 16);
+}
+
+/* (v - min) * m >> 16, saturated: a Q20 RMSE normalised into Q11. */
+static inline int16_t norm_q(uint32_t v, int32_t min, int64_t m)
+{
+	int64_t d = (int64_t)v - min;
+	/* |d| < 2^33 and 0 <= m <= 2^27 (scales are validated <= 1e6): the product fits in int64 */
+	int64_t p = d * m;
+	return sat16(p >= 0 ? p >> 16 : -((-p) >> 16));
+}
+
+static enum fcap_alert priority(bool cls, bool anom)
+{
+	return cls && anom ? FCAP_ALERT_BOTH : cls ? FCAP_ALERT_CLASSIFIER : anom ? FCAP_ALERT_ANOMALY : FCAP_ALERT_NONE;
+}
+
+void fcap_score_fixed(struct fcap_scorer *s, const double *feat, struct fcap_scores *out)
+{
+	const struct fcap_model *m = s->m;
+	for (uint32_t i = 0; i < m->nfeat; i++)
+		s->zq[i] = to_q11(feat[i] * m->in_a[i] + m->in_b[i]);
+	for (uint32_t k = 0; k < m->nae; k++) {
+		const struct fcap_ae_unit *u = &m->ae[k];
+		for (uint32_t j = 0; j < u->n; j++)
+			s->uin[j] = s->zq[u->idx[j]];
+		fcap_net_forward_q(&u->net, s->uin, s->uout, s->scr);
+		s->ozq[k] = norm_q(rmse_q20(s->uin, s->uout, u->n, m->unit_isqrt[k]), m->omin_q[k], m->om_q[k]);
+	}
+	fcap_net_forward_q(&m->out, s->ozq, s->oout, s->scr);
+	uint32_t ae = rmse_q20(s->ozq, s->oout, m->nae, m->out_isqrt);
+	bool anom = ae > m->thr_ae_q;
+	int32_t margin = fcap_ilog2_q16(ae ? ae : 1) - m->log2_thr_ae;
+	int32_t mz = 0, hz = 0;
+	bool cls = false;
+	if (m->has_mlp) {
+		mz = fcap_net_logit_q(&m->mlp, s->zq, s->scr);
+		s->zq[m->nfeat] = norm_q(ae, m->hmin_q, m->hm_q);
+		hz = fcap_net_logit_q(&m->hyb, s->zq, s->scr);
+		cls = hz > m->thr_hyb_q;
+		int64_t mc = (int64_t)hz - m->thr_hyb_q;
+		mc = mc > INT32_MAX ? INT32_MAX : (mc < INT32_MIN ? INT32_MIN : mc);
+		margin = (int32_t)mc > margin ? (int32_t)mc : margin;
+	}
+	out->ae = ae / 1048576.0;
+	out->mlp = mz / 65536.0;
+	out->hyb = hz / 65536.0;
+	out->hybrid = margin / 65536.0;
+	out->alert = priority(cls, anom);
+}
+
+static double clampz(double v)
+{
+	return v > FCAP_IN_CLAMP ? FCAP_IN_CLAMP : (v < -FCAP_IN_CLAMP ? -FCAP_IN_CLAMP : v);
+}
+
+static double rmse_f(const double *x, const double *y, uint32_t n)
+{
+	double sum = 0;
+	for (uint32_t i = 0; i < n; i++)
+		sum += (x[i] - y[i]) * (x[i] - y[i]);
+	return sqrt(sum / n);
+}
+
+void fcap_score_float(struct fcap_scorer *s, const double *feat, struct fcap_scores *out)
+{
+	const struct fcap_model *m = s->m;
+	for (uint32_t i = 0; i < m->nfeat; i++)
+		s->z[i] = clampz((feat[i] - m->fmin[i]) * m->finv[i]);
+	for (uint32_t k = 0; k < m->nae; k++) {
+		const struct fcap_ae_unit *u = &m->ae[k];
+		for (uint32_t j = 0; j < u->n; j++)
+			s->uf[j] = s->z[u->idx[j]];
+		fcap_net_forward(&u->net, s->uf, s->uof, s->fscr);
+		s->oz[k] = clampz((rmse_f(s->uf, s->uof, u->n) - m->omin[k]) * m->oinv[k]);
+	}
+	fcap_net_forward(&m->out, s->oz, s->oof, s->fscr);
+	double ae = rmse_f(s->oz, s->oof, m->nae);
+	bool anom = ae > m->thr_ae;
+	double margin = log2((ae > 1e-300 ? ae : 1e-300) / m->thr_ae), mz = 0, hz = 0;
+	bool cls = false;
+	if (m->has_mlp) {
+		mz = fcap_net_logit(&m->mlp, s->z, s->fscr);
+		s->z[m->nfeat] = clampz((ae - m->hmin) * m->hinv);
+		hz = fcap_net_logit(&m->hyb, s->z, s->fscr);
+		cls = hz > m->thr_hyb;
+		margin = fmax(margin, hz - m->thr_hyb);
+	}
+	out->ae = ae;
+	out->mlp = mz;
+	out->hyb = hz;
+	out->hybrid = margin;
+	out->alert = priority(cls, anom);
+}

@@ -1,0 +1,531 @@
+/*
+ * test_model.c - networks, quantization, calibration and model files
+ * (host/lib/nn.c, quant.c, calib.c, model_file.c, train.c, score.c).
+ *
+ *  - quantization: every neuron of random layers stays within the error
+ *    bound derived from its own scale (docs/MODELS.md), measured vs bound;
+ *  - table sigmoid and square root against libm;
+ *  - thresholds: quantile and log-normal tail on data with a known answer;
+ *  - model files: round trip (identical scores), every byte flipped, every
+ *    length cut, version mismatch, and fields made invalid with a valid
+ *    checksum (so the structural checks, not the CRC, must catch them),
+ *    plus random mutations: a clear error or a valid model, never a crash;
+ *  - training is deterministic under a seed, and the seed matters.
+ *
+ * usage: test_model DIR   (scratch directory)
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fcap/model.h"
+
+static const char *dir;
+
+static char *path_of(const char *name)
+{
+	static char p[4][1024];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+/* ---------------- quantization ---------------- */
+
+static void test_quant_layers(void)
+{
+	static const uint32_t shapes[][4] = { { 3, 10, 8, 10 }, { 3, 100, 32, 16 }, { 2, 1, 1, 1 }, { 3, 40, 30, 1 } };
+	char err[FCAP_ERRBUF_SIZE];
+	double worst_ratio = 0;
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		uint64_t rng = 1000 + s;
+		struct fcap_net n;
+		uint32_t w[4] = { shapes[s][1], shapes[s][2], shapes[s][3], 1 };
+		CU_ASSERT_EQUAL_FATAL(fcap_net_init(&n, shapes[s][0] - 1, w, &rng, err), 0);
+		/* spread the weights: some large, some tiny, so rows get different scales */
+		for (uint32_t i = 0; i < n.nlayers; i++)
+			for (size_t k = 0; k < (size_t)n.l[i].in * n.l[i].out; k++)
+				n.l[i].w[k] *= (k % 7 == 0) ? 6.0 : (k % 5 == 0 ? 0.01 : 1.0);
+		for (uint32_t i = 0; i < n.nlayers; i++)
+			for (uint32_t j = 0; j < n.l[i].out; j++)
+				n.l[i].b[j] = fcap_rng_uniform(&rng) * 4 - 2;
+		CU_ASSERT_EQUAL_FATAL(fcap_net_quantize(&n, FCAP_IN_FRAC, err), 0);
+		for (uint32_t i = 0; i < n.nlayers; i++) {
+			const struct fcap_layer *l = &n.l[i];
+			int16_t *xq = calloc(l->in, 2), *yq = calloc(l->out, 2);
+			double *x = calloc(l->in, 8);
+			for (int trial = 0; trial < 200; trial++) {
+				for (uint32_t k = 0; k < l->in; k++) {
+					/* first layer: Q11 in +-16; later: Q15 activations in [0, 1) */
+					double u = fcap_rng_uniform(&rng);
+					xq[k] = i == 0 ? (int16_t)lround((u * 2 - 1) * 32767) : (int16_t)lround(u * 32767);
+					x[k] = ldexp(xq[k], -(int)l->in_frac);
+				}
+				struct fcap_net one = { .nlayers = 1, .l = { *l }, .quantized = true };
+				fcap_net_forward_q(&one, xq, yq, NULL);
+				for (uint32_t j = 0; j < l->out; j++) {
+					const double *wr = l->w + (size_t)j * l->in;
+					double z = l->b[j], sum_abs_x = 0;
+					for (uint32_t k = 0; k < l->in; k++) {
+						z += wr[k] * x[k];
+						sum_abs_x += fabs(x[k]);
+					}
+					double want = fcap_sigmoid(z), got = yq[j] / 32768.0;
+					/* Bound: weights and bias rounded to half a unit of their scale,
+					 * the shift to Q16 rounds, sigmoid slope <= 1/4, table and
+					 * interpolation error, Q15 output rounding. */
+					double wstep = ldexp(1.0, -(int)l->frac[j]);
+					double dz = sum_abs_x * wstep / 2 + ldexp(wstep, -(int)l->in_frac) / 2 + ldexp(1, -16);
+					double bound = dz / 4 + 2.0 / 32768 + 1e-6;
+					if (fabs(z) + dz > 8)   /* the table saturates at +-8 */
+						bound += 1 - fcap_sigmoid(8);
+					double e = fabs(got - want);
+					if (e / bound > worst_ratio)
+						worst_ratio = e / bound;
+					if (e > bound) {
+						fprintf(stderr, "\nshape %zu layer %u neuron %u: error %.3g > bound %.3g\n", s, i, j, e, bound);
+						CU_FAIL("quantization error beyond its bound");
+						trial = 1000;
+						break;
+					}
+				}
+			}
+			free(xq);
+			free(yq);
+			free(x);
+		}
+		CU_ASSERT_EQUAL(fcap_net_check_bounds(&n, err), 0);
+		fcap_net_free(&n);
+	}
+	printf("(worst error / bound %.3f) ", worst_ratio);
+	CU_ASSERT(worst_ratio > 0);   /* the bound is not vacuous: errors exist */
+}
+
+/* The SIMD forward pass gives exactly the integer result of the definition
+ * (docs/MODELS.md), computed here one term at a time in int64. */
+static void test_forward_exact(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	uint64_t rng = 31;
+	for (int t = 0; t < 40; t++) {
+		uint32_t w[2] = { 1 + (uint32_t)(fcap_rng_next(&rng) % 40), 1 + (uint32_t)(fcap_rng_next(&rng) % 21) };
+		struct fcap_net n;
+		CU_ASSERT_EQUAL_FATAL(fcap_net_init(&n, 1, w, &rng, err), 0);
+		for (uint32_t j = 0; j < w[1]; j++)
+			n.l[0].b[j] = fcap_rng_uniform(&rng) * 2 - 1;
+		CU_ASSERT_EQUAL_FATAL(fcap_net_quantize(&n, FCAP_IN_FRAC, err), 0);
+		const struct fcap_layer *l = &n.l[0];
+		int16_t x[64], y[64];
+		for (uint32_t k = 0; k < w[0]; k++)
+			x[k] = (int16_t)((int64_t)(fcap_rng_next(&rng) % 65535) - 32767);
+		fcap_net_forward_q(&n, x, y, NULL);
+		for (uint32_t j = 0; j < w[1]; j++) {
+			int64_t acc = l->bq[j];
+			for (uint32_t k = 0; k < w[0]; k++)
+				acc += (int64_t)l->wq[(size_t)j * l->in + k] * x[k];
+			int sh = l->frac[j] + FCAP_IN_FRAC - 16;
+			int64_t z = sh > 0 ? (acc + ((int64_t)1 << (sh - 1))) >> sh : acc * ((int64_t)1 << -sh);
+			z = z > INT32_MAX ? INT32_MAX : (z < INT32_MIN ? INT32_MIN : z);
+			CU_ASSERT_EQUAL(y[j], fcap_sigmoid_q16((int32_t)z));
+		}
+		fcap_net_free(&n);
+	}
+}
+
+/* Weights too large to keep the accumulator in int32 are refused. */
+static void test_quant_refuses(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_net n;
+	uint32_t w[2] = { 4, 1 };
+	CU_ASSERT_EQUAL_FATAL(fcap_net_init(&n, 1, w, NULL, err), 0);
+	n.l[0].w[0] = 70000.0;
+	CU_ASSERT_EQUAL(fcap_net_quantize(&n, FCAP_IN_FRAC, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "too large"));
+	n.l[0].w[0] = 1.0;
+	CU_ASSERT_EQUAL(fcap_net_quantize(&n, FCAP_IN_FRAC, err), 0);
+	n.l[0].wq[1] = 32767;
+	n.l[0].wq[2] = 32767;
+	n.l[0].wq[3] = 32767;   /* 4 * 32767 * 32768 > 2^31 */
+	CU_ASSERT_EQUAL(fcap_net_check_bounds(&n, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "beyond int32"));
+	fcap_net_free(&n);
+}
+
+static void test_tables(void)
+{
+	double worst = 0;
+	for (int32_t z = -(9 << 16); z <= (9 << 16); z += 37) {
+		double e = fabs(fcap_sigmoid_q16(z) / 32768.0 - fcap_sigmoid(z / 65536.0));
+		worst = e > worst ? e : worst;
+	}
+	printf("(sigmoid worst %.2e) ", worst);
+	CU_ASSERT(worst < 4e-4);   /* beyond +-8 the table saturates: 1 - sigmoid(8) = 3.4e-4 */
+	worst = 0;
+	uint64_t rng = 5;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t v = fcap_rng_next(&rng) >> (fcap_rng_next(&rng) % 64);
+		if (v == 0)
+			continue;
+		double want = sqrt((double)v), got = fcap_isqrt64(v);
+		/* an integer result: half a unit, or the table's relative error */
+		double e = (fabs(got - want) - 0.5) / want;
+		worst = e > worst ? e : worst;
+	}
+	printf("(isqrt worst relative %.2e) ", worst);
+	CU_ASSERT(worst < 2e-4);
+	CU_ASSERT_EQUAL(fcap_isqrt64(0), 0);
+}
+
+/* ---------------- calibration ---------------- */
+
+static void test_calibration(void)
+{
+	CU_ASSERT_DOUBLE_EQUAL(fcap_probit(0.975), 1.959963985, 1e-8);
+	CU_ASSERT_DOUBLE_EQUAL(fcap_probit(0.999), 3.090232306, 1e-8);
+	CU_ASSERT_DOUBLE_EQUAL(fcap_probit(0.01), -2.326347874, 1e-8);
+	double v[1000];
+	for (int i = 0; i < 1000; i++)
+		v[(i * 7) % 1000] = i + 1;   /* 1..1000, shuffled */
+	double t = fcap_calibrate(v, 1000, 0.01, FCAP_CALIB_QUANTILE);
+	int over = 0;
+	for (int i = 0; i < 1000; i++)
+		over += v[i] > t;
+	CU_ASSERT_EQUAL(over, 10);
+	/* log-normal scores placed exactly on their quantiles: the fit recovers the tail */
+	double mu = -3, sigma = 0.5;
+	for (int i = 0; i < 1000; i++)
+		v[i] = exp(mu + sigma * fcap_probit((i + 0.5) / 1000));
+	t = fcap_calibrate(v, 1000, 0.001, FCAP_CALIB_LOGNORMAL);
+	double want = exp(mu + sigma * 3.090232306);
+	CU_ASSERT(fabs(t - want) / want < 0.02);
+}
+
+/* ---------------- a small trained model ---------------- */
+
+/* Benign: four groups of features driven by shared factors plus noise;
+ * attacks: group 2 off its usual relation. 100 features (Kitsune set). */
+static void synth(struct fcap_dataset *ds, uint64_t seed, size_t n, double attack_frac)
+{
+	uint64_t rng = seed;
+	ds->nfeat = FCAP_FEAT_KITSUNE;
+	double x[FCAP_FEAT_KITSUNE];
+	for (size_t r = 0; r < n; r++) {
+		bool att = fcap_rng_uniform(&rng) < attack_frac;
+		double f[4];
+		for (int g = 0; g < 4; g++)
+			f[g] = fcap_rng_uniform(&rng);
+		for (int i = 0; i < FCAP_FEAT_KITSUNE; i++) {
+			int g = i % 4;
+			double v = f[g] * (1 + i % 5) + 0.05 * fcap_rng_uniform(&rng);
+			if (att && g == 2)
+				v = (1 - f[g]) * (1 + i % 5) * 3 + 4;   /* out of the benign relation and range */
+			x[i] = v * 100;
+		}
+		fcap_dataset_add(ds, x, att ? 1 : 0, r < n * 3 / 4);
+	}
+}
+
+static void train_small(struct fcap_model *m, uint64_t seed, bool supervised)
+{
+	struct fcap_dataset ds = { 0 };
+	synth(&ds, 42, 1500, supervised ? 0.2 : 0.0);
+	struct fcap_train_config c;
+	fcap_train_defaults(&c);
+	c.seed = seed;
+	c.extras = false;
+	c.epochs_ae = 2;
+	c.epochs_mlp = 2;
+	c.supervised = supervised;
+	c.target_fpr = 0.01;
+	char err[FCAP_ERRBUF_SIZE];
+	int rc = fcap_model_train(m, &ds, &c, err);
+	if (rc)
+		fprintf(stderr, "train: %s\n", err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	fcap_dataset_free(&ds);
+}
+
+static uint8_t *slurp(const char *p, size_t *n)
+{
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(*n ? *n : 1);
+	if (fread(b, 1, *n, f) != *n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	return b;
+}
+
+static struct fcap_model trained;
+static uint8_t *file_bytes;
+static size_t file_len;
+
+static void test_round_trip(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	train_small(&trained, 7, true);
+	CU_ASSERT(trained.has_mlp);
+	const char *p = path_of("m.fcm");
+	CU_ASSERT_EQUAL_FATAL(fcap_model_save(&trained, p, err), 0);
+	file_bytes = slurp(p, &file_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file_bytes);
+	struct fcap_model back;
+	CU_ASSERT_EQUAL_FATAL(fcap_model_load(&back, p, err), 0);
+	CU_ASSERT_EQUAL(back.nae, trained.nae);
+	CU_ASSERT_EQUAL(back.thr_ae_q, trained.thr_ae_q);
+	CU_ASSERT_EQUAL(back.thr_hyb_q, trained.thr_hyb_q);
+	CU_ASSERT_EQUAL(back.thr_ae, trained.thr_ae);
+	struct fcap_scorer *a = fcap_scorer_new(&trained, err), *b = fcap_scorer_new(&back, err);
+	struct fcap_dataset ds = { 0 };
+	synth(&ds, 99, 300, 0.3);
+	int same = 0;
+	double x[FCAP_FEAT_KITSUNE];
+	for (size_t r = 0; r < ds.n; r++) {
+		for (int i = 0; i < FCAP_FEAT_KITSUNE; i++)
+			x[i] = ds.x[r * ds.nfeat + i];
+		struct fcap_scores sa, sb, fa, fb;
+		fcap_score_fixed(a, x, &sa);
+		fcap_score_fixed(b, x, &sb);
+		fcap_score_float(a, x, &fa);
+		fcap_score_float(b, x, &fb);
+		same += sa.ae == sb.ae && sa.mlp == sb.mlp && sa.hybrid == sb.hybrid && sa.alert == sb.alert &&
+			fa.ae == fb.ae && fa.hybrid == fb.hybrid;
+	}
+	CU_ASSERT_EQUAL(same, (int)ds.n);
+	fcap_dataset_free(&ds);
+	fcap_scorer_free(a);
+	fcap_scorer_free(b);
+	fcap_model_free(&back);
+}
+
+/* Our own CRC-32 (bitwise, IEEE reflected), to re-seal files we damage on purpose. */
+static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+	}
+	return ~c;
+}
+
+static void reseal(uint8_t *b, size_t n)
+{
+	memset(b + 24, 0, 4);
+	uint32_t c = crc32_bitwise(b, n);
+	memcpy(b + 24, &c, 4);
+}
+
+static int parse(uint8_t *b, size_t n, char *err)
+{
+	struct fcap_model m;
+	int rc = fcap_model_parse(&m, b, n, "damaged.fcm", err);
+	if (rc == 0) {
+		/* a file that validates must also score without trouble */
+		struct fcap_scorer *s = fcap_scorer_new(&m, err);
+		double x[FCAP_FEAT_MAX] = { 0 };
+		struct fcap_scores sc;
+		if (s) {
+			fcap_score_fixed(s, x, &sc);
+			fcap_score_float(s, x, &sc);
+		}
+		fcap_scorer_free(s);
+		fcap_model_free(&m);
+	}
+	return rc;
+}
+
+static void test_corruption(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file_bytes);
+	char err[FCAP_ERRBUF_SIZE];
+	uint8_t *b = malloc(file_len);
+	/* bytes flipped (all of the header, then every 61st): the checksum or the header checks refuse it */
+	size_t refused = 0, tried = 0;
+	for (size_t i = 0; i < file_len; i += i < 64 ? 1 : 61, tried++) {
+		memcpy(b, file_bytes, file_len);
+		b[i] ^= 0x5a;
+		refused += parse(b, file_len, err) < 0 && strstr(err, "damaged.fcm: offset ");
+	}
+	CU_ASSERT_EQUAL(refused, tried);
+	/* every truncation */
+	refused = 0;
+	for (size_t n = 0; n < file_len; n += 1 + n / 64) {
+		refused += parse(file_bytes, n, err) < 0 && strstr(err, "damaged.fcm: offset ");
+	}
+	CU_ASSERT(refused > 0);
+	for (size_t n = 0; n < file_len; n += 1 + n / 64)
+		CU_ASSERT_EQUAL(parse(file_bytes, n, err), -1);
+	free(b);
+}
+
+struct field_damage {
+	const char *what;
+	size_t off;      /* from the start of the META section payload (file offset 40) unless absolute */
+	bool absolute;
+	uint32_t value;
+	const char *expect;
+};
+
+static void test_invalid_fields(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file_bytes);
+	const size_t meta = 32 + 8;
+	const struct field_damage d[] = {
+		{ "version", 8, true, 2, "offset 8: model file version 2; this fcap reads version 1" },
+		{ "header length", 12, true, 40, "offset 12: header length" },
+		{ "feature count", meta + 0, false, 101, "feature count does not match" },
+		{ "extras flag", meta + 4, false, 7, "flag out of range" },
+		{ "table entries", meta + 8, false, 2, "table entries out of range" },
+		{ "calibration", meta + 12, false, 9, "unknown calibration method" },
+		{ "unit count", meta + 40, false, 0, "autoencoder count out of range" },
+		{ "classifier flag", meta + 44, false, 0, "classifier sections do not match" },
+		{ "fpr", meta + 36, false, 0x7ff80000, "not a finite number" },
+		{ "section count", 28, true, 2, "a required section is missing" },
+		{ "first section type", 32, true, 99, "unknown section type" },
+		{ "first section length", 36, true, 0x7fffffff, "section length overruns the file" },
+	};
+	char err[FCAP_ERRBUF_SIZE];
+	uint8_t *b = malloc(file_len);
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		memcpy(b, file_bytes, file_len);
+		memcpy(b + d[i].off, &d[i].value, 4);
+		reseal(b, file_len);
+		int rc = parse(b, file_len, err);
+		if (rc != -1 || !strstr(err, d[i].expect) || !strstr(err, "damaged.fcm: offset")) {
+			fprintf(stderr, "\n%s: rc %d '%s' (want '%s')\n", d[i].what, rc, err, d[i].expect);
+			CU_FAIL("invalid field not refused as expected");
+		}
+	}
+	free(b);
+}
+
+/* Random mutations with a valid checksum: each load fails cleanly or yields a
+ * model that scores; AddressSanitizer and UBSan watch for anything else. */
+static void test_mutations(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file_bytes);
+	char err[FCAP_ERRBUF_SIZE];
+	uint8_t *b = malloc(file_len);
+	uint64_t rng = 77;
+	int refused = 0, accepted = 0;
+	for (int t = 0; t < 1500; t++) {
+		memcpy(b, file_bytes, file_len);
+		int k = 1 + (int)(fcap_rng_next(&rng) % 4);
+		for (int j = 0; j < k; j++) {
+			size_t at = 28 + fcap_rng_next(&rng) % (file_len - 28);
+			b[at] = (uint8_t)fcap_rng_next(&rng);
+		}
+		reseal(b, file_len);
+		if (parse(b, file_len, err) < 0) {
+			refused++;
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, "damaged.fcm"));
+		} else {
+			accepted++;
+		}
+	}
+	printf("(%d refused, %d valid after mutation) ", refused, accepted);
+	CU_ASSERT(refused > 0);
+	free(b);
+}
+
+static void test_deterministic(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_model a, b, c;
+	train_small(&a, 7, true);
+	b = trained;   /* trained with seed 7 too, in test_round_trip */
+	train_small(&c, 8, true);
+	const char *pa = path_of("a.fcm"), *pb = path_of("b.fcm"), *pc = path_of("c.fcm");
+	CU_ASSERT_EQUAL(fcap_model_save(&a, pa, err), 0);
+	CU_ASSERT_EQUAL(fcap_model_save(&b, pb, err), 0);
+	CU_ASSERT_EQUAL(fcap_model_save(&c, pc, err), 0);
+	size_t na, nb, nc;
+	uint8_t *ba = slurp(pa, &na), *bb = slurp(pb, &nb), *bc = slurp(pc, &nc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ba);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bb);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bc);
+	CU_ASSERT(na == nb && memcmp(ba, bb, na) == 0);
+	CU_ASSERT(na != nc || memcmp(ba, bc, na) != 0);
+	/* and the run before (test_round_trip, seed 7) wrote the same bytes too */
+	CU_ASSERT(na == file_len && memcmp(ba, file_bytes, na) == 0);
+	free(ba);
+	free(bb);
+	free(bc);
+	fcap_model_free(&a);
+	fcap_model_free(&c);
+}
+
+/* Training separates the synthetic attacks; fixed point agrees with double. */
+static void test_detection_and_agreement(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_scorer *s = fcap_scorer_new(&trained, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	struct fcap_dataset ds = { 0 };
+	synth(&ds, 1234, 1000, 0.3);
+	double x[FCAP_FEAT_KITSUNE];
+	int ben = 0, ben_alert = 0, att = 0, att_alert = 0, agree = 0;
+	for (size_t r = 0; r < ds.n; r++) {
+		for (int i = 0; i < FCAP_FEAT_KITSUNE; i++)
+			x[i] = ds.x[r * ds.nfeat + i];
+		struct fcap_scores q, f;
+		fcap_score_fixed(s, x, &q);
+		fcap_score_float(s, x, &f);
+		bool aq = q.alert != FCAP_ALERT_NONE;
+		agree += aq == (f.alert != FCAP_ALERT_NONE);
+		if (ds.label[r]) {
+			att++;
+			att_alert += aq;
+		} else {
+			ben++;
+			ben_alert += aq;
+		}
+	}
+	printf("(attacks alerted %d/%d, benign %d/%d, fixed/double agree %zu/%zu) ", att_alert, att, ben_alert, ben,
+	       (size_t)agree, ds.n);
+	CU_ASSERT(att_alert >= att * 95 / 100);
+	CU_ASSERT(ben_alert <= ben * 3 / 100);   /* target 1%, calibrated on 225 rows */
+	CU_ASSERT(agree >= (int)ds.n * 98 / 100);
+	fcap_dataset_free(&ds);
+	fcap_scorer_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	dir = argc > 1 ? argv[1] : ".";
+	mkdir(dir, 0755);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("model", NULL, NULL);
+	CU_add_test(s, "quantization error within its per-neuron bound", test_quant_layers);
+	CU_add_test(s, "SIMD forward pass equals the integer definition", test_forward_exact);
+	CU_add_test(s, "quantization refuses weights that could overflow", test_quant_refuses);
+	CU_add_test(s, "sigmoid and square-root tables", test_tables);
+	CU_add_test(s, "thresholds: quantile and log-normal tail", test_calibration);
+	CU_add_test(s, "model file round trip scores identically", test_round_trip);
+	CU_add_test(s, "corrupt and truncated files refused", test_corruption);
+	CU_add_test(s, "invalid fields refused with a valid checksum", test_invalid_fields);
+	CU_add_test(s, "random mutations: clear error or valid model", test_mutations);
+	CU_add_test(s, "training is deterministic under a seed", test_deterministic);
+	CU_add_test(s, "detection on synthetic data, fixed agrees with double", test_detection_and_agreement);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	fcap_model_free(&trained);
+	free(file_bytes);
+	return failed ? 1 : 0;
+}
