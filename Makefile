@@ -108,7 +108,7 @@ synth: $(O)/hw/fcap_dt_rom_init.vh
 # C and C++
 
 HOST_SRCS := $(sort $(wildcard host/lib/*.c))
-SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c sim/sim_clock.c
+SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c sim/sim_clock.c sim/sim_bus.c
 CLI_SRCS  := $(sort $(wildcard host/cli/*.c))
 
 obj = $(patsubst %.c,$(O)/$(1)/%.o,$(patsubst %.cpp,$(O)/$(1)/%.o,$(2)))

@@ -145,6 +145,14 @@ struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *
 	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
 		fcap_sim_mac_set_rate(sd->sim, p, rate);
 	fcap_sim_mac_hold(sd->sim, true); /* until capture starts */
+	struct fcap_sim_bus_config bus;
+	const char *preset = cfg && cfg->bus ? cfg->bus : "gen3x8";
+	if (fcap_sim_bus_preset_named(preset, &bus) < 0) {
+		fcap_err(errbuf, "sim: unknown PCIe link '%s' (ideal, gen3x8, gen3x16, gen4x16)", preset);
+		sim_close(&sd->dev);
+		return NULL;
+	}
+	fcap_sim_set_bus(sd->sim, &bus);
 	for (unsigned i = 0; cfg && i < cfg->nreplay; i++) {
 		const struct fcap_replay *r = &cfg->replay[i];
 		if (fcap_sim_mac_add_file(sd->sim, r->port, r->path, errbuf, FCAP_ERRBUF_SIZE) < 0) {

@@ -29,12 +29,23 @@ eq "interface name from the device tree" \
    "$(tshark -r "$out/a.pcapng" -c 1 -T fields -e frame.interface_name 2>/dev/null)" "p0"
 contains "summary reports no loss" "$out/a.err" "0 lost in all"
 contains "summary reports the card's frame count" "$out/a.err" "received $want frames"
+check "no accounting mismatch" sh -c "! grep -q mismatch '$out/a.err'"
 
 echo "capture: a classic pcap at 10 Gb/s (37841 frames of 60 bytes)"
 "$fcap" capture -r "$in3" -w "$out/b.pcapng" 2> "$out/b.err"
 eq "exit status" "$?" 0
 eq "capinfos packet count" "$(packets "$out/b.pcapng")" "$(packets "$in3")"
 contains "no loss at 10 Gb/s line rate" "$out/b.err" "0 lost in all"
+
+echo "capture: four ports at 10 Gb/s line rate over a PCIe Gen3 x8 link"
+"$fcap" capture --bus gen3x8 -r "$in2" -r 1:"$in1" -r 2:"$in2" -r 3:"$in1" -w "$out/p4.pcapng" 2> "$out/p4.err"
+eq "exit status (accounting checked)" "$?" 0
+want=$(( 2 * $(packets "$in1") + 2 * $(packets "$in2") ))
+eq "every frame of four ports in the file" "$(packets "$out/p4.pcapng")" "$want"
+contains "no loss" "$out/p4.err" "0 lost in all"
+eq "frames per interface (tshark)" \
+   "$(tshark -r "$out/p4.pcapng" -T fields -e frame.interface_id 2>/dev/null | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" \
+   "0:$(packets "$in2") 1:$(packets "$in1") 2:$(packets "$in2") 3:$(packets "$in1") "
 
 echo "capture: malformed replay file"
 head -c 300000 "$in1" > "$out/cut.pcapng"

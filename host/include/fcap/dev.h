@@ -110,6 +110,7 @@ struct fcap_sim_dev_config {
 	const struct fcap_replay *replay; /* files queued on their ports, in order */
 	unsigned nreplay;
 	uint64_t line_rate_bps;      /* 0: 10 Gb/s */
+	const char *bus;             /* PCIe link preset (sim/sim_bus.c); NULL: "gen3x8" */
 };
 
 struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *errbuf);
