@@ -90,6 +90,12 @@ struct fcap_dev {
 	atomic64_t interrupts;
 };
 
+/* IRQ_STATUS / IRQ_ENABLE bits of the card's rings: bit r for ring r. */
+static inline u32 fcap_irq_bits(const struct fcap_dev *fdev)
+{
+	return fdev->nrings >= 32 ? 0xffffffffu : (1u << fdev->nrings) - 1;
+}
+
 /* fcap_main.c */
 void fcap_dev_get(struct fcap_dev *fdev);
 void fcap_dev_put(struct fcap_dev *fdev);

@@ -145,18 +145,26 @@ void fcap_rings_program(struct fcap_dev *fdev)
 	for (r = 0; r < fdev->nrings; r++) {
 		struct fcap_ring *ring = &fdev->rings[r];
 		const struct fcap_ring_regs *rr = &ring->regs;
+		u32 base = r * ring->nblocks;	/* rings share the block table */
 
 		fcap_wr(fdev->regs, rr->blocks, ring->nblocks);
 		fcap_wr(fdev->regs, rr->block_size, ring->block_size);
 		fcap_wr_addr(fdev, rr->status_lo, rr->status_hi, ring->status.dma);
+		fcap_wr(fdev->regs, rr->table_base, base);
+		fcap_wr(fdev->regs, rr->irq_count, 1);
+		fcap_wr(fdev->regs, rr->irq_time, 0);
 		for (i = 0; i < ring->nblocks; i++) {
 			const struct fcap_chunk *c = &ring->chunks[i / ring->chunk_blocks];
 			dma_addr_t a = c->dma +
 				       (dma_addr_t)(i % ring->chunk_blocks) * ring->block_size;
+			u32 entry = FCAP_REG_RING_TABLE + 8 * (base + i);
 
-			fcap_wr_addr(fdev, rr->table + 8 * i, rr->table + 8 * i + 4, a);
+			fcap_wr_addr(fdev, entry, entry + 4, a);
 		}
 	}
+	/* Spread the flows over the rings (entry i: frames whose hash ends in i). */
+	for (i = 0; i < FCAP_STEER_ENTRIES; i++)
+		fcap_wr(fdev->regs, FCAP_REG_STEER + 4 * i, i % fdev->nrings);
 }
 
 u32 fcap_ring_prod(const struct fcap_ring *ring)
@@ -220,7 +228,7 @@ void fcap_card_halt(struct fcap_dev *fdev)
 
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
 	fcap_wait_status(fdev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset");
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);

@@ -45,6 +45,10 @@ static void help(void)
 	       "                          'fcap train' (fixed point) and write the score\n"
 	       "                          stream (as 'fcap score' does) to --scores\n"
 	       "      --scores FILE       where the score stream goes (default: stdout)\n"
+	       "      --rings N           host rings to spread flows over by their hash\n"
+	       "                          (default 1); each flow stays in order, but the\n"
+	       "                          file interleaves the rings block by block\n"
+	       "      --hash              record each frame's flow hash (epb_hash option)\n"
 	       "  -q, --quiet             no summary\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 the capture failed, 2 bad command line\n");
@@ -79,12 +83,14 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
+	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "bus", required_argument, NULL, OPT_BUS },
+		{ "rings", required_argument, NULL, OPT_RINGS },
+		{ "hash", no_argument, NULL, OPT_HASH },
 		{ "write", required_argument, NULL, 'w' },
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "blocks", required_argument, NULL, OPT_BLOCKS },
@@ -115,6 +121,14 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 				return usage_error("capture", "--rate '%s': expected a rate from 1M to 1000G, e.g. 10G",
 						   optarg);
 			a->rate_given = true;
+			break;
+		case OPT_RINGS:
+			if (!parse_size(optarg, 16, &v) || v == 0)
+				return usage_error("capture", "--rings '%s': expected 1 to 16", optarg);
+			a->cfg.ring.rings = (uint32_t)v;
+			break;
+		case OPT_HASH:
+			a->cfg.ring.hash = true;
 			break;
 		case OPT_BUS:
 			a->bus = optarg;
@@ -178,6 +192,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "unknown device '%s' (sim, /dev/fcapN or pcie:N)", a->device);
 	if (a->nreplay == 0)
 		return usage_error("capture", "the simulated card needs traffic: give -r FILE");
+	if (!a->cfg.ring.rings)
+		a->cfg.ring.rings = 1;
 	if (!a->cfg.ring.blocks)
 		a->cfg.ring.blocks = 16;
 	if (!a->cfg.ring.block_size)

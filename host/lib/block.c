@@ -52,6 +52,8 @@ int fcap_record_parse(const uint8_t *buf, size_t avail, size_t off, uint32_t npo
 	r->flags = 0;
 	r->has_dropcount = false;
 	r->dropcount = 0;
+	r->has_hash = false;
+	r->hash = 0;
 
 	if (r->port >= nports)
 		return fcap_err(errbuf, "record at byte offset %zu: interface id %u, but the card has %u port%s",
@@ -96,6 +98,15 @@ int fcap_record_parse(const uint8_t *buf, size_t avail, size_t off, uint32_t npo
 						off, opt, olen, r->has_dropcount ? ", repeated" : ", expected 8");
 			r->has_dropcount = true;
 			r->dropcount = ld64(p + body);
+			break;
+		case FCAP_OPT_EPB_HASH:
+			if (olen != 5 || r->has_hash || p[body] != FCAP_EPB_HASH_TOEPLITZ)
+				return fcap_err(errbuf, "record at byte offset %zu: epb_hash at +%u: length %u, "
+						"algorithm %u%s (expected 5 bytes, Toeplitz)", off, opt, olen,
+						olen ? p[body] : 0u, r->has_hash ? ", repeated" : "");
+			r->has_hash = true;
+			r->hash = (uint32_t)p[body + 1] << 24 | (uint32_t)p[body + 2] << 16 |
+				  (uint32_t)p[body + 3] << 8 | p[body + 4];
 			break;
 		default:
 			return fcap_err(errbuf, "record at byte offset %zu: option code %u at +%u is not one "

@@ -1,9 +1,12 @@
 /*
  * capture.c - one capture session (fcap/capture.h).
  *
- *   card info (device tree) -> clock and time -> ring -> file header
- *   -> enable -> [consume blocks | wait for the card]* -> stop and flush
+ *   card info (device tree) -> rings -> file header -> clock, time, enable
+ *   -> [consume blocks of every ring | wait for the card]* -> stop and flush
  *   -> consume the rest -> statistics blocks -> close
+ *
+ * One thread consumes every ring in turn and writes blocks to the file in the
+ * order it takes them, so records of different rings interleave by block.
  */
 #include "fcap/capture.h"
 
@@ -21,7 +24,8 @@
 struct session {
 	const struct fcap_capture_config *cfg;
 	struct fcap_dev *dev;
-	struct fcap_ring ring;
+	struct fcap_ring rings[FCAP_MAX_RINGS];
+	unsigned nrings;
 	struct fcap_pcapng_writer out;
 	struct fcap_capture_stats *st;
 	uint32_t nports;
@@ -55,18 +59,21 @@ static void account_records(struct session *s, const uint8_t *blk, const struct 
 	s->st->records += bi->records;
 }
 
-/* Consumes every published block. Returns -1 only when the file cannot be written
- * or the ring state is impossible. */
-static int drain(struct session *s, char *errbuf)
+/* Consumes every block a ring has published. Returns -1 only when the file
+ * cannot be written or the ring state is impossible. */
+static int drain_ring(struct session *s, struct fcap_ring *ring, char *errbuf)
 {
 	uint8_t *blk;
 	int rc;
-	while ((rc = fcap_ring_peek(&s->ring, &blk, errbuf)) > 0) {
-		uint32_t seq = s->ring.cons;
-		uint32_t slot = seq % s->ring.nblocks;
+	while ((rc = fcap_ring_peek(ring, &blk, errbuf)) > 0) {
+		uint32_t seq = ring->cons;
+		uint32_t slot = seq % ring->nblocks;
 		struct fcap_block_info bi;
 		char why[FCAP_ERRBUF_SIZE];
-		if (fcap_block_check(blk, s->ring.block_size, seq, s->nports, &bi, why) == 0) {
+		int ok = fcap_block_check(blk, ring->block_size, seq, s->nports, &bi, why) == 0;
+		if (ok && bi.ring != ring->index)
+			ok = fcap_err(why, "block header: ring %u, but it is in ring %u", bi.ring, ring->index) + 1;
+		if (ok) {
 			uint64_t file_at = s->out.offset;
 			if (fcap_pcapng_write_block(&s->out, blk, &bi, errbuf) < 0)
 				return -1;
@@ -76,17 +83,38 @@ static int drain(struct session *s, char *errbuf)
 			char hdr_err[FCAP_ERRBUF_SIZE];
 			s->st->corrupt_blocks++;
 			/* The header may still be sound enough to say how many records were lost. */
-			if (fcap_block_header(blk, s->ring.block_size, &hdr, hdr_err) == 0)
+			if (fcap_block_header(blk, ring->block_size, &hdr, hdr_err) == 0)
 				s->st->corrupt_records += hdr.records;
-			fprintf(stderr, "fcap: ring block %u (slot %u) rejected, not written: %s\n", seq, slot, why);
+			fprintf(stderr, "fcap: ring %u block %u (slot %u) rejected, not written: %s\n", ring->index,
+				seq, slot, why);
 		}
 		s->st->blocks++;
-		if (fcap_ring_release(&s->ring, errbuf) < 0) {
-			fcap_err_prefix(errbuf, "returning ring block %u", seq);
+		if (fcap_ring_release(ring, errbuf) < 0) {
+			fcap_err_prefix(errbuf, "returning ring %u block %u", ring->index, seq);
 			return -1;
 		}
 	}
 	return rc;
+}
+
+static int drain(struct session *s, char *errbuf)
+{
+	for (unsigned r = 0; r < s->nrings; r++)
+		if (drain_ring(s, &s->rings[r], errbuf) < 0)
+			return -1;
+	return 0;
+}
+
+/* 1 when some ring has a block waiting, 0 when none, -1 on an impossible ring state. */
+static int any_ready(struct session *s, char *errbuf)
+{
+	for (unsigned r = 0; r < s->nrings; r++) {
+		uint8_t *blk;
+		int rc = fcap_ring_peek(&s->rings[r], &blk, errbuf);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
@@ -99,8 +127,7 @@ static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *er
 		/* Acknowledge before the second look, so a block published in
 		 * between raises the interrupt again rather than being missed. */
 		fcap_card_irq_ack(s->dev);
-		uint8_t *blk;
-		int rc = fcap_ring_peek(&s->ring, &blk, errbuf);
+		int rc = any_ready(s, errbuf);
 		if (rc < 0)
 			return -1;
 		if (rc == 0 && s->dev->ops->wait(s->dev, WAIT_NS, errbuf) < 0)
@@ -130,16 +157,18 @@ static int setup(struct session *s, const struct fcap_capture_config *cfg, char 
 	if (fcap_card_read_info(s->dev, ci, errbuf) < 0)
 		return -1;
 	s->nports = ci->nports;
-	if (fcap_ring_setup(&s->ring, s->dev, ci, &cfg->ring, errbuf) < 0)
+	s->nrings = cfg->ring.rings ? cfg->ring.rings : ci->rings;
+	if (fcap_rings_setup(s->rings, s->nrings, s->dev, ci, &cfg->ring, errbuf) < 0)
 		return -1;
 	if (fcap_pcapng_open(&s->out, cfg->out_path, ci, cfg->userappl ? cfg->userappl : "fcap", errbuf) < 0) {
-		fcap_ring_teardown(&s->ring);
+		fcap_rings_teardown(s->rings, s->nrings);
 		return -1;
 	}
-	s->st->block_size = s->ring.block_size;
+	s->st->block_size = s->rings[0].block_size;
+	s->st->rings = s->nrings;
 	if (fcap_card_start(s->dev, ci, &cfg->ring, errbuf) < 0) {
 		fcap_pcapng_abort(&s->out);
-		fcap_ring_teardown(&s->ring);
+		fcap_rings_teardown(s->rings, s->nrings);
 		fcap_err_prefix(errbuf, "starting capture");
 		return -1;
 	}
@@ -180,7 +209,7 @@ int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg
 			rc = fcap_err(errbuf, "%s", close_err);
 		st->file_bytes = s.out.offset;
 	}
-	fcap_ring_teardown(&s.ring);
+	fcap_rings_teardown(s.rings, s.nrings);
 	st->wall_s = now_s() - t0;
 	st->card_elapsed_ns = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) - card0 : 0;
 	return rc;

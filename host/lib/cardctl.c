@@ -148,13 +148,16 @@ int fcap_card_start(struct fcap_dev *dev, const struct fcap_card_info *ci, const
 		return -1;
 	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0)
 		return fcap_err(errbuf, "%s: clearing the counters failed", dev->ops->name);
-	return fcap_card_enable(dev, errbuf);
+	uint32_t ctrl = FCAP_CTRL_ENABLE | (cfg->hash ? FCAP_CTRL_HASH_OPTION : 0);
+	if (fcap_reg_write(dev, FCAP_REG_CTRL, ctrl) < 0)
+		return fcap_err(errbuf, "%s: enabling capture failed", dev->ops->name);
+	return 0;
 }
 
 void fcap_card_irq_ack(struct fcap_dev *dev)
 {
 	if (fcap_dev_has_regs(dev))
-		fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+		fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu); /* every ring */
 }
 
 int fcap_card_ring_reset(struct fcap_dev *dev, char *errbuf)

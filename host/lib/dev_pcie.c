@@ -103,7 +103,7 @@ static int pcie_ring_map(struct fcap_dev *dev, const struct fcap_ring_config *cf
 			 char *errbuf)
 {
 	struct pcie_dev *pd = to_pcie(dev);
-	struct fcap_ioc_ring g = { .ring = 0 };
+	struct fcap_ioc_ring g = { .ring = ring->index };
 	size_t total = 0;
 	if (xioctl(pd, FCAP_IOC_RING, &g) < 0)
 		return ioctl_err(pd, "reading the ring geometry", errbuf);
@@ -150,10 +150,10 @@ static void pcie_ring_unmap(struct fcap_dev *dev, struct fcap_ring *ring)
 	memset(&ring->mem, 0, sizeof(ring->mem));
 }
 
-static int pcie_ring_return(struct fcap_dev *dev, uint32_t cons, char *errbuf)
+static int pcie_ring_return(struct fcap_dev *dev, uint32_t ring, uint32_t cons, char *errbuf)
 {
 	struct pcie_dev *pd = to_pcie(dev);
-	struct fcap_ioc_release rel = { .ring = 0, .cons = cons };
+	struct fcap_ioc_release rel = { .ring = ring, .cons = cons };
 	if (xioctl(pd, FCAP_IOC_RELEASE, &rel) < 0)
 		return ioctl_err(pd, "returning blocks to the card", errbuf);
 	return 0;

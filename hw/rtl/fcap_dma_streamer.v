@@ -44,6 +44,7 @@ module fcap_dma_streamer #(
     output reg  [LANES*64-1:0]           dma_data,
     output reg  [LANES*8-1:0]            dma_strb,
     output reg                           dma_status,
+    output reg  [3:0]                    dma_ring,     // with dma_status: whose status word
     input  wire                          dma_ready,
 
     output wire                          busy
@@ -131,6 +132,7 @@ module fcap_dma_streamer #(
     wire [31:0]  cl_size   = cl[`FCAP_CLOSE_SIZE];
     wire [63:0]  cl_status = cl[`FCAP_CLOSE_STATUS];
     wire [31:0]  cl_prod   = cl[`FCAP_CLOSE_PROD];
+    wire [3:0]   cl_ring   = cl[`FCAP_CLOSE_RING];
     wire [31:0]  pad_len   = cl_size - cl_used;
     wire [63:0]  pad_head  = cl_base + {32'd0, cl_used};
     wire [63:0]  pad_tail  = cl_base + {32'd0, cl_size} - 64'd8;
@@ -227,6 +229,7 @@ module fcap_dma_streamer #(
 
             S_STAT: if (advance) begin
                 put_word(cl_status, {32'd0, cl_prod}, 8'hFF, 1'b1);
+                dma_ring <= cl_ring;
                 state <= S_IDLE;
             end
 

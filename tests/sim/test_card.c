@@ -25,6 +25,7 @@
 #include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
 #include "fcap/dev.h"
+#include "fcap/flowhash.h"
 #include "fcap/ring.h"
 #include "fcap_sim.h"
 
@@ -53,9 +54,11 @@ struct frame {
 	uint64_t ts;           /* card timestamp (received) */
 	uint64_t arrival_ps;   /* first byte on the wire (sent) */
 	uint64_t first_beat_ps;
-	bool has_flags, has_dropcount;
+	bool has_flags, has_dropcount, has_hash;
 	uint32_t flags;
 	uint64_t dropcount;
+	uint32_t hash;
+	unsigned ring;         /* the ring it came through */
 };
 
 struct frames {
@@ -67,7 +70,8 @@ struct harness {
 	struct fcap_dev *dev;
 	struct fcap_sim *sim;
 	struct fcap_card_info ci;
-	struct fcap_ring ring;
+	struct fcap_ring rings[FCAP_MAX_RINGS];
+	unsigned nrings;
 	struct frames sent, got;
 	uint64_t time0_ps;       /* simulated time at which the card's clock read T0_NS */
 	uint64_t blocks;
@@ -124,9 +128,14 @@ static int h_open(struct harness *h, const struct fcap_ring_config *rc)
 	    fcap_card_set_time(h->dev, T0_NS, h->err) < 0)
 		return -1;
 	h->time0_ps = time_set_ps(h->sim);
-	if (fcap_ring_setup(&h->ring, h->dev, &h->ci, rc, h->err) < 0)
+	/* One ring unless the test asks for more (steering then spreads flows). */
+	struct fcap_ring_config cfg = *rc;
+	h->nrings = cfg.rings ? cfg.rings : 1;
+	cfg.rings = h->nrings;
+	if (fcap_rings_setup(h->rings, h->nrings, h->dev, &h->ci, &cfg, h->err) < 0)
 		return -1;
-	if (fcap_card_enable(h->dev, h->err) < 0)
+	uint32_t ctrl = FCAP_CTRL_ENABLE | (cfg.hash ? FCAP_CTRL_HASH_OPTION : 0);
+	if (fcap_reg_write(h->dev, FCAP_REG_CTRL, ctrl) < 0)
 		return -1;
 	h->dev->ops->start_source(h->dev);
 	return 0;
@@ -134,22 +143,23 @@ static int h_open(struct harness *h, const struct fcap_ring_config *rc)
 
 static void h_close(struct harness *h)
 {
-	if (h->ring.dev)
-		fcap_ring_teardown(&h->ring);
+	fcap_rings_teardown(h->rings, h->nrings);
 	fcap_dev_close(h->dev);
 	frames_free(&h->sent);
 	frames_free(&h->got);
 }
 
-/* Consumes every published block; all must be valid. */
-static int h_drain(struct harness *h)
+/* Consumes every block a ring has published; all must be valid. */
+static int h_drain_ring(struct harness *h, struct fcap_ring *ring)
 {
 	uint8_t *blk;
 	int rc;
-	while ((rc = fcap_ring_peek(&h->ring, &blk, h->err)) > 0) {
+	while ((rc = fcap_ring_peek(ring, &blk, h->err)) > 0) {
 		struct fcap_block_info bi;
-		if (fcap_block_check(blk, h->ring.block_size, h->ring.cons, h->ci.nports, &bi, h->err) < 0)
+		if (fcap_block_check(blk, ring->block_size, ring->cons, h->ci.nports, &bi, h->err) < 0)
 			return -1;
+		if (bi.ring != ring->index)
+			return fcap_err(h->err, "ring %u: block header says ring %u", ring->index, bi.ring);
 		size_t off = 0;
 		struct fcap_record r;
 		while (fcap_block_next(blk, &bi, h->ci.nports, &off, &r, h->err) > 0) {
@@ -164,14 +174,25 @@ static int h_drain(struct harness *h)
 			fr->flags = r.flags;
 			fr->has_dropcount = r.has_dropcount;
 			fr->dropcount = r.dropcount;
+			fr->has_hash = r.has_hash;
+			fr->hash = r.hash;
+			fr->ring = ring->index;
 		}
 		h->blocks++;
 		h->block_drops += bi.drops;
 		h->last_block = bi;
-		if (fcap_ring_release(&h->ring, h->err) < 0)
+		if (fcap_ring_release(ring, h->err) < 0)
 			return -1;
 	}
 	return rc;
+}
+
+static int h_drain(struct harness *h)
+{
+	for (unsigned r = 0; r < h->nrings; r++)
+		if (h_drain_ring(h, &h->rings[r]) < 0)
+			return -1;
+	return 0;
 }
 
 /* Runs until the MAC has sent everything and the card is idle, consuming as
@@ -183,7 +204,7 @@ static int h_run_to_end(struct harness *h)
 			return -1;
 		if (fcap_sim_mac_done(h->sim) && fcap_sim_card_idle(h->sim))
 			break;
-		fcap_reg_write(h->dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+		fcap_reg_write(h->dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
 		fcap_sim_run_until(h->sim, 100000, FCAP_SIM_STOP_IRQ | FCAP_SIM_STOP_IDLE);
 	}
 	if (fcap_card_stop(h->dev, h->err) < 0)
@@ -395,12 +416,12 @@ static void test_ring_full_drops_are_exact(void)
 	size_t sent = h.sent.n;
 
 	/* Both blocks are published and full; count their records without returning them. */
-	CU_ASSERT_EQUAL(fcap_ring_prod(&h.ring), 2);
+	CU_ASSERT_EQUAL(fcap_ring_prod(&h.rings[0]), 2);
 	CU_ASSERT_TRUE(fcap_reg_read(h.dev, FCAP_REG_STATUS) & FCAP_STATUS_RING_FULL);
 	uint64_t in_ring = 0;
 	for (uint32_t b = 0; b < 2; b++) {
 		struct fcap_block_info bi;
-		CU_ASSERT_EQUAL_FATAL(fcap_block_check(h.ring.blocks + (size_t)b * rc.block_size, rc.block_size, b,
+		CU_ASSERT_EQUAL_FATAL(fcap_block_check(h.rings[0].blocks + (size_t)b * rc.block_size, rc.block_size, b,
 						       1, &bi, h.err), 0);
 		in_ring += bi.records;
 	}
@@ -558,6 +579,85 @@ static void test_malformed_replay_is_reported(void)
 	unlink(cut);
 }
 
+/* The hash orders both directions of a flow the same way: the unordered
+ * pair of (address, port) endpoints of an IPv4 TCP/UDP frame, as a key. */
+static bool flow_key(const uint8_t *f, uint32_t len, uint8_t key[12])
+{
+	if (len < 38 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4)
+		return false;
+	uint32_t ihl = (uint32_t)(f[14] & 15) * 4;
+	if ((f[23] != 6 && f[23] != 17) || 14 + ihl + 4 > len)
+		return false;
+	uint8_t a[6], b[6];
+	memcpy(a, f + 26, 4);
+	memcpy(a + 4, f + 14 + ihl, 2);
+	memcpy(b, f + 30, 4);
+	memcpy(b + 4, f + 14 + ihl + 2, 2);
+	bool a_first = memcmp(a, b, 6) < 0;
+	memcpy(key, a_first ? a : b, 6);
+	memcpy(key + 6, a_first ? b : a, 6);
+	return true;
+}
+
+/* Four rings, epb_hash on: each record carries the hash the host computes
+ * from its bytes, comes through the ring the steering table names for it,
+ * and both directions of every flow come through the same ring. */
+static void test_flow_hash_and_steering(void)
+{
+	if (!need_data())
+		return;
+	static const char *const files[] = { "http_espn.pcapng", "tcp_ports.pcapng", "dns_isp_hijack.pcapng",
+					     "arppoison.pcapng" };
+	struct fcap_ring_config rc = default_ring;
+	rc.rings = 4;
+	rc.hash = true;
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	for (unsigned p = 0; p < 4; p++) {
+		char *path = data_path(files[p]);
+		CU_ASSERT_EQUAL_FATAL(fcap_sim_mac_add_file(h.sim, p, path, h.err, sizeof(h.err)), 0);
+		free(path);
+	}
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	CU_ASSERT_EQUAL_FATAL(h.got.n, h.sent.n);
+
+	size_t wrong_hash = 0, wrong_ring = 0, split_flows = 0, flows = 0;
+	size_t per_ring[4] = { 0 };
+	struct { uint8_t key[12]; unsigned ring; } *seen = calloc(h.got.n, sizeof(*seen));
+	for (size_t i = 0; i < h.got.n; i++) {
+		const struct frame *g = &h.got.v[i];
+		CU_ASSERT_TRUE_FATAL(g->has_hash);
+		if (g->hash != fcap_flow_hash(g->data, g->caplen))
+			wrong_hash++;
+		if (g->ring != (g->hash & 127) % 4)
+			wrong_ring++;
+		per_ring[g->ring]++;
+		uint8_t key[12];
+		if (!flow_key(g->data, g->caplen, key))
+			continue;
+		size_t k = 0;
+		while (k < flows && memcmp(seen[k].key, key, 12))
+			k++;
+		if (k == flows) {
+			memcpy(seen[flows].key, key, 12);
+			seen[flows++].ring = g->ring;
+		} else if (seen[k].ring != g->ring) {
+			split_flows++;
+			seen[k].ring = g->ring; /* count each change once */
+		}
+	}
+	free(seen);
+	CU_ASSERT_EQUAL(wrong_hash, 0);
+	CU_ASSERT_EQUAL(wrong_ring, 0);
+	CU_ASSERT_EQUAL(split_flows, 0);
+	for (unsigned r = 0; r < 4; r++)
+		CU_ASSERT(per_ring[r] > 0);
+	printf("\n    %zu records, %zu TCP/UDP flows; per ring %zu/%zu/%zu/%zu; hash mismatches %zu, "
+	       "misrouted %zu, flows split across rings %zu ", h.got.n, flows, per_ring[0], per_ring[1],
+	       per_ring[2], per_ring[3], wrong_hash, wrong_ring, split_flows);
+	h_close(&h);
+}
+
 int main(void)
 {
 	const char *d = getenv("FCAP_DATA");
@@ -574,6 +674,7 @@ int main(void)
 	CU_add_test(s, "FCS error flag and snap length", test_fcs_error_and_snaplen);
 	CU_add_test(s, "every small frame length", test_all_small_lengths);
 	CU_add_test(s, "malformed replay file is reported", test_malformed_replay_is_reported);
+	CU_add_test(s, "flow hash, steering to four rings, flows kept whole", test_flow_hash_and_steering);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -47,6 +47,19 @@ eq "frames per interface (tshark)" \
    "$(tshark -r "$out/p4.pcapng" -T fields -e frame.interface_id 2>/dev/null | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" \
    "0:$(packets "$in2") 1:$(packets "$in1") 2:$(packets "$in2") 3:$(packets "$in1") "
 
+echo "capture: four rings, flows steered by hash, epb_hash on"
+"$fcap" capture --rings 4 --hash -r "$in1" -r 1:"$in2" -w "$out/r4.pcapng" 2> "$out/r4.err"
+eq "exit status" "$?" 0
+eq "every frame in the file" "$(packets "$out/r4.pcapng")" "$(( $(packets "$in1") + $(packets "$in2") ))"
+check "tshark reads epb_hash without complaint" \
+    sh -c "! tshark -r '$out/r4.pcapng' 2>&1 >/dev/null | grep -v 'Running as user' | grep -q ."
+# Same frames as the inputs, as a multiset: the rings interleave block by block.
+tcpdump -r "$in1" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}' | sort > "$out/want4.txt"
+tcpdump -r "$in2" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}' | sort >> "$out/want4.txt"
+sort -o "$out/want4.txt" "$out/want4.txt"
+tcpdump -r "$out/r4.pcapng" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}' | sort > "$out/got4.txt"
+check "the same frames, byte for byte (in ring order)" cmp -s "$out/want4.txt" "$out/got4.txt"
+
 echo "capture: malformed replay file"
 head -c 300000 "$in1" > "$out/cut.pcapng"
 "$fcap" capture -r "$out/cut.pcapng" -w "$out/c.pcapng" 2> "$out/c.err"

@@ -40,6 +40,8 @@ struct fcap_record {
 	uint32_t flags;       /* epb_flags */
 	bool has_dropcount;
 	uint64_t dropcount;   /* epb_dropcount */
+	bool has_hash;
+	uint32_t hash;        /* epb_hash: the card's Toeplitz flow hash */
 };
 
 /* Parses and checks the block header at blk[0..size). */

@@ -29,6 +29,7 @@ struct fcap_capture_config {
 struct fcap_capture_stats {
 	struct fcap_card_info card_info;
 	struct fcap_card_counters card;   /* the card's counters at the end */
+	uint32_t rings;                   /* rings consumed */
 	uint64_t blocks;                  /* ring blocks consumed */
 	uint32_t block_size;              /* bytes per ring block */
 	uint64_t records;                 /* records written to the file */

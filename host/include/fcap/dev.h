@@ -67,7 +67,7 @@ struct fcap_dev_ops {
 			char *errbuf);
 	void (*ring_unmap)(struct fcap_dev *dev, struct fcap_ring *ring);
 	/* Returns blocks to the card: its consumer index becomes cons. */
-	int (*ring_return)(struct fcap_dev *dev, uint32_t cons, char *errbuf);
+	int (*ring_return)(struct fcap_dev *dev, uint32_t ring, uint32_t cons, char *errbuf);
 	/* Resets the ring, loads the clock, clears counters, enables capture. */
 	int (*start)(struct fcap_dev *dev, const struct fcap_ring_config *cfg, char *errbuf);
 	/* fcap_card_stop()'s sequence. */

@@ -26,10 +26,13 @@ struct fcap_ring_config {
 	uint32_t block_size;    /* bytes, multiple of 4096 */
 	uint64_t timeout_ns;    /* close a non-empty block after this long; 0 = never */
 	uint32_t snaplen;       /* 0 = card maximum */
+	uint32_t rings;         /* rings to use, spread over by flow hash; 0 = all the card has */
+	bool hash;              /* the card writes each frame's flow hash (epb_hash) */
 };
 
 struct fcap_ring {
 	struct fcap_dev *dev;
+	uint32_t index;                /* the card's ring number */
 	struct fcap_dma_buf mem;       /* status page followed by the blocks */
 	uint8_t *blocks;
 	const uint32_t *status;        /* card-written producer index */
@@ -38,9 +41,17 @@ struct fcap_ring {
 	uint32_t cons;                 /* blocks returned to the card */
 };
 
-int fcap_ring_setup(struct fcap_ring *ring, struct fcap_dev *dev, const struct fcap_card_info *ci,
-		    const struct fcap_ring_config *cfg, char *errbuf);
-void fcap_ring_teardown(struct fcap_ring *ring);
+/*
+ * Sets up rings 0..n-1 of the card (n <= the card's ring count), each with
+ * cfg's geometry, in disjoint parts of the block table; resets the card's ring
+ * state once; spreads the flow steering table over the n rings (entry i to
+ * ring i % n); enables their interrupts. On a driver's card (pcie) the driver
+ * owns the rings and this maps them. Returns 0 or -1 with everything undone.
+ */
+int fcap_rings_setup(struct fcap_ring *rings, unsigned n, struct fcap_dev *dev,
+		     const struct fcap_card_info *ci, const struct fcap_ring_config *cfg, char *errbuf);
+/* Stops the card writing into the rings (a draining ring reset), then frees them. */
+void fcap_rings_teardown(struct fcap_ring *rings, unsigned n);
 
 /* The card's producer index, read with acquire semantics. */
 uint32_t fcap_ring_prod(const struct fcap_ring *ring);
