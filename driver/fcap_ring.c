@@ -211,6 +211,7 @@ void fcap_card_set_clock(struct fcap_dev *fdev)
 	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_NS, (u32)whole);
 	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_NUM, (u32)num);
 	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_DEN, (u32)den);
+	fcap_wr(fdev->regs, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC);
 }
 
 static int fcap_wait_status(struct fcap_dev *fdev, u32 mask, u32 want, const char *what);

@@ -299,6 +299,11 @@ uint32_t fcap_sim_mac_period_ps(const struct fcap_sim *s, unsigned port)
 	return port < FCAP_SIM_PORTS ? s->mac_period_ps[port] : 0;
 }
 
+void fcap_sim_set_pps(struct fcap_sim *s, bool level)
+{
+	s->top->pps = level;
+}
+
 void fcap_sim_set_bus(struct fcap_sim *s, const struct fcap_sim_bus_config *cfg)
 {
 	sim_bus_configure(s->bus, cfg);

@@ -50,6 +50,9 @@ int fcap_sim_reg_write(struct fcap_sim *sim, uint32_t addr, uint32_t value);
 /* Simulated time (ps) of the clock edge at which the last write took effect. */
 uint64_t fcap_sim_last_write_ps(const struct fcap_sim *sim);
 
+/* The card's PPS input: the level from now on. */
+void fcap_sim_set_pps(struct fcap_sim *sim, bool level);
+
 /* Time. Cycles are core clock cycles. */
 void fcap_sim_run(struct fcap_sim *sim, uint64_t cycles);
 /* Runs until a stop condition in `stop` holds or max_cycles pass; returns the cycles run. */

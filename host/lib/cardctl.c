@@ -49,8 +49,19 @@ int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
 				(unsigned long long)clock_hz, (unsigned long long)whole);
 	if (fcap_reg_write(dev, FCAP_REG_TIME_INC_NS, (uint32_t)whole) < 0 ||
 	    fcap_reg_write(dev, FCAP_REG_TIME_INC_NUM, (uint32_t)num) < 0 ||
-	    fcap_reg_write(dev, FCAP_REG_TIME_INC_DEN, (uint32_t)den) < 0)
+	    fcap_reg_write(dev, FCAP_REG_TIME_INC_DEN, (uint32_t)den) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC) < 0)
 		return fcap_err(errbuf, "%s: writing the time increment failed", dev->ops->name);
+	return 0;
+}
+
+int fcap_card_adjust_time(struct fcap_dev *dev, int64_t delta_ns, char *errbuf)
+{
+	uint64_t d = (uint64_t)delta_ns;
+	if (fcap_reg_write(dev, FCAP_REG_TIME_ADJ_LO, (uint32_t)d) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_ADJ_HI, (uint32_t)(d >> 32)) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_ADJUST) < 0)
+		return fcap_err(errbuf, "%s: adjusting the card time failed", dev->ops->name);
 	return 0;
 }
 

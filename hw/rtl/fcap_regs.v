@@ -58,10 +58,14 @@ module fcap_regs #(
     output reg  [15:0] snaplen,
     output reg         time_set,
     output reg  [63:0] time_set_ns,
-    output reg  [7:0]  time_inc_ns,
+    output reg         time_adj,
+    output reg  [63:0] time_adj_ns,
+    output reg  [7:0]  time_inc_ns,      // in effect (TIME_CTRL.APPLY_INC loads them)
     output reg  [31:0] time_inc_num,
     output reg  [31:0] time_inc_den,
     input  wire [63:0] time_now_ns,
+    input  wire [63:0] pps_time,
+    input  wire [31:0] pps_count,
     output wire        table_wr_en,
     output wire [TABLE_ADDR_W-1:0] table_wr_index,
     output wire        table_wr_hi,
@@ -153,6 +157,8 @@ module fcap_regs #(
     reg [NUM_RINGS*32-1:0] irq_count, irq_time;
     reg [31:0] scratch;
     reg [63:0] time_snap;
+    reg [7:0]  inc_ns_staged;
+    reg [31:0] inc_num_staged, inc_den_staged;
     reg        cnt_snapshot;
 
     wire [NUM_RINGS-1:0] fire;
@@ -173,6 +179,7 @@ module fcap_regs #(
         ctrl_flush      <= 1'b0;
         ctrl_ring_reset <= 1'b0;
         time_set        <= 1'b0;
+        time_adj        <= 1'b0;
         cnt_snapshot    <= 1'b0;
         cnt_clear       <= 1'b0;
         if (s_axil_bvalid && s_axil_bready)
@@ -188,6 +195,10 @@ module fcap_regs #(
             time_inc_ns      <= RESET_INC_NS;
             time_inc_num     <= RESET_INC_NUM;
             time_inc_den     <= RESET_INC_DEN;
+            inc_ns_staged    <= RESET_INC_NS;
+            inc_num_staged   <= RESET_INC_NUM;
+            inc_den_staged   <= RESET_INC_DEN;
+            time_adj_ns      <= 64'd0;
             time_snap        <= 64'd0;
             ring_blocks      <= {NUM_RINGS*32{1'b0}};
             ring_block_size  <= {NUM_RINGS*32{1'b0}};
@@ -242,12 +253,20 @@ module fcap_regs #(
                 `FCAP_REG_TIME_SET_HI:     time_set_ns[63:32] <= wdata;
                 `FCAP_REG_TIME_CTRL: begin
                     time_set <= (wdata & `FCAP_TIME_CTRL_SET) != 32'd0;
+                    time_adj <= (wdata & `FCAP_TIME_CTRL_ADJUST) != 32'd0;
                     if ((wdata & `FCAP_TIME_CTRL_SNAPSHOT) != 32'd0)
                         time_snap <= time_now_ns;
+                    if ((wdata & `FCAP_TIME_CTRL_APPLY_INC) != 32'd0) begin
+                        time_inc_ns  <= inc_ns_staged;
+                        time_inc_num <= inc_num_staged;
+                        time_inc_den <= inc_den_staged;
+                    end
                 end
-                `FCAP_REG_TIME_INC_NS:     time_inc_ns <= wdata[7:0];
-                `FCAP_REG_TIME_INC_NUM:    time_inc_num <= wdata;
-                `FCAP_REG_TIME_INC_DEN:    time_inc_den <= wdata;
+                `FCAP_REG_TIME_INC_NS:     inc_ns_staged <= wdata[7:0];
+                `FCAP_REG_TIME_INC_NUM:    inc_num_staged <= wdata;
+                `FCAP_REG_TIME_INC_DEN:    inc_den_staged <= wdata;
+                `FCAP_REG_TIME_ADJ_LO:     time_adj_ns[31:0] <= wdata;
+                `FCAP_REG_TIME_ADJ_HI:     time_adj_ns[63:32] <= wdata;
                 `FCAP_REG_SNAPLEN:         snaplen <= wdata[15:0];
                 `FCAP_REG_IRQ_ENABLE:      irq_enable <= wdata[NUM_RINGS-1:0];
                 `FCAP_REG_IRQ_STATUS:      irq_status <= (irq_status & ~wdata[NUM_RINGS-1:0]) | fire;
@@ -392,9 +411,14 @@ module fcap_regs #(
         `FCAP_REG_TIME_HI:         reg_word = time_snap[63:32];
         `FCAP_REG_TIME_SET_LO:     reg_word = time_set_ns[31:0];
         `FCAP_REG_TIME_SET_HI:     reg_word = time_set_ns[63:32];
-        `FCAP_REG_TIME_INC_NS:     reg_word = {24'd0, time_inc_ns};
-        `FCAP_REG_TIME_INC_NUM:    reg_word = time_inc_num;
-        `FCAP_REG_TIME_INC_DEN:    reg_word = time_inc_den;
+        `FCAP_REG_TIME_INC_NS:     reg_word = {24'd0, inc_ns_staged};
+        `FCAP_REG_TIME_INC_NUM:    reg_word = inc_num_staged;
+        `FCAP_REG_TIME_INC_DEN:    reg_word = inc_den_staged;
+        `FCAP_REG_TIME_ADJ_LO:     reg_word = time_adj_ns[31:0];
+        `FCAP_REG_TIME_ADJ_HI:     reg_word = time_adj_ns[63:32];
+        `FCAP_REG_PPS_TIME_LO:     reg_word = pps_time[31:0];
+        `FCAP_REG_PPS_TIME_HI:     reg_word = pps_time[63:32];
+        `FCAP_REG_PPS_COUNT:       reg_word = pps_count;
         `FCAP_REG_RINGS:           reg_word = RINGS32;
         `FCAP_REG_SNAPLEN:         reg_word = {16'd0, snaplen};
         `FCAP_REG_IRQ_ENABLE:      reg_word = {{(32-NUM_RINGS){1'b0}}, irq_enable};

@@ -66,14 +66,16 @@ module fcap_top #(
     output wire [DMA_LANES*8-1:0] dma_wr_strb,
     input  wire                   dma_wr_ready,
 
+    input  wire                   pps,         // pulse per second (any clock)
     output wire [NUM_RINGS-1:0]   irq,
     output wire                   idle
 );
     // ---- registers -------------------------------------------------------------
     wire        ctrl_enable, ctrl_flush, ctrl_ring_reset, ctrl_hash_option, cnt_clear;
     wire [15:0] snaplen;
-    wire        time_set;
-    wire [63:0] time_set_ns, now_ns;
+    wire        time_set, time_adj;
+    wire [63:0] time_set_ns, time_adj_ns, now_ns, pps_time;
+    wire [31:0] pps_count;
     wire [7:0]  time_inc_ns;
     wire [31:0] time_inc_num, time_inc_den;
     wire [NUM_RINGS*32-1:0] ring_blocks, ring_block_size, ring_cons, ring_timeout, ring_prod;
@@ -115,8 +117,10 @@ module fcap_top #(
         .ctrl_ring_reset (ctrl_ring_reset), .ctrl_hash_option (ctrl_hash_option),
         .snaplen (snaplen),
         .time_set (time_set), .time_set_ns (time_set_ns),
+        .time_adj (time_adj), .time_adj_ns (time_adj_ns),
         .time_inc_ns (time_inc_ns), .time_inc_num (time_inc_num),
         .time_inc_den (time_inc_den), .time_now_ns (now_ns),
+        .pps_time (pps_time), .pps_count (pps_count),
         .table_wr_en (table_wr_en), .table_wr_index (table_wr_index),
         .table_wr_hi (table_wr_hi), .table_wr_data (table_wr_data),
         .steer (steer), .cnt_clear (cnt_clear),
@@ -136,8 +140,14 @@ module fcap_top #(
     fcap_time time_unit (
         .clk (clk), .rst (rst),
         .set_en (time_set), .set_ns (time_set_ns),
+        .adj_en (time_adj), .adj_ns (time_adj_ns),
         .inc_ns (time_inc_ns), .inc_num (time_inc_num), .inc_den (time_inc_den),
         .now_ns (now_ns)
+    );
+
+    fcap_pps pps_latch (
+        .clk (clk), .rst (rst), .pps_async (pps), .now_ns (now_ns),
+        .pps_time (pps_time), .pps_count (pps_count)
     );
 
     // ---- ports, their record formatters and record FIFOs ---------------------------

@@ -387,6 +387,7 @@ static void test_fractional_clock_is_exact(void)
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NS, 6);
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NUM, 2);
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_DEN, 5);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC);
 	CU_ASSERT_EQUAL_FATAL(fcap_card_set_time(h.dev, 0, h.err), 0);
 	uint64_t start_ps = time_set_ps(h.sim);
 	static const uint64_t runs[] = { 0, 1, 4, 1000, 1000000 };
@@ -396,6 +397,58 @@ static void test_fractional_clock_is_exact(void)
 		uint64_t m = (snapshot_ps(h.sim) - start_ps) / period;
 		CU_ASSERT_EQUAL(t, 6 * m + (2 * m) / 5);
 	}
+	h_close(&h);
+}
+
+/* What a PTP servo does: step the time by a signed amount, trim the
+ * frequency, and read the time latched by a PPS edge. */
+static void test_time_adjust_trim_pps(void)
+{
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	uint64_t period = fcap_sim_clock_period_ps(h.sim);   /* 4 ns: 4 + 0/0 per clock */
+
+	/* Steps: the clock moves by exactly the amount, once. */
+	uint64_t t0 = fcap_card_time(h.dev);
+	uint64_t s0 = snapshot_ps(h.sim);
+	CU_ASSERT_EQUAL(fcap_card_adjust_time(h.dev, 1000000, h.err), 0);
+	CU_ASSERT_EQUAL(fcap_card_adjust_time(h.dev, -250, h.err), 0);
+	uint64_t t1 = fcap_card_time(h.dev);
+	uint64_t s1 = snapshot_ps(h.sim);
+	CU_ASSERT_EQUAL(t1 - t0, (s1 - s0) / 1000 + 1000000 - 250);
+
+	/* Trim: +250 ppm is 4 + 1/1000 ns per clock, applied in one clock. */
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NS, 4);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NUM, 1);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_DEN, 1000);
+	uint64_t before = fcap_card_time(h.dev);  /* staged values are not in effect yet */
+	uint64_t sb = snapshot_ps(h.sim);
+	CU_ASSERT_EQUAL(fcap_reg_write(h.dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC), 0);
+	uint64_t apply_ps = fcap_sim_last_write_ps(h.sim) + period; /* the write's effect, then the new step */
+	fcap_sim_run(h.sim, 100000);
+	uint64_t after = fcap_card_time(h.dev);
+	uint64_t sa = snapshot_ps(h.sim);
+	uint64_t old_clocks = (apply_ps + period - sb) / period;  /* clocks at 4 ns */
+	uint64_t new_clocks = (sa - apply_ps - period) / period;  /* clocks at 4.001 ns */
+	CU_ASSERT_EQUAL(after - before, 4 * old_clocks + 4 * new_clocks + new_clocks / 1000);
+
+	/* PPS: the time of the first core edge after the pulse's rising edge. */
+	fcap_sim_run(h.sim, 7);
+	uint64_t t = fcap_card_time(h.dev);
+	uint64_t snap = snapshot_ps(h.sim);
+	uint64_t pulse_ps = fcap_sim_time_ps(h.sim);   /* the pulse rises now */
+	uint64_t card_at_pulse = t + (pulse_ps - snap) * 4001 / 4000000;
+	fcap_sim_set_pps(h.sim, true);
+	fcap_sim_run(h.sim, 10);
+	fcap_sim_set_pps(h.sim, false);
+	fcap_sim_run(h.sim, 10);
+	CU_ASSERT_EQUAL(fcap_reg_read(h.dev, FCAP_REG_PPS_COUNT), 1);
+	uint64_t pps = (uint64_t)fcap_reg_read(h.dev, FCAP_REG_PPS_TIME_HI) << 32 |
+		       fcap_reg_read(h.dev, FCAP_REG_PPS_TIME_LO);
+	/* within one core clock after the pulse (plus the ns rounding) */
+	CU_ASSERT(pps >= card_at_pulse && pps <= card_at_pulse + 5);
+	printf("\n    step +1000000-250 ns exact; +250 ppm trim exact over 100000 clocks; PPS latched %lld ns "
+	       "after the pulse ", (long long)(pps - card_at_pulse));
 	h_close(&h);
 }
 
@@ -669,6 +722,7 @@ int main(void)
 	CU_add_test(s, "card describes itself; registers", test_card_describes_itself);
 	CU_add_test(s, "replayed captures come out identical, timestamped", test_replay_is_identical);
 	CU_add_test(s, "fractional clock increment is exact", test_fractional_clock_is_exact);
+	CU_add_test(s, "time: step adjust, frequency trim, PPS latch", test_time_adjust_trim_pps);
 	CU_add_test(s, "ring full: exact drops, reported in the next record", test_ring_full_drops_are_exact);
 	CU_add_test(s, "quiet link delivers within the block timeout", test_quiet_link_delivers_within_timeout);
 	CU_add_test(s, "FCS error flag and snap length", test_fcs_error_and_snaplen);

@@ -31,15 +31,21 @@
 #define FCAP_REG_TIME_SET_LO         0x0028u /* RW  value loaded by TIME_CTRL.SET, ns */
 #define FCAP_REG_TIME_SET_HI         0x002Cu /* RW */
 #define FCAP_REG_TIME_CTRL           0x0030u /* WO  FCAP_TIME_CTRL_* (self-clearing) */
-#define FCAP_REG_TIME_INC_NS         0x0034u /* RW  whole ns added per core clock */
-#define FCAP_REG_TIME_INC_NUM        0x0038u /* RW  fractional ns per clock = NUM/DEN */
-#define FCAP_REG_TIME_INC_DEN        0x003Cu /* RW  0 = no fractional part */
+#define FCAP_REG_TIME_INC_NS         0x0034u /* RW  whole ns added per core clock (staged) */
+#define FCAP_REG_TIME_INC_NUM        0x0038u /* RW  fractional ns per clock = NUM/DEN (staged) */
+#define FCAP_REG_TIME_INC_DEN        0x003Cu /* RW  0 = no fractional part (staged) */
 
 #define FCAP_REG_RINGS               0x0040u /* RO  number of host rings */
 #define FCAP_REG_SNAPLEN             0x005Cu /* RW  bytes kept per frame, 0 = maximum */
 
 #define FCAP_REG_IRQ_ENABLE          0x0060u /* RW  bit r: ring r's interrupt */
 #define FCAP_REG_IRQ_STATUS          0x0064u /* RW1C bit r: ring r published blocks */
+
+#define FCAP_REG_TIME_ADJ_LO         0x0068u /* RW  signed ns added by TIME_CTRL.ADJUST */
+#define FCAP_REG_TIME_ADJ_HI         0x006Cu /* RW */
+#define FCAP_REG_PPS_TIME_LO         0x0070u /* RO  time of the last PPS rising edge, ns */
+#define FCAP_REG_PPS_TIME_HI         0x0074u /* RO */
+#define FCAP_REG_PPS_COUNT           0x0078u /* RO  PPS rising edges seen */
 
 #define FCAP_REG_CNT_CTRL            0x0080u /* WO  FCAP_CNT_CTRL_* (self-clearing) */
 #define FCAP_REG_CNT_RECORDS         0x0088u /* RO  64-bit snapshot: records written */
@@ -98,8 +104,10 @@
 #define FCAP_STATUS_FLUSH_PENDING    0x00000010u
 #define FCAP_STATUS_RESET_PENDING    0x00000020u /* RING_RESET waits for the DMA path to drain */
 
-#define FCAP_TIME_CTRL_SET           0x00000001u
-#define FCAP_TIME_CTRL_SNAPSHOT      0x00000002u
+#define FCAP_TIME_CTRL_SET           0x00000001u /* load TIME_SET */
+#define FCAP_TIME_CTRL_SNAPSHOT      0x00000002u /* latch the time into TIME_LO/HI */
+#define FCAP_TIME_CTRL_ADJUST        0x00000004u /* add TIME_ADJ once (a step) */
+#define FCAP_TIME_CTRL_APPLY_INC     0x00000008u /* make the staged TIME_INC_* the increment */
 
 #define FCAP_IRQ_BLOCK               0x00000001u /* ring 0 published a block (bit r: ring r) */
 
