@@ -37,6 +37,7 @@ LIBS     := -lpcap -lfdt -lpthread -lm
 UNIT_TESTS := test_features test_pcap_reader test_model
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
+	$(O)/tests/test_scoreboard \
 	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer
 
 deps:
@@ -165,9 +166,15 @@ $(O)/bin/bench_scorer: $(O)/obj/bench/bench_scorer.o $(O)/obj/libfcap.a $(O)/obj
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
 
-$(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/tests/sim/harness.o $(O)/san/libfcap.a \
+		$(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
-	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
+	$(CXX) $(SAN) -o $@ $< $(O)/san/tests/sim/harness.o $(san_LINK) -lcunit
+
+$(O)/tests/test_scoreboard: $(O)/san/tests/sim/test_scoreboard.o $(O)/san/tests/sim/harness.o $(O)/san/libfcap.a \
+		$(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $< $(O)/san/tests/sim/harness.o $(san_LINK) -lcunit
 
 $(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/afifo_model.o \
 		$(O)/san/sim/sim_clock.o $(AFIFO_MODEL) $(VOBJS)
@@ -243,9 +250,10 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
 
-test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo
+test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreboard
 	$(O)/tests/test_async_fifo
 	$(O)/tests/test_card
+	$(O)/tests/test_scoreboard
 
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools

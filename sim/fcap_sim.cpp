@@ -354,6 +354,12 @@ int fcap_sim_mac_add_frame(struct fcap_sim *s, unsigned port, const void *data, 
 	return m ? sim_mac_add_frame(m, data, len, fcs_error) : -1;
 }
 
+int fcap_sim_mac_add_idle(struct fcap_sim *s, unsigned port, uint64_t ns)
+{
+	sim_mac *m = port_mac(s, port);
+	return m ? sim_mac_add_idle(m, ns) : -1;
+}
+
 const char *fcap_sim_mac_error(const struct fcap_sim *s)
 {
 	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {

@@ -131,6 +131,9 @@ int fcap_sim_mac_add_file(struct fcap_sim *sim, unsigned port, const char *path,
 /* Queues one frame (copied). fcs_error drives tuser: the MAC saw a bad FCS. */
 int fcap_sim_mac_add_frame(struct fcap_sim *sim, unsigned port, const void *data,
 			   size_t len, bool fcs_error);
+/* Queues an idle gap: the wire stays quiet for ns more before the next
+ * queued frame (on top of the normal inter-frame gap). */
+int fcap_sim_mac_add_idle(struct fcap_sim *sim, unsigned port, uint64_t ns);
 /* While held, the MACs send nothing (the wire is idle); queued frames wait. */
 void fcap_sim_mac_hold(struct fcap_sim *sim, bool hold);
 /* All queued frames have been presented to the card (or a replay error stopped them). */
