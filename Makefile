@@ -38,7 +38,7 @@ UNIT_TESTS := test_features test_pcap_reader test_model
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
-	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer
+	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture
 
 deps:
 	@tools/deps.sh
@@ -161,8 +161,9 @@ $(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
-# The scorer benchmark links the optimised library: it measures what fcap runs.
-$(O)/bin/bench_scorer: $(O)/obj/bench/bench_scorer.o $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+# The benchmarks link the optimised library: they measure what fcap runs.
+$(O)/bin/bench_scorer $(O)/bin/bench_capture: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
+		$(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
 
@@ -273,6 +274,9 @@ test: deps
 	@echo "make test: all tests passed"
 
 bench: deps all
+	@mkdir -p $(O)/bench
+	$(O)/bin/bench_capture $(O)/bench
+	$(O)/tests/test_scoreboard 2000 2
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
 	$(O)/bin/bench_scorer $(O)/bench
 

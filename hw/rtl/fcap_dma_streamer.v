@@ -101,8 +101,11 @@ module fcap_dma_streamer #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire             contiguous = acc_any && ord_addr == cur;
     wire             need_flush = acc_any && (ord_close || !contiguous);
-    wire             start_rec  = (state == S_IDLE) && ord_valid && !ord_close && !need_flush;
-    wire             start_cl   = (state == S_IDLE) && ord_valid && ord_close && !need_flush && close_valid;
+    // A partial line the next entry does not continue leaves in the clock
+    // that entry starts (so a jump between rings costs no clock).
+    wire             can_start  = (state == S_IDLE) && ord_valid && (!need_flush || advance);
+    wire             start_rec  = can_start && !ord_close;
+    wire             start_cl   = can_start && ord_close && close_valid;
     assign ord_rd   = start_rec || start_cl;
     assign close_rd = start_cl;
 
@@ -165,9 +168,15 @@ module fcap_dma_streamer #(
                 if (acc_any && {24'd0, quiet} >= IDLE_FLUSH32)
                     state <= S_FLUSH;
             end else begin
-                if (need_flush) begin
-                    state <= S_FLUSH;
-                end else if (start_rec) begin
+                if (need_flush && (start_rec || start_cl)) begin
+                    dma_valid  <= 1'b1;
+                    dma_addr   <= line_of(cur);
+                    dma_data   <= acc_data;
+                    dma_strb   <= strobes(acc_mask);
+                    dma_status <= 1'b0;
+                    acc_any    <= 1'b0;
+                end
+                if (start_rec) begin
                     port  <= ord_port[SEL_W-1:0];
                     cur   <= ord_addr;
                     state <= S_REC;

@@ -27,6 +27,7 @@ module fcap_top #(
     parameter        TABLE_ADDR_W     = 9,
     parameter        REC_FIFO_ADDR_W  = 9,    // rows of 64 bytes per port: 32 KiB
     parameter        DMA_LANES        = 8,    // 64-bit words per DMA beat
+    parameter        DMA_BURST_BYTES  = 256,  // TLP max payload the DMA bursts fill
     parameter [7:0]  RESET_INC_NS     = 8'd4,
     parameter [31:0] RESET_INC_NUM    = 32'd0,
     parameter [31:0] RESET_INC_DEN    = 32'd0
@@ -308,19 +309,41 @@ module fcap_top #(
         .busy (streamer_busy)
     );
 
+    // Lines gather into TLP-sized bursts (fcap_dma_burst.v says why).
+    wire                      b_dma_valid, b_dma_ready, b_dma_status;
+    wire [3:0]                b_dma_ring;
+    wire [63:0]               b_dma_addr;
+    wire [DMA_LANES*64-1:0]   b_dma_data;
+    wire [DMA_LANES*8-1:0]    b_dma_strb;
+    wire                      burst_busy;
+    fcap_dma_burst #(
+        .LANES       (DMA_LANES),
+        .BURST_BYTES (DMA_BURST_BYTES),
+        .SLOTS       (2 * NUM_RINGS + 2)
+    ) dma_burst (
+        .clk (clk), .rst (rst),
+        .in_valid (s_dma_valid), .in_addr (s_dma_addr), .in_data (s_dma_data),
+        .in_strb (s_dma_strb), .in_seal (s_dma_status), .in_tag ({s_dma_status, s_dma_ring}),
+        .in_ready (s_dma_ready),
+        .out_valid (b_dma_valid), .out_addr (b_dma_addr), .out_data (b_dma_data),
+        .out_strb (b_dma_strb), .out_tag ({b_dma_status, b_dma_ring}),
+        .out_ready (b_dma_ready),
+        .busy (burst_busy)
+    );
+
     // The DMA port leaves through a register slice: the bus's ready signal
-    // reaches two gates, not the streamer. The interrupt follows the status
-    // write out of the card: raised in the clock the bus accepts that write,
-    // never before the host can see it.
+    // reaches two gates, not the burst buffer. The interrupt follows the
+    // status write out of the card: raised in the clock the bus accepts that
+    // write, never before the host can see it.
     wire       dma_is_status;
     wire [3:0] dma_status_ring;
     fcap_skid #(
         .WIDTH (5 + DMA_LANES*8 + 64 + DMA_LANES*64)
     ) dma_slice (
         .clk (clk), .rst (rst),
-        .in_valid (s_dma_valid),
-        .in_data ({s_dma_status, s_dma_ring, s_dma_strb, s_dma_addr, s_dma_data}),
-        .in_ready (s_dma_ready),
+        .in_valid (b_dma_valid),
+        .in_data ({b_dma_status, b_dma_ring, b_dma_strb, b_dma_addr, b_dma_data}),
+        .in_ready (b_dma_ready),
         .out_valid (dma_wr_valid),
         .out_data ({dma_is_status, dma_status_ring, dma_wr_strb, dma_wr_addr, dma_wr_data}),
         .out_ready (dma_wr_ready)
@@ -333,7 +356,8 @@ module fcap_top #(
     endgenerate
 
     // Everything ordered has reached the bus.
-    assign dp_idle = !ord_valid && !close_valid && !streamer_busy && s_dma_ready && !dma_wr_valid;
+    assign dp_idle = !ord_valid && !close_valid && !streamer_busy && !burst_busy && b_dma_ready
+                     && !dma_wr_valid;
 
     assign idle = (port_busy == {NUM_PORTS{1'b0}}) && (formatter_busy == {NUM_PORTS{1'b0}})
                   && (&rf_empty) && !alloc_busy
