@@ -28,7 +28,7 @@ module fcap_dma_burst #(
     parameter LANES       = 8,     // 64-bit words per line
     parameter BURST_BYTES = 256,   // the TLP max payload; a power of two, >= a line
     parameter SLOTS       = 6,     // windows gathered at once (rings + a couple)
-    parameter QUIET       = 8,     // clocks without a line that seal every slot
+    parameter QUIET       = 64,    // clocks without a line that seal every slot
     parameter TAG_W       = 5      // side-band bits carried with a status line
 ) (
     input  wire                 clk,

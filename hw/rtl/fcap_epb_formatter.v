@@ -17,8 +17,9 @@
 // an error, epb_dropcount when frames of this port were lost since its previous
 // record, epb_hash (algorithm 5, Toeplitz; the hash big-endian) when the host
 // asked for it (CTRL.HASH_OPTION). The record goes to the ring that the
-// steering table names for the frame's hash (low 7 bits). opt_endofopt is added exactly when needed to make the record a multiple
-// of 8 bytes, so every record starts 8-byte aligned.
+// steering table names for the frame's hash (low 7 bits). opt_endofopt is
+// added exactly when needed to make the record a multiple of 8 bytes, so
+// every record starts 8-byte aligned.
 //
 // The data path thinks in 32-bit units: `carry` holds the unit that waits for
 // its partner to make a 64-bit word.
@@ -65,7 +66,6 @@ module fcap_epb_formatter #(
     output reg  [63:0]            cnt_drop_ring
 );
     localparam [2:0] S_IDLE    = 3'd0,
-                     S_CALC    = 3'd1,
                      S_HDR     = 3'd2,
                      S_DATA    = 3'd3,
                      S_TAIL    = 3'd4,
@@ -85,12 +85,9 @@ module fcap_epb_formatter #(
     reg [31:0]  origlen;
     reg [15:0]  caplen;
     reg [63:0]  ts;
-    reg         err;
-    reg [31:0]  drops_before;
-    reg [31:0]  hash;
     reg [3:0]   ring;
 
-    // Record geometry, computed in S_CALC
+    // Record geometry, loaded with the descriptor
     reg [31:0]  rec_len;       // bytes
     reg [383:0] tail;          // tail units, first unit in bits 31:0
     reg [3:0]   tail_units;
@@ -107,20 +104,31 @@ module fcap_epb_formatter #(
 
     wire advance = !rec_valid || rec_ready;
 
-    // ---- record geometry ---------------------------------------------------
-    wire [32:0] dropcount_sum = {1'b0, drops_before} + {1'b0, ring_pending};
+    // ---- record geometry, from the descriptor at the head of the queue ------
+    // (worked out in the clock the descriptor is taken, which is also the
+    // clock the previous record is granted or rejected: no clock is spent
+    // between records)
+    wire [15:0] d_caplen      = desc_data[`FCAP_DESC_CAPLEN];
+    wire [31:0] d_drops       = desc_data[`FCAP_DESC_DROPS];
+    wire [31:0] d_hash        = desc_data[`FCAP_DESC_HASH];
+    wire        d_err         = desc_data[`FCAP_DESC_ERR];
+    // ring drops not yet reported, counting this clock's reject
+    wire [31:0] ring_sat_inc  = ring_pending == 32'hFFFF_FFFF ? ring_pending : ring_pending + 32'd1;
+    wire [31:0] pending_now   = (state == S_REQ && alloc_grant) ? 32'd0
+                              : (state == S_REQ && alloc_reject) ? ring_sat_inc : ring_pending;
+    wire [32:0] dropcount_sum = {1'b0, d_drops} + {1'b0, pending_now};
     wire [31:0] dropcount     = dropcount_sum[32] ? 32'hFFFF_FFFF : dropcount_sum[31:0];
-    wire        has_flags     = err;
+    wire        has_flags     = d_err;
     wire        has_drops     = dropcount != 32'd0;
     wire        has_hash      = hash_option;
-    wire [31:0] data_units    = ({16'd0, caplen} + 32'd3) >> 2;
+    wire [31:0] data_units    = ({16'd0, d_caplen} + 32'd3) >> 2;
     wire [31:0] units_no_eoo  = 32'd8 + data_units + (has_flags ? 32'd2 : 32'd0)
                                                    + (has_drops ? 32'd3 : 32'd0)
                                                    + (has_hash ? 32'd3 : 32'd0);
     wire        need_eoo      = units_no_eoo[0];
     wire [31:0] total_units   = units_no_eoo + {31'd0, need_eoo};
     wire [31:0] total_len     = total_units << 2;
-    wire [2:0]  last_bytes    = caplen[2:0];
+    wire [2:0]  last_bytes    = d_caplen[2:0];
 
     reg [383:0] tail_calc;
     reg [3:0]   tail_calc_units;
@@ -137,8 +145,8 @@ module fcap_epb_formatter #(
             tail_calc_units = tail_calc_units + 4'd3;
         end
         if (has_hash) begin
-            tail_calc = tail_calc | ({288'd0, 24'd0, hash[7:0],
-                                      hash[15:8], hash[23:16], hash[31:24], HASH_TOEPLITZ,
+            tail_calc = tail_calc | ({288'd0, 24'd0, d_hash[7:0],
+                                      d_hash[15:8], d_hash[23:16], d_hash[31:24], HASH_TOEPLITZ,
                                       16'd5, OPT_HASH[15:0]} << {tail_calc_units, 5'd0});
             tail_calc_units = tail_calc_units + 4'd3;
         end
@@ -149,7 +157,8 @@ module fcap_epb_formatter #(
     end
 
     // ---- handshakes ----------------------------------------------------------
-    assign desc_rd   = (state == S_IDLE) && desc_valid;
+    wire   rec_done  = (state == S_REQ) && (alloc_grant || alloc_reject);
+    assign desc_rd   = ((state == S_IDLE) || rec_done) && desc_valid;
     assign alloc_req  = (state == S_REQ);
     assign alloc_ring = ring;
     assign alloc_len = rec_len;
@@ -167,7 +176,7 @@ module fcap_epb_formatter #(
 
     // The tail begins with the carried unit when it holds data. A tail has
     // at most 10 units, so shifting one more in loses nothing.
-    wire [4:0] steered = {1'b0, steer[{hash[6:0], 2'b00} +: 4]};
+    wire [4:0] steered = {1'b0, steer[{d_hash[6:0], 2'b00} +: 4]};
 
     always @(posedge clk) begin
         if (rst) begin
@@ -186,37 +195,13 @@ module fcap_epb_formatter #(
                 rec_valid <= 1'b0;
 
             case (state)
-            S_IDLE: if (desc_valid) begin
-                origlen      <= desc_data[`FCAP_DESC_ORIGLEN];
-                caplen       <= desc_data[`FCAP_DESC_CAPLEN];
-                ts           <= desc_data[`FCAP_DESC_TS];
-                err          <= desc_data[`FCAP_DESC_ERR];
-                drops_before <= desc_data[`FCAP_DESC_DROPS];
-                hash         <= desc_data[`FCAP_DESC_HASH];
-                state        <= S_CALC;
-            end
-
-            S_CALC: begin
-                ring          <= steered < NUM_RINGS[4:0] ? steered[3:0] : 4'd0;
-                rec_len       <= total_len;
-                words_left    <= caplen[15:3] + {12'd0, caplen[2:0] != 3'd0};
-                hdr_idx       <= 2'd0;
-                tail          <= tail_calc;
-                tail_units    <= tail_calc_units;
-                last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
-                last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
-                                 : ~({64{1'b1}} << {last_bytes, 3'd0});
-                state         <= S_HDR;
-            end
+            S_IDLE: ;   // a descriptor is taken below
 
             S_FLUSH: if (!rec_valid || rec_ready)
                 state <= S_REQ;
 
-            S_REQ: if (alloc_grant) begin
-                ring_pending <= 32'd0;
-                state        <= S_IDLE;
-            end else if (alloc_reject) begin
-                ring_pending <= dropcount == 32'hFFFF_FFFF ? dropcount : dropcount + 32'd1;
+            S_REQ: if (rec_done) begin
+                ring_pending <= pending_now;
                 state        <= S_IDLE;
             end
 
@@ -266,6 +251,21 @@ module fcap_epb_formatter #(
 
             default: state <= S_IDLE;
             endcase
+            if (desc_rd) begin
+                origlen       <= desc_data[`FCAP_DESC_ORIGLEN];
+                caplen        <= d_caplen;
+                ts            <= desc_data[`FCAP_DESC_TS];
+                ring          <= steered < NUM_RINGS[4:0] ? steered[3:0] : 4'd0;
+                rec_len       <= total_len;
+                words_left    <= d_caplen[15:3] + {12'd0, d_caplen[2:0] != 3'd0};
+                hdr_idx       <= 2'd0;
+                tail          <= tail_calc;
+                tail_units    <= tail_calc_units;
+                last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
+                last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
+                                 : ~({64{1'b1}} << {last_bytes, 3'd0});
+                state         <= S_HDR;
+            end
             // A new counting session forgets drops not yet reported.
             if (cnt_clear)
                 ring_pending <= 32'd0;
