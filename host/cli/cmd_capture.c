@@ -49,6 +49,10 @@ static void help(void)
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
 	       "      --hash              record each frame's flow hash (epb_hash option)\n"
+	       "      --irq-blocks N      interrupt once N blocks are published (default 1)\n"
+	       "      --irq-delay T       ... or T after the first of them, e.g. 50us\n"
+	       "                          (default: never on time alone; at most 1s)\n"
+	       "      --poll              no interrupts: look at the rings every 20 us\n"
 	       "  -q, --quiet             no summary\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 the capture failed, 2 bad command line\n");
@@ -83,7 +87,8 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
+	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
+	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -96,6 +101,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "blocks", required_argument, NULL, OPT_BLOCKS },
 		{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 		{ "block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT },
+		{ "irq-blocks", required_argument, NULL, OPT_IRQ_BLOCKS },
+		{ "irq-delay", required_argument, NULL, OPT_IRQ_DELAY },
+		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -157,6 +165,20 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			if (!parse_duration_ns(optarg, &a->cfg.ring.timeout_ns))
 				return usage_error("capture", "--block-timeout '%s': expected a duration, e.g. 10ms",
 						   optarg);
+			break;
+		case OPT_IRQ_BLOCKS:
+			if (!parse_size(optarg, 1u << 20, &v))
+				return usage_error("capture", "--irq-blocks '%s': expected a count", optarg);
+			a->cfg.ring.irq_blocks = (uint32_t)v;
+			break;
+		case OPT_IRQ_DELAY:
+			if (!parse_duration_ns(optarg, &v) || v > 1000000000u)
+				return usage_error("capture", "--irq-delay '%s': expected a duration up to 1s, e.g. 50us",
+						   optarg);
+			a->cfg.ring.irq_usecs = (uint32_t)((v + 999u) / 1000u);
+			break;
+		case OPT_POLL:
+			a->cfg.ring.poll = true;
 			break;
 		case 'm':
 			a->model = optarg;

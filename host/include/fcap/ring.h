@@ -28,6 +28,12 @@ struct fcap_ring_config {
 	uint32_t snaplen;       /* 0 = card maximum */
 	uint32_t rings;         /* rings to use, spread over by flow hash; 0 = all the card has */
 	bool hash;              /* the card writes each frame's flow hash (epb_hash) */
+	/* Interrupt moderation, per ring: interrupt once irq_blocks blocks are
+	 * published (0 or 1: every block), or irq_usecs after the first of them
+	 * (0: never on time alone), whichever comes first. */
+	uint32_t irq_blocks;
+	uint32_t irq_usecs;
+	bool poll;              /* no interrupts: the host looks at the rings itself */
 };
 
 struct fcap_ring {
