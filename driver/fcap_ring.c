@@ -244,10 +244,13 @@ int fcap_card_start(struct fcap_dev *fdev, const struct fcap_ioc_start *args)
 {
 	u32 clock_hz = fdev->dt_info.clock_hz;
 	u32 timeout = fcap_timeout_clocks(args->block_timeout_ns, clock_hz);
-	u32 irq_time = args->irq_usecs ? fcap_timeout_clocks(args->irq_usecs * 1000ull, clock_hz) : 0;
+	u32 irq_time = 0;
 	u32 ctrl = FCAP_CTRL_ENABLE | (args->flags & FCAP_START_HASH ? FCAP_CTRL_HASH_OPTION : 0);
 	unsigned int r;
 	u64 now;
+
+	if (args->irq_usecs)
+		irq_time = fcap_timeout_clocks(args->irq_usecs * 1000ull, clock_hz);
 
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
