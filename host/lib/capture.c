@@ -4,12 +4,19 @@
  *   card info (device tree) -> clock and time -> ring -> file header
  *   -> enable -> [consume blocks | wait for the card]* -> stop and flush
  *   -> consume the rest -> statistics blocks -> close
+ *
+ * Two sinks: one pcapng file, written block by block on this thread; or
+ * the store's recorder (fcap/store.h), which writes and indexes on its
+ * own threads while this one hands it blocks and returns the finished
+ * ones to the card in order.
  */
 #include "fcap/capture.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "fcap/dev.h"
 
 #include "fcap/block.h"
 #include "fcap/card.h"
@@ -23,6 +30,9 @@ struct session {
 	struct fcap_dev *dev;
 	struct fcap_ring ring;
 	struct fcap_pcapng_writer out;
+	bool out_open;
+	struct fcap_recorder *rec;
+	bool ring_was_full;          /* every ring block waited for the disk */
 	struct fcap_capture_stats *st;
 	uint32_t nports;
 	uint64_t per_port_records[FCAP_MAX_PORTS];
@@ -35,8 +45,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* file_at: where the block starts in the output file. */
-static void account_records(struct session *s, const uint8_t *blk, const struct fcap_block_info *bi, uint64_t file_at)
+/* file, file_at: the file the block went to and where it starts there. */
+static void account_records(struct session *s, const uint8_t *blk, const struct fcap_block_info *bi, const char *file,
+			    uint64_t file_at)
 {
 	struct fcap_record r;
 	size_t off = 0;
@@ -46,13 +57,28 @@ static void account_records(struct session *s, const uint8_t *blk, const struct 
 		s->st->record_bytes += r.caplen;
 		s->st->dropcount_sum += r.dropcount;
 		if (s->cfg->on_record)
-			s->cfg->on_record(s->cfg->on_record_ctx, s->cfg->out_path, file_at + r.offset, &r);
+			s->cfg->on_record(s->cfg->on_record_ctx, file, file_at + r.offset, &r);
 	}
 	if (s->st->records == 0 || bi->first_ts < s->st->first_ts)
 		s->st->first_ts = bi->first_ts;
 	if (bi->last_ts > s->st->last_ts)
 		s->st->last_ts = bi->last_ts;
 	s->st->records += bi->records;
+}
+
+/* A block that failed validation: reported, its records counted as lost. Returns
+ * how many records its header claims, if it is sound enough to say. */
+static uint32_t reject_block(struct session *s, const uint8_t *blk, uint32_t seq, uint32_t slot, const char *why)
+{
+	struct fcap_block_info hdr;
+	char hdr_err[FCAP_ERRBUF_SIZE];
+	uint32_t records = 0;
+	s->st->corrupt_blocks++;
+	if (fcap_block_header(blk, s->ring.block_size, &hdr, hdr_err) == 0)
+		records = hdr.records;
+	s->st->corrupt_records += records;
+	fprintf(stderr, "fcap: ring block %u (slot %u) rejected, not written: %s\n", seq, slot, why);
+	return records;
 }
 
 /* Consumes every published block. Returns -1 only when the file cannot be written
@@ -70,15 +96,9 @@ static int drain(struct session *s, char *errbuf)
 			uint64_t file_at = s->out.offset;
 			if (fcap_pcapng_write_block(&s->out, blk, &bi, errbuf) < 0)
 				return -1;
-			account_records(s, blk, &bi, file_at);
+			account_records(s, blk, &bi, s->cfg->out_path, file_at);
 		} else {
-			struct fcap_block_info hdr;
-			char hdr_err[FCAP_ERRBUF_SIZE];
-			s->st->corrupt_blocks++;
-			/* The header may still be sound enough to say how many records were lost. */
-			if (fcap_block_header(blk, s->ring.block_size, &hdr, hdr_err) == 0)
-				s->st->corrupt_records += hdr.records;
-			fprintf(stderr, "fcap: ring block %u (slot %u) rejected, not written: %s\n", seq, slot, why);
+			reject_block(s, blk, seq, slot, why);
 		}
 		s->st->blocks++;
 		if (fcap_ring_release(&s->ring, errbuf) < 0) {
@@ -89,8 +109,116 @@ static int drain(struct session *s, char *errbuf)
 	return rc;
 }
 
+/* Returns to the card, in order, every block the recorder has finished. */
+static int store_reap(struct session *s, char *errbuf)
+{
+	struct fcap_rec_done d;
+	while (fcap_recorder_reap(s->rec, &d) > 0) {
+		uint32_t seq = s->ring.cons;
+		if (d.stored)
+			account_records(s, d.blk, &d.bi, d.file, d.offset);
+		s->st->blocks++;
+		if (fcap_ring_release(&s->ring, errbuf) < 0) {
+			fcap_err_prefix(errbuf, "returning ring block %u", seq);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Hands every published block not yet in flight to the recorder, then
+ * returns the finished ones. */
+static int store_drain(struct session *s, char *errbuf)
+{
+	unsigned cap = fcap_recorder_capacity(s->rec);
+	for (;;) {
+		unsigned inflight = fcap_recorder_inflight(s->rec);
+		if (inflight >= cap) {
+			s->ring_was_full = true;   /* the card has no block left: the disk is behind */
+			break;
+		}
+		uint8_t *blk;
+		int rc = fcap_ring_peek_at(&s->ring, inflight, &blk, errbuf);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		uint32_t seq = s->ring.cons + inflight;
+		struct fcap_block_info bi;
+		char why[FCAP_ERRBUF_SIZE];
+		if (fcap_block_check(blk, s->ring.block_size, seq, s->nports, &bi, why) == 0) {
+			uint32_t backlog = s->ring_was_full ? bi.drops : 0;
+			s->ring_was_full = false;
+			rc = fcap_recorder_submit(s->rec, 0, blk, &bi, backlog);
+		} else {
+			uint32_t lost = reject_block(s, blk, seq, seq % s->ring.nblocks, why);
+			rc = fcap_recorder_submit_corrupt(s->rec, 0, blk, lost);
+		}
+		if (rc < 0)
+			return fcap_err(errbuf, "recorder queue refused block %u", seq);
+	}
+	return store_reap(s, errbuf);
+}
+
+/* The capture's clock for the recorder: the card's time where it can be
+ * read (the simulated card's advances only as the simulation runs), the
+ * system's otherwise (a card behind the driver runs on the time of day). */
+static uint64_t capture_now(struct session *s)
+{
+	uint64_t t = fcap_dev_has_regs(s->dev) ? fcap_card_time(s->dev) : 0;
+	if (t)
+		return t;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool needs_clock(const struct fcap_capture_config *cfg)
+{
+	return cfg->segment_ns || cfg->retention.max_age_ns;
+}
+
+static int store_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
+{
+	for (;;) {
+		if (store_drain(s, errbuf) < 0)
+			return -1;
+		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
+			return 0;
+		if (needs_clock(s->cfg))
+			fcap_recorder_tick(s->rec, capture_now(s));
+		/* While blocks are in flight, wait for the recorder (the simulated
+		 * card stands still meanwhile; a real one fills more blocks). */
+		if (fcap_recorder_inflight(s->rec)) {
+			fcap_recorder_wait(s->rec, WAIT_NS);
+			continue;
+		}
+		fcap_card_irq_ack(s->dev);
+		uint8_t *blk;
+		int rc = fcap_ring_peek(&s->ring, &blk, errbuf);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 && s->dev->ops->wait(s->dev, WAIT_NS, errbuf) < 0)
+			return -1;
+	}
+}
+
+/* After the card stopped: hands over the last blocks and waits for all. */
+static int store_finish(struct session *s, char *errbuf)
+{
+	do {
+		if (store_drain(s, errbuf) < 0)
+			return -1;
+		if (fcap_recorder_inflight(s->rec))
+			fcap_recorder_wait(s->rec, WAIT_NS);
+	} while (fcap_recorder_inflight(s->rec));
+	return 0;
+}
+
 static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
 {
+	if (s->rec)
+		return store_loop(s, stop, errbuf);
 	for (;;) {
 		if (drain(s, errbuf) < 0)
 			return -1;
@@ -124,6 +252,30 @@ static void fill_isb(const struct session *s, struct fcap_isb_stats *isb)
 	}
 }
 
+/* Closes the file (with statistics when st is given) or the recorder. */
+static int close_sink(struct session *s, char *errbuf)
+{
+	int rc = 0;
+	char err[FCAP_ERRBUF_SIZE];
+	if (s->rec) {
+		rc = fcap_recorder_close(s->rec, &s->st->rec, err);
+		s->rec = NULL;
+		s->st->file_bytes = s->st->rec.bytes;
+	} else if (s->out_open && errbuf) {
+		struct fcap_isb_stats isb[FCAP_MAX_PORTS];
+		s->st->file_bytes = s->out.offset;
+		fill_isb(s, isb);
+		rc = fcap_pcapng_close(&s->out, isb, err);
+		s->st->file_bytes = s->out.offset;
+	} else if (s->out_open) {
+		fcap_pcapng_abort(&s->out);
+	}
+	s->out_open = false;
+	if (rc < 0 && errbuf)
+		fcap_err(errbuf, "%s", err);
+	return rc;
+}
+
 static int setup(struct session *s, const struct fcap_capture_config *cfg, char *errbuf)
 {
 	struct fcap_card_info *ci = &s->st->card_info;
@@ -132,13 +284,25 @@ static int setup(struct session *s, const struct fcap_capture_config *cfg, char 
 	s->nports = ci->nports;
 	if (fcap_ring_setup(&s->ring, s->dev, ci, &cfg->ring, errbuf) < 0)
 		return -1;
-	if (fcap_pcapng_open(&s->out, cfg->out_path, ci, cfg->userappl ? cfg->userappl : "fcap", errbuf) < 0) {
+	if (cfg->store_dir) {
+		struct fcap_recorder_config rc = {
+			.dir = cfg->store_dir, .ci = ci, .userappl = cfg->userappl ? cfg->userappl : "fcap",
+			.segment_bytes = cfg->segment_bytes, .segment_ns = cfg->segment_ns,
+			.retention = cfg->retention, .buffered = cfg->buffered, .queue_blocks = s->ring.nblocks,
+			.log = cfg->log, .log_ctx = cfg->log_ctx,
+		};
+		s->rec = fcap_recorder_open(&rc, errbuf);
+		s->st->store = true;
+	} else if (fcap_pcapng_open(&s->out, cfg->out_path, ci, cfg->userappl ? cfg->userappl : "fcap", errbuf) == 0) {
+		s->out_open = true;
+	}
+	if (!s->rec && !s->out_open) {
 		fcap_ring_teardown(&s->ring);
 		return -1;
 	}
 	s->st->block_size = s->ring.block_size;
 	if (fcap_card_start(s->dev, ci, &cfg->ring, errbuf) < 0) {
-		fcap_pcapng_abort(&s->out);
+		close_sink(s, NULL);
 		fcap_ring_teardown(&s->ring);
 		fcap_err_prefix(errbuf, "starting capture");
 		return -1;
@@ -164,22 +328,21 @@ int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg
 	if (fcap_card_stop(dev, stop_err) < 0 && rc == 0)
 		rc = fcap_err(errbuf, "%s", stop_err);
 	if (rc == 0)
-		rc = drain(&s, errbuf);
+		rc = s.rec ? store_finish(&s, errbuf) : drain(&s, errbuf);
 	if (rc == 0 && dev->ops->source_error && dev->ops->source_error(dev))
 		rc = fcap_err(errbuf, "replay stopped: %s", dev->ops->source_error(dev));
 
 	char cnt_err[FCAP_ERRBUF_SIZE];
 	if (fcap_card_counters(dev, s.nports, &st->card, cnt_err) < 0 && rc == 0)
 		rc = fcap_err(errbuf, "%s", cnt_err);
-	st->file_bytes = s.out.offset;
-	if (s.out.fd >= 0) {
-		struct fcap_isb_stats isb[FCAP_MAX_PORTS];
-		char close_err[FCAP_ERRBUF_SIZE];
-		fill_isb(&s, isb);
-		if (fcap_pcapng_close(&s.out, isb, close_err) < 0 && rc == 0)
-			rc = fcap_err(errbuf, "%s", close_err);
-		st->file_bytes = s.out.offset;
+	if (s.rec && rc < 0) {
+		/* Blocks still in flight must be finished before the ring goes. */
+		char ignored[FCAP_ERRBUF_SIZE];
+		store_finish(&s, ignored);
 	}
+	char close_err[FCAP_ERRBUF_SIZE];
+	if (close_sink(&s, close_err) < 0 && rc == 0)
+		rc = fcap_err(errbuf, "%s", close_err);
 	fcap_ring_teardown(&s.ring);
 	st->wall_s = now_s() - t0;
 	st->card_elapsed_ns = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) - card0 : 0;
