@@ -34,7 +34,7 @@ LIBS     := -lpcap -lfdt -lpthread -lm
 	test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
-UNIT_TESTS := test_features test_pcap_reader test_model
+UNIT_TESTS := test_features test_pcap_reader test_model test_store
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer
@@ -239,6 +239,7 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_pcap_reader $(O)/test-unit
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
+	$(O)/tests/test_store $(O)/test-unit/store
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
