@@ -31,7 +31,7 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-score driver driver-check test-driver
+	test-store test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
@@ -251,12 +251,17 @@ test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
 
+# The store: recorder, extraction, kill -9 recovery, a full disk (tmpfs), retention.
+test-store: $(O)/bin/fcap-san
+	tests/tools/test_store.sh $(O)/bin/fcap-san $(O)/test-store
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check-defs
 	$(MAKE) test-unit
 	$(MAKE) test-sim
 	$(MAKE) test-tools
+	$(MAKE) test-store
 	$(MAKE) test-score
 	$(MAKE) lint
 	$(MAKE) synth

@@ -85,8 +85,8 @@ int cmd_extract(int argc, char **argv)
 	char err[FCAP_ERRBUF_SIZE];
 	uint64_t v;
 	int c;
-	/* "+": stop at the first non-option, so that a filter like "not port 22" stays whole. */
-	while ((c = getopt_long(argc, argv, "+s:F:w:qh", opts, NULL)) != -1) {
+	/* Options and filter words may mix, as with tcpdump; "--" ends the options. */
+	while ((c = getopt_long(argc, argv, "s:F:w:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			dir = optarg;

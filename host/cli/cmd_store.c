@@ -10,10 +10,13 @@
 static void help(void)
 {
 	printf("usage: fcap store ls DIR\n"
+	       "       fcap store check DIR\n"
 	       "       fcap store repair DIR\n"
 	       "       fcap store pin|unpin DIR SEGMENT\n"
 	       "  ls       segments in time order: ring, first and last packet, packets,\n"
 	       "           bytes, index state, frames lost by stage; totals\n"
+	       "  check    reads every segment and index completely and reports any\n"
+	       "           damage with its file and offset (changes nothing)\n"
 	       "  repair   what a recorder does at start: recovers hidden segments, removes\n"
 	       "           orphans, rebuilds missing, corrupt or stale indexes\n"
 	       "  pin      retention keeps SEGMENT (e.g. one an alert points at); unpin\n"
@@ -107,6 +110,18 @@ static int repair(const char *dir)
 	return rep.damaged ? EXIT_RUNTIME : EXIT_OK;
 }
 
+static int check(const char *dir)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	unsigned problems;
+	if (fcap_store_check(dir, log_line, "check", &problems, err) < 0) {
+		fprintf(stderr, "fcap store check: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	fprintf(stderr, "fcap store check: %s: %u problem%s\n", dir, problems, problems == 1 ? "" : "s");
+	return problems ? EXIT_RUNTIME : EXIT_OK;
+}
+
 int cmd_store(int argc, char **argv)
 {
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -115,6 +130,8 @@ int cmd_store(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "ls"))
 		return ls(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "check"))
+		return check(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "repair"))
 		return repair(argv[2]);
 	if (argc == 4 && (!strcmp(argv[1], "pin") || !strcmp(argv[1], "unpin"))) {
@@ -125,5 +142,5 @@ int cmd_store(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	return usage_error("store", "expected: ls DIR, repair DIR, pin DIR SEGMENT or unpin DIR SEGMENT");
+	return usage_error("store", "expected: ls DIR, check DIR, repair DIR, pin DIR SEGMENT or unpin DIR SEGMENT");
 }

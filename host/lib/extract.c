@@ -469,8 +469,10 @@ static int block_of(struct fcap_index *ix, uint32_t ordinal, uint64_t *hint, str
 	return fcap_index_block(ix, lo, b, errbuf);
 }
 
+/* Candidates of one segment through its index. Returns 0, -1 on a fatal
+ * error (errbuf), or 1 when the index turned out damaged (why). */
 static int indexed_segment(struct run *x, uint32_t seg, struct fcap_index *ix, const char *path, const char *name,
-			   char *errbuf)
+			   char *why, char *errbuf)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -479,21 +481,15 @@ static int indexed_segment(struct run *x, uint32_t seg, struct fcap_index *ix, c
 		return 0;
 	}
 	int rc = 0;
-	char why[FCAP_ERRBUF_SIZE];
 	if (x->nterms == 0) {
 		/* Time only (and the filter): every block in the range. */
 		uint8_t *buf = NULL;
 		size_t cap = 0;
 		for (uint64_t i = 0; i < ix->nblocks && rc == 0; i++) {
 			struct fcap_index_block b;
-			if (fcap_index_block(ix, i, &b, why) < 0) {
-				say(x, "%s; the rest of this segment is read without it", why);
-				x->st->damaged++;
-				free(buf);
-				close(fd);
-				return scan_segment(x, seg, path, name, errbuf);
-			}
-			if (block_in_range(x->q, &b))
+			if (fcap_index_block(ix, i, &b, why) < 0)
+				rc = 1;
+			else if (block_in_range(x->q, &b))
 				rc = scan_block(x, seg, fd, name, ix->nports, b.offset, b.len, &buf, &cap, errbuf);
 		}
 		free(buf);
@@ -504,9 +500,7 @@ static int indexed_segment(struct run *x, uint32_t seg, struct fcap_index *ix, c
 	size_t n;
 	if (candidates(x, ix, &cand, &n, why) < 0) {
 		close(fd);
-		say(x, "%s; this segment is read without its index", why);
-		x->st->damaged++;
-		return scan_segment(x, seg, path, name, errbuf);
+		return 1;
 	}
 	uint64_t hint = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -514,9 +508,8 @@ static int indexed_segment(struct run *x, uint32_t seg, struct fcap_index *ix, c
 		uint64_t off;
 		struct fcap_record r;
 		if (block_of(ix, cand[i], &hint, &b, why) < 0 || fcap_index_record_offset(ix, cand[i], &off, why) < 0) {
-			say(x, "%s; skipped", why);
-			x->st->damaged++;
-			continue;
+			rc = 1;
+			break;
 		}
 		if (!block_in_range(x->q, &b))
 			continue;
@@ -544,35 +537,52 @@ static void relay_log(void *ctx, const char *line)
 	say(x, "%s", line);
 }
 
+/* Opens a segment's index, rebuilding it when it is missing or damaged
+ * (the store heals as it is read). Returns 0, or -1 when no sound index
+ * can be had (the segment is then read whole). */
+static int open_index(struct run *x, struct fcap_segment *s, struct fcap_index *ix, const char *problem)
+{
+	char ipath[FCAP_STORE_PATH_MAX], why[FCAP_ERRBUF_SIZE];
+	fcap_store_path(ipath, sizeof(ipath), x->dir, s->name, "idx", false);
+	if (!problem && fcap_index_open(ix, ipath, s->seg_bytes, why) == 0)
+		return 0;
+	say(x, "%s: index %s: rebuilding it", s->name, problem ? problem : why);
+	if (fcap_store_rebuild_index(x->dir, s->name, relay_log, x, why) == 0 &&
+	    fcap_index_open(ix, ipath, s->seg_bytes, why) == 0) {
+		x->st->rebuilt++;
+		s->stats = ix->stats;
+		return 0;
+	}
+	say(x, "%s: %s; reading the segment without an index", s->name, why);
+	return -1;
+}
+
 static int one_segment(struct run *x, uint32_t seg, struct fcap_segment *s, char *errbuf)
 {
-	char path[FCAP_STORE_PATH_MAX], ipath[FCAP_STORE_PATH_MAX], why[FCAP_ERRBUF_SIZE];
+	char path[FCAP_STORE_PATH_MAX], why[FCAP_ERRBUF_SIZE];
 	fcap_store_path(path, sizeof(path), x->dir, s->name, "pcapng", false);
-	fcap_store_path(ipath, sizeof(ipath), x->dir, s->name, "idx", false);
 	if (x->q->no_index)
 		return scan_segment(x, seg, path, s->name, errbuf);
+	const char *problem = s->index == FCAP_INDEX_MISSING ? "missing" : s->index == FCAP_INDEX_BAD ? s->index_error
+				: NULL;
 	struct fcap_index ix;
-	if (s->index != FCAP_INDEX_OK || fcap_index_open(&ix, ipath, s->seg_bytes, why) < 0) {
-		say(x, "%s: index %s%s: rebuilding it", s->name, s->index == FCAP_INDEX_MISSING ? "missing" : "unusable: ",
-		    s->index == FCAP_INDEX_MISSING ? "" : s->index_error);
-		if (fcap_store_rebuild_index(x->dir, s->name, relay_log, x, why) == 0 &&
-		    fcap_index_open(&ix, ipath, s->seg_bytes, why) == 0) {
-			x->st->rebuilt++;
-		} else {
-			say(x, "%s: %s; reading the segment without an index", s->name, why);
-			return scan_segment(x, seg, path, s->name, errbuf);
-		}
-		s->stats = ix.stats;
-		if (!seg_in_range(x->q, s) && s->stats.records) {
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (open_index(x, s, &ix, problem) < 0)
+			break;
+		if (!seg_in_range(x->q, s)) {
 			fcap_index_close(&ix);
 			return 0;
 		}
+		size_t before = x->nm;
+		int rc = indexed_segment(x, seg, &ix, path, s->name, why, errbuf);
+		fcap_index_close(&ix);
+		if (rc <= 0)
+			return rc;
+		/* The index is damaged past its header: forget what it gave, rebuild, redo. */
+		x->nm = before;
+		problem = why;
 	}
-	if (!x->nports)
-		x->nports = ix.nports;
-	int rc = indexed_segment(x, seg, &ix, path, s->name, errbuf);
-	fcap_index_close(&ix);
-	return rc;
+	return scan_segment(x, seg, path, s->name, errbuf);
 }
 
 /* ---- output --------------------------------------------------------------- */

@@ -122,6 +122,10 @@ struct fcap_recorder {
 
 	struct cat_item *cat;
 	size_t ncat, capcat;
+	/* segments published without an index (a full disk): indexed once
+	 * the disk takes writes again (finisher only) */
+	char (*no_index)[FCAP_SEG_NAME_MAX];
+	size_t nno_index;
 	uint64_t fs_bytes;
 
 	struct fcap_recorder_stats st;
@@ -324,9 +328,6 @@ static struct seg *open_seg(struct fcap_recorder *r, struct ring_state *rs, uint
 		if (s->f.direct)
 			r->st.direct = true;
 		pthread_mutex_unlock(&r->mu);
-		if (rs->failing)
-			logf_(r, "%s: writing again, from segment %s", r->dir, s->f.name);
-		rs->failing = false;
 		return s;
 	}
 	free(s);
@@ -359,14 +360,18 @@ static void write_job(struct fcap_recorder *r, struct job *j)
 	bool enospc;
 	uint64_t at = s->f.size;
 	if (seg_file_write_block(&s->f, &r->bufs, j->blk, &j->bi, &enospc, err) < 0) {
-		logf_(r, "%s%s: segment %s closed at its last whole block (byte %llu); blocks are counted as lost "
-		      "until the disk takes them again", err, enospc ? " (disk full)" : "", s->f.name,
-		      (unsigned long long)at);
+		if (!rs->failing)
+			logf_(r, "%s%s: segment %s closed at its last whole block (byte %llu); blocks are counted as "
+			      "lost until the disk takes them again", err, enospc ? " (disk full)" : "", s->f.name,
+			      (unsigned long long)at);
 		rs->failing = true;
 		rs->retry_at = mono_ns() + RETRY_NS;
 		close_seg(r, rs, true);
 		return;
 	}
+	if (rs->failing)
+		logf_(r, "%s: writing again, from segment %s", r->dir, s->f.name);
+	rs->failing = false;
 	j->stored = true;
 	j->seg = s;
 	j->offset = at;
@@ -539,6 +544,38 @@ static int write_index(struct fcap_recorder *r, struct seg *s, uint64_t blocks_e
 	return rc;
 }
 
+static void relay_log(void *ctx, const char *line)
+{
+	logf_(ctx, "%s", line);
+}
+
+/* Indexes the segments a full disk left without one, now that it takes writes. */
+static void index_left_behind(struct fcap_recorder *r)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < r->nno_index; i++) {
+		char err[FCAP_ERRBUF_SIZE];
+		if (fcap_store_rebuild_index(r->dir, r->no_index[i], relay_log, r, err) == 0) {
+			logf_(r, "%s: indexed now", r->no_index[i]);
+			pthread_mutex_lock(&r->mu);
+			r->st.index_failures--;
+			pthread_mutex_unlock(&r->mu);
+		} else {
+			memmove(r->no_index[keep++], r->no_index[i], FCAP_SEG_NAME_MAX);
+		}
+	}
+	r->nno_index = keep;
+}
+
+static void remember_no_index(struct fcap_recorder *r, const char *name)
+{
+	char (*p)[FCAP_SEG_NAME_MAX] = realloc(r->no_index, (r->nno_index + 1) * sizeof(*p));
+	if (!p)
+		return;
+	r->no_index = p;
+	snprintf(r->no_index[r->nno_index++], FCAP_SEG_NAME_MAX, "%s", name);
+}
+
 /* Statistics, fsync, index, rename, directory fsync: docs/STORE.md. */
 static void publish(struct fcap_recorder *r, struct seg *s)
 {
@@ -605,6 +642,10 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 		r->st.index_failures++;
 	cat_add(r, s->f.name, s->start_ts, st->records ? st->last_ts : s->start_ts, s->f.size + idx_bytes);
 	pthread_mutex_unlock(&r->mu);
+	if (!with_index)
+		remember_no_index(r, s->f.name);
+	else if (r->nno_index)
+		index_left_behind(r);
 done:
 	pthread_mutex_lock(&r->mu);
 	r->open_segs--;
@@ -771,6 +812,7 @@ static void free_recorder(struct fcap_recorder *r)
 	free(r->header);
 	free(r->jobs);
 	free(r->cat);
+	free(r->no_index);
 	seg_buffers_free(&r->bufs);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv_writer);

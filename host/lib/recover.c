@@ -399,3 +399,77 @@ int fcap_store_recover(const char *dir, fcap_log_fn log, void *log_ctx, struct f
 	fsync_path(dir);
 	return rc;
 }
+
+/* One segment against its index. */
+static unsigned check_segment(const struct ctx *c, const struct fcap_segment *seg)
+{
+	char path[FCAP_STORE_PATH_MAX], ipath[FCAP_STORE_PATH_MAX], why[FCAP_ERRBUF_SIZE];
+	fcap_store_path(path, sizeof(path), c->dir, seg->name, "pcapng", false);
+	fcap_store_path(ipath, sizeof(ipath), c->dir, seg->name, "idx", false);
+	unsigned bad = 0;
+	struct fcap_seg_scan s;
+	if (fcap_seg_scan_open(&s, path, false, why) < 0) {
+		say(c, "%s", why);
+		return 1;
+	}
+	uint64_t blocks = 0, records = 0;
+	for (;;) {
+		const uint8_t *blk;
+		struct fcap_block_info bi;
+		uint64_t at;
+		int rc = fcap_seg_scan_next(&s, &blk, &bi, &at, why);
+		if (rc == 0)
+			break;
+		if (rc > 0) {
+			blocks++;
+			records += bi.records;
+			continue;
+		}
+		say(c, "%s", why);
+		bad++;
+		if (!fcap_seg_scan_resync(&s))
+			break;
+	}
+	if (!bad && !fcap_seg_scan_trailer_ok(&s, s.off)) {
+		say(c, "%s: offset %llu: no statistics blocks at the end", path, (unsigned long long)s.off);
+		bad++;
+	}
+	struct fcap_index ix;
+	if (fcap_index_open(&ix, ipath, s.size, why) < 0) {
+		say(c, "%s", why);
+		bad++;
+	} else {
+		if (fcap_index_verify(&ix, why) < 0) {
+			say(c, "%s", why);
+			bad++;
+		} else if (!bad && (ix.nblocks != blocks || ix.nrecords != records)) {
+			say(c, "%s: %llu blocks and %llu records, but the segment holds %llu and %llu", ipath,
+			    (unsigned long long)ix.nblocks, (unsigned long long)ix.nrecords, (unsigned long long)blocks,
+			    (unsigned long long)records);
+			bad++;
+		}
+		fcap_index_close(&ix);
+	}
+	fcap_seg_scan_close(&s);
+	return bad;
+}
+
+int fcap_store_check(const char *dir, fcap_log_fn log, void *log_ctx, unsigned *problems, char *errbuf)
+{
+	struct fcap_recovery rep = { 0 };
+	struct ctx c = { dir, log, log_ctx, &rep };
+	struct fcap_segment *segs;
+	size_t n;
+	unsigned hidden;
+	*problems = 0;
+	if (fcap_store_list(dir, &segs, &n, &hidden, errbuf) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		*problems += check_segment(&c, &segs[i]);
+	if (hidden) {
+		say(&c, "%s: %u hidden segments (being written, or left by a crash: fcap store repair)", dir, hidden);
+		(*problems)++;
+	}
+	free(segs);
+	return 0;
+}

@@ -98,6 +98,12 @@ struct fcap_recovery {
  */
 int fcap_store_recover(const char *dir, fcap_log_fn log, void *log_ctx, struct fcap_recovery *rep, char *errbuf);
 
+/* Reads every published segment and index of DIR completely: each ring
+ * block checked, each index verified page by page and against its
+ * segment. Logs every problem with its file and offset; *problems counts
+ * them (0: the store is sound). Changes nothing. */
+int fcap_store_check(const char *dir, fcap_log_fn log, void *log_ctx, unsigned *problems, char *errbuf);
+
 /* Rebuilds one published segment's index from the segment (hidden file,
  * fsync, rename, directory fsync). Damaged blocks are skipped and logged. */
 int fcap_store_rebuild_index(const char *dir, const char *name, fcap_log_fn log, void *log_ctx, char *errbuf);
