@@ -37,7 +37,7 @@ LIBS     := -lpcap -lfdt -lpthread -lm
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
-	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer
+	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_recorder
 
 deps:
 	@tools/deps.sh
@@ -165,6 +165,10 @@ $(O)/bin/bench_scorer: $(O)/obj/bench/bench_scorer.o $(O)/obj/libfcap.a $(O)/obj
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
 
+$(O)/bin/bench_recorder: $(O)/obj/bench/bench_recorder.o $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
+
 $(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
@@ -273,6 +277,7 @@ test: deps
 bench: deps all
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
 	$(O)/bin/bench_scorer $(O)/bench
+	bench/recorder.sh $(O)/bin/bench_recorder $(O)/bin/fcap $(O)/bench
 
 clean:
 	rm -rf $(O)

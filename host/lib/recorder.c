@@ -3,10 +3,13 @@
  *
  *   consumer --submit--> [bounded queue of ring blocks] --> writer thread
  *                                                          (rotation, writes)
- *                                                      --> finisher thread
- *                                                          (index, statistics,
- *                                                           publication, retention)
- *   consumer <--reap-- jobs the finisher has passed, in submission order
+ *                                                      --> index thread
+ *                                                          (keys, statistics)
+ *                            closed, indexed segments  --> publisher thread
+ *                                                          (statistics blocks,
+ *                                                           fsync, index file,
+ *                                                           rename, retention)
+ *   consumer <--reap-- jobs the index thread has passed, in submission order
  *
  * A job holds a pointer to a ring block, not a copy: the writer writes the
  * block from ring memory and the finisher indexes it from there, so the
@@ -17,8 +20,9 @@
  * One mutex guards the queue positions, the closing list and the catalog;
  * the threads do their I/O and indexing without it. The writer owns each
  * ring's open segment; when it closes one (rotation, time, a failed write,
- * the end) it puts it on the closing list, and the finisher publishes it
- * once it has indexed the segment's last block.
+ * the end) it puts it on the closing list; once the index thread has
+ * indexed the segment's last block it hands it to the publisher, and goes
+ * on with the next segment meanwhile.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -90,6 +94,7 @@ struct ring_state {
 	 * wait for a segment to be told in */
 	struct seg *fin_seg;
 	uint64_t pend_corrupt, pend_disk, pend_backlog;
+	struct fcap_index_builder *spare;   /* a published segment's, for the next (under mu) */
 };
 
 struct cat_item {
@@ -117,20 +122,23 @@ struct fcap_recorder {
 
 	struct ring_state rings[MAX_RINGS];
 	struct seg *closing;
+	struct seg *to_publish, **to_publish_tail;
+	bool finisher_done;
+	pthread_cond_t cv_pub;
 	unsigned open_segs;          /* open or closing, not yet published */
 	uint64_t open_bytes;
 
 	struct cat_item *cat;
 	size_t ncat, capcat;
 	/* segments published without an index (a full disk): indexed once
-	 * the disk takes writes again (finisher only) */
+	 * the disk takes writes again (publisher only) */
 	char (*no_index)[FCAP_SEG_NAME_MAX];
 	size_t nno_index;
 	uint64_t fs_bytes;
 
 	struct fcap_recorder_stats st;
 	char first_error[FCAP_ERRBUF_SIZE];
-	pthread_t writer, finisher;
+	pthread_t writer, finisher, publisher;
 	bool threads;
 };
 
@@ -185,7 +193,7 @@ static void fsync_dir(struct fcap_recorder *r)
 		logf_(r, "%s: directory fsync failed: %s", r->dir, strerror(errno));
 }
 
-/* ---- catalog and retention (finisher thread, under mu) --------------------- */
+/* ---- catalog and retention (publisher thread, under mu) -------------------- */
 
 static int cat_cmp(const void *a, const void *b)
 {
@@ -227,7 +235,7 @@ static bool has_limits(const struct fcap_retention *ret)
 	return ret->max_age_ns || ret->max_bytes || ret->max_percent || ret->max_files;
 }
 
-/* Deletes what retention picks. Called by the finisher without mu held. */
+/* Deletes what retention picks. Called by the publisher without mu held. */
 static void retention(struct fcap_recorder *r)
 {
 	if (!has_limits(&r->cfg.retention))
@@ -304,7 +312,7 @@ static bool needs_rotation(const struct fcap_recorder *r, const struct seg *s, c
 	uint64_t len = fcap_block_stored_len(j->bi.used, j->bi.block_size);
 	/* Room for the statistics blocks at the end: 128 bytes a port is ample. */
 	uint64_t reserve = 128u * r->nports;
-	if (s->blocks && s->f.size + len + reserve > r->cfg.segment_bytes)
+	if (s->blocks && (s->f.size + len + reserve > r->cfg.segment_bytes || s->f.size + len > FCAP_SEG_MAX_BYTES))
 		return true;
 	if (r->cfg.segment_ns && j->bi.first_ts >= s->start_ts && j->bi.first_ts - s->start_ts >= r->cfg.segment_ns)
 		return true;
@@ -472,7 +480,13 @@ static void index_job(struct fcap_recorder *r, struct job *j)
 	}
 	struct seg *s = j->seg;
 	if (!s->ib && !s->index_failed) {
-		s->ib = fcap_ib_new(s->ring, r->nports, !r->cfg.index_keys_off);
+		pthread_mutex_lock(&r->mu);
+		struct fcap_index_builder *spare = rs->spare;
+		rs->spare = NULL;
+		pthread_mutex_unlock(&r->mu);
+		if (spare)
+			fcap_ib_reset(spare, s->ring);
+		s->ib = spare ? spare : fcap_ib_new(s->ring, r->nports, !r->cfg.index_keys_off);
 		if (!s->ib) {
 			s->index_failed = true;
 			logf_(r, "%s: out of memory for its index; published without one (fcap store repair rebuilds it)",
@@ -652,10 +666,12 @@ done:
 	r->open_bytes -= written < r->open_bytes ? written : r->open_bytes;
 	pthread_mutex_unlock(&r->mu);
 	struct ring_state *rs = &r->rings[s->ring];
-	if (rs->fin_seg == s) {
-		/* Losses told in this segment are told; later ones wait for the next. */
-		rs->fin_seg = NULL;
+	pthread_mutex_lock(&r->mu);
+	if (s->ib && !rs->spare) {
+		rs->spare = s->ib;
+		s->ib = NULL;
 	}
+	pthread_mutex_unlock(&r->mu);
 	fcap_ib_free(s->ib);
 	free(s);
 }
@@ -673,28 +689,32 @@ static struct seg *take_finished(struct fcap_recorder *r)
 	return NULL;
 }
 
+/* Hands a segment the index thread is done with to the publisher. */
+static void hand_over(struct fcap_recorder *r, struct seg *s)
+{
+	struct ring_state *rs = &r->rings[s->ring];
+	if (rs->fin_seg == s)
+		rs->fin_seg = NULL;   /* losses from now on are told in the next segment */
+	s->next = NULL;
+	*r->to_publish_tail = s;
+	r->to_publish_tail = &s->next;
+	pthread_cond_signal(&r->cv_pub);
+}
+
 static void *finisher_main(void *arg)
 {
 	struct fcap_recorder *r = arg;
-	uint64_t since_retention = 0;
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		struct seg *s = take_finished(r);
 		if (s) {
-			pthread_mutex_unlock(&r->mu);
-			publish(r, s);
-			retention(r);
-			pthread_mutex_lock(&r->mu);
+			hand_over(r, s);
 			continue;
 		}
 		if (r->fpos < r->wpos) {
 			struct job *j = &r->jobs[r->fpos % r->cap];
 			pthread_mutex_unlock(&r->mu);
 			index_job(r, j);
-			if (++since_retention >= 64 && (r->cfg.retention.max_bytes || r->cfg.retention.max_percent)) {
-				since_retention = 0;
-				retention(r);   /* the open segments grow */
-			}
 			pthread_mutex_lock(&r->mu);
 			r->fpos++;
 			pthread_cond_broadcast(&r->cv_done);
@@ -703,7 +723,35 @@ static void *finisher_main(void *arg)
 		if (r->writer_done && r->fpos == r->head && !r->closing)
 			break;
 		timed_wait(&r->cv_fin, &r->mu, IDLE_NS);
-		if (r->cfg.retention.max_age_ns) {
+	}
+	r->finisher_done = true;
+	pthread_cond_signal(&r->cv_pub);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static void *publisher_main(void *arg)
+{
+	struct fcap_recorder *r = arg;
+	bool limits_grow = r->cfg.retention.max_bytes || r->cfg.retention.max_percent || r->cfg.retention.max_age_ns;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct seg *s = r->to_publish;
+		if (s) {
+			r->to_publish = s->next;
+			if (!r->to_publish)
+				r->to_publish_tail = &r->to_publish;
+			pthread_mutex_unlock(&r->mu);
+			publish(r, s);
+			retention(r);
+			pthread_mutex_lock(&r->mu);
+			continue;
+		}
+		if (r->finisher_done)
+			break;
+		timed_wait(&r->cv_pub, &r->mu, IDLE_NS);
+		if (limits_grow) {
+			/* The open segments grow and time passes. */
 			pthread_mutex_unlock(&r->mu);
 			retention(r);
 			pthread_mutex_lock(&r->mu);
@@ -813,11 +861,14 @@ static void free_recorder(struct fcap_recorder *r)
 	free(r->jobs);
 	free(r->cat);
 	free(r->no_index);
+	for (unsigned i = 0; i < MAX_RINGS; i++)
+		fcap_ib_free(r->rings[i].spare);
 	seg_buffers_free(&r->bufs);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv_writer);
 	pthread_cond_destroy(&r->cv_fin);
 	pthread_cond_destroy(&r->cv_done);
+	pthread_cond_destroy(&r->cv_pub);
 	free(r);
 }
 
@@ -901,6 +952,8 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 	init_condvar(&r->cv_writer);
 	init_condvar(&r->cv_fin);
 	init_condvar(&r->cv_done);
+	init_condvar(&r->cv_pub);
+	r->to_publish_tail = &r->to_publish;
 	r->jobs = calloc(r->cap, sizeof(*r->jobs));
 	if (!r->jobs || seg_buffers_init(&r->bufs, errbuf) < 0) {
 		if (!r->jobs)
@@ -926,13 +979,17 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 		fcap_err(errbuf, "cannot start the writer thread");
 		goto fail;
 	}
-	if (pthread_create(&r->finisher, NULL, finisher_main, r)) {
+	bool fin = pthread_create(&r->finisher, NULL, finisher_main, r) == 0;
+	bool pub = fin && pthread_create(&r->publisher, NULL, publisher_main, r) == 0;
+	if (!pub) {
 		pthread_mutex_lock(&r->mu);
 		r->stopping = true;
 		pthread_cond_signal(&r->cv_writer);
 		pthread_mutex_unlock(&r->mu);
 		pthread_join(r->writer, NULL);
-		fcap_err(errbuf, "cannot start the index thread");
+		if (fin)
+			pthread_join(r->finisher, NULL);
+		fcap_err(errbuf, "cannot start the recorder's threads");
 		goto fail;
 	}
 	r->threads = true;
@@ -951,6 +1008,7 @@ int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st,
 	if (r->threads) {
 		pthread_join(r->writer, NULL);
 		pthread_join(r->finisher, NULL);
+		pthread_join(r->publisher, NULL);
 	}
 	int rc = 0;
 	if (r->first_error[0])

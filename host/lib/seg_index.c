@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bytes.h"
@@ -35,24 +36,43 @@ struct entry {
 	uint32_t ordinal;
 };
 
+struct kslot {
+	uint64_t key;
+	uint32_t slot;
+};
+
+/* One hash table entry: a key, its slot (+1; 0 = empty) and its count,
+ * in one 16-byte cell so that a lookup touches one cache line. */
+struct cell {
+	uint64_t key;
+	uint32_t slot1;
+	uint32_t count;
+};
+
+/* Records decoded ahead, so that their table cells can be prefetched. */
+#define BATCH 16
+
 struct fcap_index_builder {
 	uint32_t ring, nports;
 	bool keys;
 	bool oom;
 	struct fcap_index_block *blocks;
 	size_t nblocks, cap_blocks;
-	uint64_t *offsets;
+	uint32_t *offsets;           /* file offset / 8 (records are 8-byte aligned) */
 	size_t nrec, cap_rec;
-	/* key -> slot: open addressing, linear probing; ht_slot 0 = empty, else slot + 1 */
-	uint64_t *ht_key;
-	uint32_t *ht_slot;
+	struct cell *ht;             /* open addressing, linear probing */
 	size_t ht_cap;
-	uint64_t *slot_key;
-	uint32_t *slot_count;
-	size_t nslots, cap_slots;
+	size_t nslots;
 	struct entry *ent;
 	size_t nent, cap_ent;
 	struct fcap_seg_stats st;
+	/* scratch of fcap_ib_write, kept for the next segment (no page faults) */
+	struct kslot *ks, *ks2;
+	uint32_t *start, *count;
+	struct fcap_index_key *keytab;
+	size_t cap_scratch;
+	uint32_t *post;
+	size_t cap_post;
 };
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -70,6 +90,30 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+/* A zeroed table; large ones on transparent huge pages (fewer TLB misses). */
+static struct cell *table_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct cell);
+	if (bytes < (2u << 20))
+		return calloc(cap, sizeof(struct cell));
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+static void table_free(struct cell *t, size_t cap)
+{
+	if (!t)
+		return;
+	size_t bytes = cap * sizeof(struct cell);
+	if (bytes < (2u << 20))
+		free(t);
+	else
+		munmap(t, bytes);
+}
+
 struct fcap_index_builder *fcap_ib_new(uint32_t ring, uint32_t nports, bool keys)
 {
 	struct fcap_index_builder *ib = calloc(1, sizeof(*ib));
@@ -79,10 +123,9 @@ struct fcap_index_builder *fcap_ib_new(uint32_t ring, uint32_t nports, bool keys
 	ib->nports = nports;
 	ib->keys = keys;
 	if (keys) {
-		ib->ht_cap = 4096;
-		ib->ht_key = malloc(ib->ht_cap * sizeof(*ib->ht_key));
-		ib->ht_slot = calloc(ib->ht_cap, sizeof(*ib->ht_slot));
-		if (!ib->ht_key || !ib->ht_slot) {
+		ib->ht_cap = 1u << 14;
+		ib->ht = table_alloc(ib->ht_cap);
+		if (!ib->ht) {
 			fcap_ib_free(ib);
 			return NULL;
 		}
@@ -96,12 +139,26 @@ void fcap_ib_free(struct fcap_index_builder *ib)
 		return;
 	free(ib->blocks);
 	free(ib->offsets);
-	free(ib->ht_key);
-	free(ib->ht_slot);
-	free(ib->slot_key);
-	free(ib->slot_count);
+	table_free(ib->ht, ib->ht_cap);
 	free(ib->ent);
+	free(ib->ks);
+	free(ib->ks2);
+	free(ib->start);
+	free(ib->count);
+	free(ib->keytab);
+	free(ib->post);
 	free(ib);
+}
+
+void fcap_ib_reset(struct fcap_index_builder *ib, uint32_t ring)
+{
+	ib->ring = ring;
+	ib->oom = false;
+	ib->nblocks = ib->nrec = ib->nent = 0;
+	if (ib->ht && ib->nslots)
+		memset(ib->ht, 0, ib->ht_cap * sizeof(struct cell));
+	ib->nslots = 0;
+	memset(&ib->st, 0, sizeof(ib->st));
 }
 
 struct fcap_seg_stats *fcap_ib_stats(struct fcap_index_builder *ib)
@@ -116,83 +173,54 @@ uint64_t fcap_ib_blocks(const struct fcap_index_builder *ib)
 
 size_t fcap_ib_memory(const struct fcap_index_builder *ib)
 {
-	return ib->cap_blocks * sizeof(*ib->blocks) + ib->cap_rec * 8 + ib->ht_cap * 12 +
-	       ib->cap_slots * 12 + ib->cap_ent * sizeof(struct entry);
+	return ib->cap_blocks * sizeof(*ib->blocks) + ib->cap_rec * 4 + ib->ht_cap * sizeof(struct cell) +
+	       ib->cap_ent * sizeof(struct entry);
 }
 
 static size_t ht_pos(uint64_t key, size_t cap)
 {
 	uint64_t h = key * 0x9E3779B97F4A7C15ull;
-	return (size_t)(h >> 32) & (cap - 1);
+	return (size_t)(h >> 32 ^ h) & (cap - 1);
 }
 
 static bool ht_grow(struct fcap_index_builder *ib)
 {
 	size_t cap = ib->ht_cap * 2;
-	uint64_t *k = malloc(cap * sizeof(*k));
-	uint32_t *s = calloc(cap, sizeof(*s));
-	if (!k || !s) {
-		free(k);
-		free(s);
+	struct cell *t = table_alloc(cap);
+	if (!t)
 		return false;
-	}
 	for (size_t i = 0; i < ib->ht_cap; i++) {
-		if (!ib->ht_slot[i])
+		if (!ib->ht[i].slot1)
 			continue;
-		size_t p = ht_pos(ib->ht_key[i], cap);
-		while (s[p])
+		size_t p = ht_pos(ib->ht[i].key, cap);
+		while (t[p].slot1)
 			p = (p + 1) & (cap - 1);
-		k[p] = ib->ht_key[i];
-		s[p] = ib->ht_slot[i];
+		t[p] = ib->ht[i];
 	}
-	free(ib->ht_key);
-	free(ib->ht_slot);
-	ib->ht_key = k;
-	ib->ht_slot = s;
+	table_free(ib->ht, ib->ht_cap);
+	ib->ht = t;
 	ib->ht_cap = cap;
 	return true;
 }
 
-static bool grow_slots(struct fcap_index_builder *ib)
-{
-	size_t cap = ib->cap_slots ? ib->cap_slots * 2 : 1024;
-	uint64_t *k = realloc(ib->slot_key, cap * sizeof(*k));
-	if (!k)
-		return false;
-	ib->slot_key = k;
-	uint32_t *c = realloc(ib->slot_count, cap * sizeof(*c));
-	if (!c)
-		return false;
-	ib->slot_count = c;
-	ib->cap_slots = cap;
-	return true;
-}
-
-/* The slot of key, created on first sight; UINT32_MAX when out of memory. */
-static uint32_t slot_of(struct fcap_index_builder *ib, uint64_t key)
+/* Counts one more record under key (a new key gets the next slot). */
+static uint32_t add_key(struct fcap_index_builder *ib, uint64_t key)
 {
 	size_t p = ht_pos(key, ib->ht_cap);
 	for (;;) {
-		uint32_t s = ib->ht_slot[p];
-		if (!s)
-			break;
-		if (ib->ht_key[p] == key)
-			return s - 1;
+		struct cell *c = &ib->ht[p];
+		if (!c->slot1) {
+			c->key = key;
+			c->slot1 = (uint32_t)++ib->nslots;
+			c->count = 1;
+			return c->slot1 - 1;
+		}
+		if (c->key == key) {
+			c->count++;
+			return c->slot1 - 1;
+		}
 		p = (p + 1) & (ib->ht_cap - 1);
 	}
-	if ((ib->nslots + 1) * 2 > ib->ht_cap) {
-		if (!ht_grow(ib))
-			return UINT32_MAX;
-		return slot_of(ib, key);
-	}
-	if (ib->nslots == ib->cap_slots && !grow_slots(ib))
-		return UINT32_MAX;
-	uint32_t s = (uint32_t)ib->nslots++;
-	ib->slot_key[s] = key;
-	ib->slot_count[s] = 0;
-	ib->ht_key[p] = key;
-	ib->ht_slot[p] = s + 1;
-	return s;
 }
 
 static void count_record(struct fcap_seg_stats *st, uint32_t port, uint64_t ts, uint64_t dropcount)
@@ -223,19 +251,25 @@ static uint64_t record_dropcount(const uint8_t *blk, uint32_t used, uint32_t off
 	return r.dropcount;
 }
 
-static bool add_keys(struct fcap_index_builder *ib, const uint8_t *frame, uint32_t caplen, uint32_t ordinal)
+/* Files up to BATCH decoded records under their keys: every cell is
+ * prefetched first, so that the cache misses of a flood of new keys
+ * overlap instead of following one another. */
+static bool add_batch(struct fcap_index_builder *ib, const struct fcap_pkt_keys *k, const uint32_t *ordinal, unsigned n)
 {
-	struct fcap_pkt_keys k;
-	fcap_pkt_keys(frame, caplen, &k);
-	if (!grow((void **)&ib->ent, &ib->cap_ent, ib->nent + k.nkeys, sizeof(struct entry)))
-		return false;
-	for (unsigned i = 0; i < k.nkeys; i++) {
-		uint32_t s = slot_of(ib, k.key[i]);
-		if (s == UINT32_MAX)
+	unsigned total = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += k[i].nkeys;
+	while ((ib->nslots + total) * 2 > ib->ht_cap)
+		if (!ht_grow(ib))
 			return false;
-		ib->slot_count[s]++;
-		ib->ent[ib->nent++] = (struct entry){ s, ordinal };
-	}
+	if (!grow((void **)&ib->ent, &ib->cap_ent, ib->nent + total, sizeof(struct entry)))
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < k[i].nkeys; j++)
+			__builtin_prefetch(&ib->ht[ht_pos(k[i].key[j], ib->ht_cap)], 1);
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < k[i].nkeys; j++)
+			ib->ent[ib->nent++] = (struct entry){ add_key(ib, k[i].key[j]), ordinal[i] };
 	return true;
 }
 
@@ -246,8 +280,11 @@ int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const s
 		return fcap_err(errbuf, "index: out of memory");
 	if (ib->nrec + bi->records > MAX_RECORDS || ib->nent + (size_t)bi->records * FCAP_KEYS_MAX > MAX_POSTINGS)
 		return fcap_err(errbuf, "index: segment holds more than %u records", MAX_RECORDS);
+	if (file_offset % 8 || file_offset + bi->used > FCAP_SEG_MAX_BYTES)
+		return fcap_err(errbuf, "index: block at offset %llu: records must lie 8-aligned within the first %llu "
+				"bytes of a segment", (unsigned long long)file_offset, (unsigned long long)FCAP_SEG_MAX_BYTES);
 	if (!grow((void **)&ib->blocks, &ib->cap_blocks, ib->nblocks + 1, sizeof(*ib->blocks)) ||
-	    !grow((void **)&ib->offsets, &ib->cap_rec, ib->nrec + bi->records, sizeof(uint64_t))) {
+	    !grow((void **)&ib->offsets, &ib->cap_rec, ib->nrec + bi->records, sizeof(uint32_t))) {
 		ib->oom = true;
 		return fcap_err(errbuf, "index: out of memory");
 	}
@@ -257,21 +294,33 @@ int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const s
 		.first_record = (uint32_t)ib->nrec, .seq = bi->seq,
 	};
 	/* The block passed validation: walk it by its lengths. */
+	struct fcap_pkt_keys k[BATCH];
+	uint32_t ord[BATCH];
+	unsigned nb = 0;
 	uint32_t off = FCAP_BLOCK_HEADER_LEN;
 	for (uint32_t i = 0; i < bi->records && off < bi->used; i++) {
 		const uint8_t *p = blk + off;
 		uint32_t len = ld32(p + 4), port = ld32(p + 8), caplen = ld32(p + 20);
 		uint64_t ts = (uint64_t)ld32(p + 12) << 32 | ld32(p + 16);
-		uint32_t ordinal = (uint32_t)ib->nrec;
-		ib->offsets[ib->nrec++] = file_offset + off;
+		ord[nb] = (uint32_t)ib->nrec;
+		ib->offsets[ib->nrec++] = (uint32_t)((file_offset + off) / 8);
 		count_record(&ib->st, port, ts, record_dropcount(blk, bi->used, off, len, caplen, ib->nports));
-		if (ib->keys && !add_keys(ib, p + 28, caplen, ordinal)) {
-			ib->oom = true;
-			return fcap_err(errbuf, "index: out of memory");
+		if (ib->keys) {
+			fcap_pkt_keys(p + 28, caplen, &k[nb]);
+			if (++nb == BATCH) {
+				if (!add_batch(ib, k, ord, nb))
+					goto oom;
+				nb = 0;
+			}
 		}
 		off += len;
 	}
+	if (nb && !add_batch(ib, k, ord, nb))
+		goto oom;
 	return 0;
+oom:
+	ib->oom = true;
+	return fcap_err(errbuf, "index: out of memory");
 }
 
 void fcap_ib_count_lost(struct fcap_index_builder *ib, const uint8_t *blk, const struct fcap_block_info *bi)
@@ -282,38 +331,64 @@ void fcap_ib_count_lost(struct fcap_index_builder *ib, const uint8_t *blk, const
 
 /* ---- closing: sort keys, lay out postings, write ------------------------- */
 
-struct kslot {
-	uint64_t key;
-	uint32_t slot;
-};
-
-/* LSD radix sort by key, 8 bits a pass; passes where every key has the
- * same byte are skipped (the type byte, the top of IPv4 keys...). */
-static struct kslot *sort_keys(struct kslot *a, size_t n)
+/* LSD radix sort by key, 16 bits a pass, a and b of n entries each; passes
+ * where every key has the same digit are skipped (the type byte and top of
+ * IPv4 and port keys). Returns whichever of a and b holds the result. */
+static struct kslot *sort_keys(struct kslot *a, struct kslot *b, size_t n, uint32_t *cnt)
 {
-	struct kslot *b = malloc((n ? n : 1) * sizeof(*b));
-	if (!b)
-		return NULL;
-	for (int shift = 0; shift < 64; shift += 8) {
-		size_t cnt[256] = { 0 };
+	for (int shift = 0; shift < 64; shift += 16) {
+		memset(cnt, 0, 65536 * sizeof(*cnt));
 		for (size_t i = 0; i < n; i++)
-			cnt[(a[i].key >> shift) & 0xFF]++;
-		if (n == 0 || cnt[(a[0].key >> shift) & 0xFF] == n)
+			cnt[(a[i].key >> shift) & 0xFFFF]++;
+		if (n == 0 || cnt[(a[0].key >> shift) & 0xFFFF] == n)
 			continue;
-		size_t pos = 0;
-		for (int d = 0; d < 256; d++) {
-			size_t c = cnt[d];
+		uint32_t pos = 0;
+		for (int d = 0; d < 65536; d++) {
+			uint32_t c = cnt[d];
 			cnt[d] = pos;
 			pos += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i].key >> shift) & 0xFF]++] = a[i];
+			b[cnt[(a[i].key >> shift) & 0xFFFF]++] = a[i];
 		struct kslot *t = a;
 		a = b;
 		b = t;
 	}
-	free(b);
 	return a;
+}
+
+static bool scratch(struct fcap_index_builder *ib)
+{
+	size_t ns = ib->nslots ? ib->nslots : 1, np = ib->nent ? ib->nent : 1;
+	if (ns > ib->cap_scratch) {
+		void *p[5] = { realloc(ib->ks, ns * sizeof(struct kslot)), NULL, NULL, NULL, NULL };
+		if (p[0])
+			ib->ks = p[0];
+		p[1] = realloc(ib->ks2, ns * sizeof(struct kslot));
+		if (p[1])
+			ib->ks2 = p[1];
+		p[2] = realloc(ib->start, ns * sizeof(uint32_t));
+		if (p[2])
+			ib->start = p[2];
+		p[3] = realloc(ib->count, ns * sizeof(uint32_t));
+		if (p[3])
+			ib->count = p[3];
+		p[4] = realloc(ib->keytab, ns * sizeof(struct fcap_index_key));
+		if (p[4])
+			ib->keytab = p[4];
+		for (int i = 0; i < 5; i++)
+			if (!p[i])
+				return false;
+		ib->cap_scratch = ns;
+	}
+	if (np > ib->cap_post) {
+		uint32_t *p = realloc(ib->post, np * sizeof(uint32_t));
+		if (!p)
+			return false;
+		ib->post = p;
+		ib->cap_post = np;
+	}
+	return true;
 }
 
 /* A section of the body: bytes to write after the header. */
@@ -383,39 +458,56 @@ int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint6
 	if (ib->oom)
 		return fcap_err(errbuf, "%s: index: out of memory while building", path);
 	/* Keys in order, and their posting lists laid out contiguously. */
-	struct kslot *ks = malloc((ib->nslots ? ib->nslots : 1) * sizeof(*ks));
-	uint32_t *start = malloc((ib->nslots ? ib->nslots : 1) * sizeof(*start));
-	uint32_t *post = malloc((ib->nent ? ib->nent : 1) * sizeof(*post));
-	struct fcap_index_key *keys = malloc((ib->nslots ? ib->nslots : 1) * sizeof(*keys));
 	uint32_t *crc = NULL;
 	uint8_t *head = NULL;
 	int rc = -1;
-	if (!ks || !start || !post || !keys) {
+	if (!scratch(ib)) {
 		fcap_err(errbuf, "%s: out of memory writing the index", path);
 		goto out;
 	}
-	for (size_t i = 0; i < ib->nslots; i++)
-		ks[i] = (struct kslot){ ib->slot_key[i], (uint32_t)i };
-	struct kslot *sorted = sort_keys(ks, ib->nslots);
-	if (!sorted) {
+	struct kslot *ks = ib->ks;
+	uint32_t *start = ib->start, *count = ib->count, *post = ib->post;
+	struct fcap_index_key *keys = ib->keytab;
+	for (size_t i = 0; ib->keys && i < ib->ht_cap; i++) {
+		const struct cell *c = &ib->ht[i];
+		if (c->slot1) {
+			ks[c->slot1 - 1] = (struct kslot){ c->key, c->slot1 - 1 };
+			count[c->slot1 - 1] = c->count;
+		}
+	}
+	uint32_t *digits = malloc(65536 * sizeof(*digits));
+	if (!digits) {
 		fcap_err(errbuf, "%s: out of memory writing the index", path);
 		goto out;
 	}
-	ks = sorted;
+	ks = sort_keys(ks, ib->ks2, ib->nslots, digits);
+	free(digits);
+	/* A key carried by one record holds that record's ordinal itself, with no
+	 * posting (a flood of spoofed sources is mostly such keys). */
 	uint32_t pos = 0;
 	size_t nkeys = 0;
 	for (size_t i = 0; i < ib->nslots; i++) {
 		uint32_t s = ks[i].slot;
 		start[s] = pos;
-		keys[nkeys++] = (struct fcap_index_key){ ks[i].key, pos, ib->slot_count[s] };
-		pos += ib->slot_count[s];
+		if (count[s] > 1)
+			pos += count[s];
 	}
-	for (size_t i = 0; i < ib->nent; i++)
-		post[start[ib->ent[i].slot]++] = ib->ent[i].ordinal;
+	size_t npost = pos;
+	for (size_t i = 0; i < ib->nent; i++) {
+		uint32_t s = ib->ent[i].slot;
+		if (count[s] == 1)
+			start[s] = ib->ent[i].ordinal;
+		else
+			post[start[s]++] = ib->ent[i].ordinal;
+	}
+	for (size_t i = 0; i < ib->nslots; i++) {
+		uint32_t s = ks[i].slot, c = count[s];
+		keys[nkeys++] = (struct fcap_index_key){ ks[i].key, c == 1 ? start[s] : start[s] - c, c };
+	}
 
 	/* Body: blocks | offsets | keys | postings, each 8-byte aligned. */
-	size_t lb = ib->nblocks * sizeof(struct fcap_index_block), lo = ib->nrec * 8, lk = nkeys * 16,
-	       lp = ib->nent * 4;
+	size_t lb = ib->nblocks * sizeof(struct fcap_index_block), lo = ib->nrec * 4, lk = nkeys * 16,
+	       lp = npost * 4;
 	uint64_t o_blocks = 0, o_offsets = align8(lb), o_keys = o_offsets + align8(lo), o_post = o_keys + align8(lk);
 	uint64_t body_len = o_post + align8(lp);
 	struct piece pc[] = {
@@ -446,7 +538,7 @@ int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint6
 	st64(head + IX_NBLOCKS, ib->nblocks);
 	st64(head + IX_NRECORDS, ib->nrec);
 	st64(head + IX_NKEYS, nkeys);
-	st64(head + IX_NPOSTINGS, ib->nent);
+	st64(head + IX_NPOSTINGS, npost);
 	st64(head + IX_BODY_OFF, body_off);
 	st64(head + IX_BODY_LEN, body_len);
 	st64(head + IX_OFF_BLOCKS, o_blocks);
@@ -480,10 +572,6 @@ int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint6
 	}
 	rc = 0;
 out:
-	free(ks);
-	free(start);
-	free(post);
-	free(keys);
 	free(crc);
 	free(head);
 	return rc;

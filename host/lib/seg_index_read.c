@@ -87,17 +87,17 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 	ix->off_postings = ld64(h + IX_OFF_POSTINGS);
 	if (ix->nports == 0 || ix->nports > FCAP_MAX_PORTS)
 		return fcap_err(errbuf, "%s: offset %u: %u ports", ix->path, IX_NPORTS, ix->nports);
-	if (ix->nrecords > FCAP_SEG_MAX_RECORDS || ix->npostings > UINT32_MAX)
+	if (ix->nrecords > FCAP_SEG_MAX_RECORDS || ix->npostings > UINT32_MAX || ix->blocks_end > FCAP_SEG_MAX_BYTES)
 		return fcap_err(errbuf, "%s: header: %llu records, %llu postings: more than a segment holds",
 				ix->path, (unsigned long long)ix->nrecords, (unsigned long long)ix->npostings);
 	if (check_section(ix, "block", ix->off_blocks, ix->nblocks, sizeof(struct fcap_index_block), errbuf) < 0 ||
-	    check_section(ix, "record offset", ix->off_offsets, ix->nrecords, 8, errbuf) < 0 ||
+	    check_section(ix, "record offset", ix->off_offsets, ix->nrecords, 4, errbuf) < 0 ||
 	    check_section(ix, "key", ix->off_keys, ix->nkeys, sizeof(struct fcap_index_key), errbuf) < 0 ||
 	    check_section(ix, "posting", ix->off_postings, ix->npostings, 4, errbuf) < 0)
 		return -1;
 	/* In order and not overlapping. */
 	if (ix->off_blocks + ix->nblocks * sizeof(struct fcap_index_block) > ix->off_offsets ||
-	    ix->off_offsets + ix->nrecords * 8 > ix->off_keys ||
+	    ix->off_offsets + ix->nrecords * 4 > ix->off_keys ||
 	    ix->off_keys + ix->nkeys * sizeof(struct fcap_index_key) > ix->off_postings)
 		return fcap_err(errbuf, "%s: header: sections overlap", ix->path);
 	if (ix->blocks_end > ix->file_size)
@@ -209,20 +209,20 @@ int fcap_index_record_offset(struct fcap_index *ix, uint64_t ordinal, uint64_t *
 	if (ordinal >= ix->nrecords)
 		return fcap_err(errbuf, "%s: record %llu of %llu", ix->path, (unsigned long long)ordinal,
 				(unsigned long long)ix->nrecords);
-	const uint8_t *p = body(ix, ix->off_offsets + ordinal * 8, 8, errbuf);
+	const uint8_t *p = body(ix, ix->off_offsets + ordinal * 4, 4, errbuf);
 	if (!p)
 		return -1;
-	*offset = ld64(p);
+	*offset = (uint64_t)ld32(p) * 8;
 	return 0;
 }
 
-static int key_at(struct fcap_index *ix, uint64_t i, struct fcap_index_key *k, char *errbuf)
+/* Key i, read in place (its page checked). */
+static const uint8_t *key_at(struct fcap_index *ix, uint64_t i, struct fcap_index_key *k, char *errbuf)
 {
 	const uint8_t *p = body(ix, ix->off_keys + i * sizeof(*k), sizeof(*k), errbuf);
-	if (!p)
-		return -1;
-	memcpy(k, p, sizeof(*k));
-	return 0;
+	if (p)
+		memcpy(k, p, sizeof(*k));
+	return p;
 }
 
 int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
@@ -235,7 +235,7 @@ int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **post
 	struct fcap_index_key k;
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (key_at(ix, mid, &k, errbuf) < 0)
+		if (!key_at(ix, mid, &k, errbuf))
 			return -1;
 		if (k.key < key)
 			lo = mid + 1;
@@ -244,10 +244,20 @@ int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **post
 	}
 	if (lo == ix->nkeys)
 		return 0;
-	if (key_at(ix, lo, &k, errbuf) < 0)
+	const uint8_t *at = key_at(ix, lo, &k, errbuf);
+	if (!at)
 		return -1;
 	if (k.key != key)
 		return 0;
+	if (k.count == 1) {
+		/* A single record: its ordinal is in the key entry. */
+		if (k.start >= ix->nrecords)
+			return fcap_err(errbuf, "%s: key %llu: record %u of %llu", ix->path, (unsigned long long)lo,
+					k.start, (unsigned long long)ix->nrecords);
+		*postings = (const uint32_t *)(const void *)(at + 8);
+		*n = 1;
+		return 0;
+	}
 	if (k.start > ix->npostings || k.count > ix->npostings - k.start)
 		return fcap_err(errbuf, "%s: key %llu: postings %u+%u past the %llu postings", ix->path,
 				(unsigned long long)lo, k.start, k.count, (unsigned long long)ix->npostings);
@@ -298,16 +308,18 @@ int fcap_index_verify(struct fcap_index *ix, char *errbuf)
 	uint64_t total = 0;
 	struct fcap_index_key k, prev = { 0 };
 	for (uint64_t i = 0; i < ix->nkeys; i++) {
-		if (key_at(ix, i, &k, errbuf) < 0)
+		if (!key_at(ix, i, &k, errbuf))
 			return -1;
-		if ((i && k.key <= prev.key) || k.start != total || k.count > ix->npostings - total)
+		bool single = k.count == 1;
+		if ((i && k.key <= prev.key) || k.count == 0 || (!single && (k.start != total || k.count > ix->npostings - total)))
 			return fcap_err(errbuf, "%s: key %llu is out of order or its postings do not follow", ix->path,
 					(unsigned long long)i);
 		const uint32_t *post;
 		uint32_t n;
 		if (fcap_index_lookup(ix, k.key, &post, &n, errbuf) < 0)
 			return -1;
-		total += k.count;
+		if (!single)
+			total += k.count;
 		prev = k;
 	}
 	if (total != ix->npostings)

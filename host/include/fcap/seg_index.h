@@ -26,6 +26,8 @@
 /* Records per segment: ordinals and posting positions are 32-bit. The
  * recorder rotates before a segment would hold more. */
 #define FCAP_SEG_MAX_RECORDS 500000000u
+/* Bytes per segment: record offsets are kept as offset / 8 in 32 bits. */
+#define FCAP_SEG_MAX_BYTES (32ull << 30)
 
 /* What a segment holds and what was lost while it was open, by stage. */
 struct fcap_seg_stats {
@@ -50,7 +52,7 @@ struct fcap_index_block {
 
 struct fcap_index_key {
 	uint64_t key;
-	uint32_t start;        /* first posting */
+	uint32_t start;        /* first posting; with count 1, the record's ordinal itself */
 	uint32_t count;
 };
 
@@ -62,6 +64,10 @@ struct fcap_index_builder;
  * what the keys cost). NULL when out of memory. */
 struct fcap_index_builder *fcap_ib_new(uint32_t ring, uint32_t nports, bool keys);
 void fcap_ib_free(struct fcap_index_builder *ib);
+/* Empties a builder for the next segment, keeping its memory (a flood's
+ * tables are hundreds of megabytes: touching fresh pages each segment
+ * would cost more than the indexing). */
+void fcap_ib_reset(struct fcap_index_builder *ib, uint32_t ring);
 /* Adds a ring block that passed fcap_block_check (or _stored) and now
  * sits at file_offset in the segment. */
 int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const struct fcap_block_info *bi,
@@ -79,8 +85,7 @@ size_t fcap_ib_memory(const struct fcap_index_builder *ib);
 /*
  * Writes the index for a segment whose ring blocks end at blocks_end and
  * whose file is file_size bytes, to fd (at offset 0; the caller fsyncs).
- * path is for messages. The builder may be used only for fcap_ib_free
- * afterwards.
+ * path is for messages. Afterwards the builder may only be reset or freed.
  */
 int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint64_t blocks_end, uint64_t file_size,
 		  char *errbuf);
