@@ -39,6 +39,14 @@ struct entry {
 struct kslot {
 	uint64_t key;
 	uint32_t slot;
+	uint32_t count;
+};
+
+/* Where a slot's postings go while they are laid out (or, for a key of a
+ * single record, that record's ordinal). */
+struct place {
+	uint32_t next;
+	uint32_t count;
 };
 
 /* One hash table entry: a key, its slot (+1; 0 = empty) and its count,
@@ -68,7 +76,7 @@ struct fcap_index_builder {
 	struct fcap_seg_stats st;
 	/* scratch of fcap_ib_write, kept for the next segment (no page faults) */
 	struct kslot *ks, *ks2;
-	uint32_t *start, *count;
+	struct place *place;
 	struct fcap_index_key *keytab;
 	size_t cap_scratch;
 	uint32_t *post;
@@ -143,8 +151,7 @@ void fcap_ib_free(struct fcap_index_builder *ib)
 	free(ib->ent);
 	free(ib->ks);
 	free(ib->ks2);
-	free(ib->start);
-	free(ib->count);
+	free(ib->place);
 	free(ib->keytab);
 	free(ib->post);
 	free(ib);
@@ -331,25 +338,27 @@ void fcap_ib_count_lost(struct fcap_index_builder *ib, const uint8_t *blk, const
 
 /* ---- closing: sort keys, lay out postings, write ------------------------- */
 
-/* LSD radix sort by key, 16 bits a pass, a and b of n entries each; passes
- * where every key has the same digit are skipped (the type byte and top of
- * IPv4 and port keys). Returns whichever of a and b holds the result. */
-static struct kslot *sort_keys(struct kslot *a, struct kslot *b, size_t n, uint32_t *cnt)
+/* LSD radix sort by key, 11 bits a pass (2048 buckets: the write streams
+ * stay in cache), a and b of n entries each; passes where every key has
+ * the same digit are skipped. Returns whichever of a and b holds the result. */
+#define RADIX_BITS 11
+#define RADIX (1u << RADIX_BITS)
+static struct kslot *sort_keys(struct kslot *a, struct kslot *b, size_t n)
 {
-	for (int shift = 0; shift < 64; shift += 16) {
-		memset(cnt, 0, 65536 * sizeof(*cnt));
+	for (int shift = 0; shift < 64; shift += RADIX_BITS) {
+		uint32_t cnt[RADIX] = { 0 };
 		for (size_t i = 0; i < n; i++)
-			cnt[(a[i].key >> shift) & 0xFFFF]++;
-		if (n == 0 || cnt[(a[0].key >> shift) & 0xFFFF] == n)
+			cnt[(a[i].key >> shift) & (RADIX - 1)]++;
+		if (n == 0 || cnt[(a[0].key >> shift) & (RADIX - 1)] == n)
 			continue;
 		uint32_t pos = 0;
-		for (int d = 0; d < 65536; d++) {
+		for (unsigned d = 0; d < RADIX; d++) {
 			uint32_t c = cnt[d];
 			cnt[d] = pos;
 			pos += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i].key >> shift) & 0xFFFF]++] = a[i];
+			b[cnt[(a[i].key >> shift) & (RADIX - 1)]++] = a[i];
 		struct kslot *t = a;
 		a = b;
 		b = t;
@@ -361,24 +370,20 @@ static bool scratch(struct fcap_index_builder *ib)
 {
 	size_t ns = ib->nslots ? ib->nslots : 1, np = ib->nent ? ib->nent : 1;
 	if (ns > ib->cap_scratch) {
-		void *p[5] = { realloc(ib->ks, ns * sizeof(struct kslot)), NULL, NULL, NULL, NULL };
-		if (p[0])
-			ib->ks = p[0];
-		p[1] = realloc(ib->ks2, ns * sizeof(struct kslot));
-		if (p[1])
-			ib->ks2 = p[1];
-		p[2] = realloc(ib->start, ns * sizeof(uint32_t));
-		if (p[2])
-			ib->start = p[2];
-		p[3] = realloc(ib->count, ns * sizeof(uint32_t));
-		if (p[3])
-			ib->count = p[3];
-		p[4] = realloc(ib->keytab, ns * sizeof(struct fcap_index_key));
-		if (p[4])
-			ib->keytab = p[4];
-		for (int i = 0; i < 5; i++)
-			if (!p[i])
-				return false;
+		void *a = realloc(ib->ks, ns * sizeof(struct kslot));
+		if (a)
+			ib->ks = a;
+		void *b = realloc(ib->ks2, ns * sizeof(struct kslot));
+		if (b)
+			ib->ks2 = b;
+		void *c = realloc(ib->place, ns * sizeof(struct place));
+		if (c)
+			ib->place = c;
+		void *d = realloc(ib->keytab, ns * sizeof(struct fcap_index_key));
+		if (d)
+			ib->keytab = d;
+		if (!a || !b || !c || !d)
+			return false;
 		ib->cap_scratch = ns;
 	}
 	if (np > ib->cap_post) {
@@ -465,44 +470,39 @@ int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint6
 		fcap_err(errbuf, "%s: out of memory writing the index", path);
 		goto out;
 	}
+	/* The distinct keys, in table order (sequential), then sorted. */
 	struct kslot *ks = ib->ks;
-	uint32_t *start = ib->start, *count = ib->count, *post = ib->post;
+	struct place *place = ib->place;
+	uint32_t *post = ib->post;
 	struct fcap_index_key *keys = ib->keytab;
+	size_t nk = 0;
 	for (size_t i = 0; ib->keys && i < ib->ht_cap; i++) {
 		const struct cell *c = &ib->ht[i];
-		if (c->slot1) {
-			ks[c->slot1 - 1] = (struct kslot){ c->key, c->slot1 - 1 };
-			count[c->slot1 - 1] = c->count;
-		}
+		if (c->slot1)
+			ks[nk++] = (struct kslot){ c->key, c->slot1 - 1, c->count };
 	}
-	uint32_t *digits = malloc(65536 * sizeof(*digits));
-	if (!digits) {
-		fcap_err(errbuf, "%s: out of memory writing the index", path);
-		goto out;
-	}
-	ks = sort_keys(ks, ib->ks2, ib->nslots, digits);
-	free(digits);
-	/* A key carried by one record holds that record's ordinal itself, with no
-	 * posting (a flood of spoofed sources is mostly such keys). */
+	ks = sort_keys(ks, ks == ib->ks ? ib->ks2 : ib->ks, nk);
+	/* Posting lists laid out in key order. A key carried by one record holds
+	 * that record's ordinal itself, with no posting (a flood of spoofed
+	 * sources is mostly such keys). */
 	uint32_t pos = 0;
-	size_t nkeys = 0;
-	for (size_t i = 0; i < ib->nslots; i++) {
-		uint32_t s = ks[i].slot;
-		start[s] = pos;
-		if (count[s] > 1)
-			pos += count[s];
+	for (size_t i = 0; i < nk; i++) {
+		place[ks[i].slot] = (struct place){ pos, ks[i].count };
+		if (ks[i].count > 1)
+			pos += ks[i].count;
 	}
-	size_t npost = pos;
+	size_t npost = pos, nkeys = nk;
 	for (size_t i = 0; i < ib->nent; i++) {
-		uint32_t s = ib->ent[i].slot;
-		if (count[s] == 1)
-			start[s] = ib->ent[i].ordinal;
+		struct place *pl = &place[ib->ent[i].slot];
+		if (pl->count == 1)
+			pl->next = ib->ent[i].ordinal;
 		else
-			post[start[s]++] = ib->ent[i].ordinal;
+			post[pl->next++] = ib->ent[i].ordinal;
 	}
-	for (size_t i = 0; i < ib->nslots; i++) {
-		uint32_t s = ks[i].slot, c = count[s];
-		keys[nkeys++] = (struct fcap_index_key){ ks[i].key, c == 1 ? start[s] : start[s] - c, c };
+	for (size_t i = 0; i < nk; i++) {
+		const struct place *pl = &place[ks[i].slot];
+		keys[i] = (struct fcap_index_key){ ks[i].key, pl->count == 1 ? pl->next : pl->next - pl->count,
+						   pl->count };
 	}
 
 	/* Body: blocks | offsets | keys | postings, each 8-byte aligned. */
