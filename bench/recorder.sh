@@ -93,6 +93,7 @@ awk -v bytes="$bytes" -v rec_s="$rec_s" -v dd_s="$dd_s" -v td_s="$td_s" -v pb="$
     -v b_bytes="$(w rec_bytes)" -v b_s="$(w rec_seconds)" -v b_nk_s="$(w rec_nokeys_seconds)" -v b_used="$(w block_bytes_used)" \
     -v b_ic="$(w index_cpu_seconds)" -v b_ir="$(w index_records)" -v b_ifb="$(w index_file_bytes)" \
     -v b_pk="$(w packets)" -v b_pb="$(w packet_bytes)" '
+# mawk: %d stops at 2^31 - 1, so counts are printed with %.0f.
 function gbps(b, s) { return b * 8 / s / 1e9 }
 BEGIN {
     rec = gbps(bytes, rec_s); ddr = gbps(bytes, dd_s); nk = gbps(bytes, nk_s)
@@ -122,15 +123,15 @@ BEGIN {
     printf "(filter '\''%s'\''; tcpdump found %d packets; indexes %.1f%% of the segments; index thread CPU while recording %.2f s;\n", \
         filter, sc_n, 100 * ib / sb, ricpu
     printf " extraction best of 3 wall, incl. process start; page cache warm for both; tcpdump -w does not fsync)\n"
-    printf "{\n  \"bytes\": %d, \"packets\": %d, \"packet_bytes\": %d, \"segments\": %d, \"direct\": %d,\n", bytes, pk, pb, segs, direct > json
+    printf "{\n  \"bytes\": %.0f, \"packets\": %.0f, \"packet_bytes\": %.0f, \"segments\": %.0f, \"direct\": %.0f,\n", bytes, pk, pb, segs, direct > json
     printf "  \"recorder_s\": %.6f, \"recorder_gbps\": %.3f, \"dd_s\": %.6f, \"dd_gbps\": %.3f, \"recorder_vs_dd\": %.3f,\n", rec_s, rec, dd_s, ddr, rec / ddr > json
     printf "  \"tcpdump_s\": %.6f, \"recorder_packet_gbps\": %.3f, \"tcpdump_packet_gbps\": %.3f, \"recorder_vs_tcpdump\": %.3f,\n", td_s, recp, tdp, recp / tdp > json
     printf "  \"recorder_nokeys_s\": %.6f, \"recorder_nokeys_gbps\": %.3f,\n", nk_s, nk > json
-    printf "  \"index_cpu_s\": %.6f, \"index_gbps_per_core\": %.3f, \"index_records\": %d, \"index_bytes\": %d,\n", ic, idx, ir, ifb > json
-    printf "  \"extract_s\": %.6f, \"extract_packets\": %d, \"scan_s\": %.6f, \"scan_packets\": %d, \"extract_speedup\": %.1f,\n", ex_s, ex_n, sc_s, sc_n, sc_s / ex_s > json
-    printf "  \"store_segment_bytes\": %d, \"store_index_bytes\": %d, \"filter\": \"%s\",\n", sb, ib, filter > json
-    printf "  \"ordinary\": {\"bytes\": %d, \"packets\": %d, \"packet_bytes\": %d, \"recorder_s\": %.6f, \"recorder_gbps\": %.3f, \"recorder_vs_dd\": %.3f,\n", b_bytes, b_pk, b_pb, b_s, brec, brec / ddr > json
-    printf "    \"recorder_nokeys_s\": %.6f, \"recorder_nokeys_gbps\": %.3f, \"index_cpu_s\": %.6f, \"index_gbps_per_core\": %.3f, \"index_bytes\": %d}\n}\n", b_nk_s, bnk, b_ic, bidx, b_ifb > json
+    printf "  \"index_cpu_s\": %.6f, \"index_gbps_per_core\": %.3f, \"index_records\": %.0f, \"index_bytes\": %.0f,\n", ic, idx, ir, ifb > json
+    printf "  \"extract_s\": %.6f, \"extract_packets\": %.0f, \"scan_s\": %.6f, \"scan_packets\": %.0f, \"extract_speedup\": %.1f,\n", ex_s, ex_n, sc_s, sc_n, sc_s / ex_s > json
+    printf "  \"store_segment_bytes\": %.0f, \"store_index_bytes\": %.0f, \"filter\": \"%s\",\n", sb, ib, filter > json
+    printf "  \"ordinary\": {\"bytes\": %.0f, \"packets\": %.0f, \"packet_bytes\": %.0f, \"recorder_s\": %.6f, \"recorder_gbps\": %.3f, \"recorder_vs_dd\": %.3f,\n", b_bytes, b_pk, b_pb, b_s, brec, brec / ddr > json
+    printf "    \"recorder_nokeys_s\": %.6f, \"recorder_nokeys_gbps\": %.3f, \"index_cpu_s\": %.6f, \"index_gbps_per_core\": %.3f, \"index_bytes\": %.0f}\n}\n", b_nk_s, bnk, b_ic, bidx, b_ifb > json
     if (ex_n != sc_n) { printf "MISMATCH: fcap extract found %d packets, tcpdump %d\n", ex_n, sc_n; exit 1 }
 }'
 echo "(written to $out/recorder.json)"

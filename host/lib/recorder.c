@@ -85,7 +85,6 @@ struct job {
 };
 
 struct ring_state {
-	bool used;
 	/* writer */
 	struct seg *cur;
 	bool failing;
@@ -784,7 +783,6 @@ int fcap_recorder_submit(struct fcap_recorder *r, uint32_t ring, const uint8_t *
 {
 	if (ring >= MAX_RINGS)
 		return -1;
-	r->rings[ring].used = true;
 	struct job j = { .kind = JOB_BLOCK, .ring = ring, .blk = blk, .bi = *bi, .backlog = backlog_drops };
 	return submit(r, &j);
 }
