@@ -178,12 +178,6 @@ uint64_t fcap_ib_blocks(const struct fcap_index_builder *ib)
 	return ib->nblocks;
 }
 
-size_t fcap_ib_memory(const struct fcap_index_builder *ib)
-{
-	return ib->cap_blocks * sizeof(*ib->blocks) + ib->cap_rec * 4 + ib->ht_cap * sizeof(struct cell) +
-	       ib->cap_ent * sizeof(struct entry);
-}
-
 static size_t ht_pos(uint64_t key, size_t cap)
 {
 	uint64_t h = key * 0x9E3779B97F4A7C15ull;
@@ -328,12 +322,6 @@ int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const s
 oom:
 	ib->oom = true;
 	return fcap_err(errbuf, "index: out of memory");
-}
-
-void fcap_ib_count_lost(struct fcap_index_builder *ib, const uint8_t *blk, const struct fcap_block_info *bi)
-{
-	(void)blk;
-	ib->st.disk_lost += bi->records;
 }
 
 /* ---- closing: sort keys, lay out postings, write ------------------------- */

@@ -72,16 +72,10 @@ void fcap_ib_reset(struct fcap_index_builder *ib, uint32_t ring);
  * sits at file_offset in the segment. */
 int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const struct fcap_block_info *bi,
 		      uint64_t file_offset, char *errbuf);
-/* Counts records of a block that is not stored (lost to the disk) per port. */
-void fcap_ib_count_lost(struct fcap_index_builder *ib, const uint8_t *blk, const struct fcap_block_info *bi);
 /* The statistics so far (records, drops per port...); the caller adds the
  * loss counters it knows. */
 struct fcap_seg_stats *fcap_ib_stats(struct fcap_index_builder *ib);
 uint64_t fcap_ib_blocks(const struct fcap_index_builder *ib);
-/* Drops every block from the n-th on (a segment cut short). */
-void fcap_ib_truncate(struct fcap_index_builder *ib, uint64_t nblocks);
-/* Bytes of memory the builder holds. */
-size_t fcap_ib_memory(const struct fcap_index_builder *ib);
 /*
  * Writes the index for a segment whose ring blocks end at blocks_end and
  * whose file is file_size bytes, to fd (at offset 0; the caller fsyncs).
