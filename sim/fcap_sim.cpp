@@ -49,6 +49,11 @@ struct fcap_sim {
 	bool aw_done = false, b_done = false, ar_done = false, r_done = false;
 	uint32_t r_data = 0;
 	uint32_t b_resp = 0;
+
+	// The interrupt is a message (MSI) behind the card's earlier writes: the
+	// host sees it once every write issued before it rose has landed.
+	bool msi_pending = false;
+	uint64_t msi_ticket = 0;
 };
 
 // Drives port p's MAC inputs for its edge at time t.
@@ -116,8 +121,15 @@ static bool step(fcap_sim *s)
 	t->mac_clk = mac_rise;
 	t->eval();
 	s->now_ps = now;
-	if (core)
+	if (core) {
 		s->cycles++;
+		if (!t->irq)
+			s->msi_pending = false;
+		else if (!s->msi_pending) {
+			s->msi_ticket = sim_bus_ticket(s->bus, now);
+			s->msi_pending = true;
+		}
+	}
 	return core;
 }
 
@@ -262,7 +274,7 @@ bool fcap_sim_card_idle(const struct fcap_sim *s)
 
 bool fcap_sim_irq(const struct fcap_sim *s)
 {
-	return s->top->irq && sim_bus_drain(s->bus, s->now_ps);
+	return s->top->irq && s->msi_pending && sim_bus_landed(s->bus, s->msi_ticket, s->now_ps);
 }
 
 uint64_t fcap_sim_run_until(struct fcap_sim *s, uint64_t max_cycles, unsigned stop)

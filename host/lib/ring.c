@@ -211,17 +211,22 @@ uint32_t fcap_ring_prod(const struct fcap_ring *ring)
 	return __atomic_load_n(ring->status, __ATOMIC_ACQUIRE);
 }
 
-int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf)
+int fcap_ring_peek_at(struct fcap_ring *ring, uint32_t ahead, uint8_t **blk, char *errbuf)
 {
 	uint32_t prod = fcap_ring_prod(ring);
 	uint32_t ready = prod - ring->cons;
-	if (ready == 0)
-		return 0;
 	if (ready > ring->nblocks)
 		return fcap_err(errbuf, "ring status: producer index %u is %u blocks ahead of consumer "
 				"index %u, but the ring has %u blocks", prod, ready, ring->cons, ring->nblocks);
-	*blk = ring->blocks + (size_t)(ring->cons % ring->nblocks) * ring->block_size;
+	if (ready <= ahead)
+		return 0;
+	*blk = ring->blocks + (size_t)((ring->cons + ahead) % ring->nblocks) * ring->block_size;
 	return 1;
+}
+
+int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf)
+{
+	return fcap_ring_peek_at(ring, 0, blk, errbuf);
 }
 
 int fcap_ring_release(struct fcap_ring *ring, char *errbuf)

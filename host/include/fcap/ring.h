@@ -65,6 +65,9 @@ uint32_t fcap_ring_prod(const struct fcap_ring *ring);
  * consumed them all, or -1 when the producer index is impossible (more
  * blocks published than the ring has: a card that lies). */
 int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf);
+/* The published block `ahead` places after the next one (blocks handed to
+ * an asynchronous writer are still the host's until released, in order). */
+int fcap_ring_peek_at(struct fcap_ring *ring, uint32_t ahead, uint8_t **blk, char *errbuf);
 /* Returns the block from fcap_ring_peek() to the card. */
 int fcap_ring_release(struct fcap_ring *ring, char *errbuf);
 
