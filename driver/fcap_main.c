@@ -161,6 +161,7 @@ static int fcap_read_dt(struct fcap_dev *fdev)
 static int fcap_map_bar(struct fcap_dev *fdev, unsigned int bar, u32 need, void __iomem **va)
 {
 	struct pci_dev *pdev = fdev->pdev;
+	bool mbox = fdev->transport == FCAP_TRANSPORT_MAILBOX;
 	resource_size_t len;
 	int rc;
 
@@ -172,8 +173,7 @@ static int fcap_map_bar(struct fcap_dev *fdev, unsigned int bar, u32 need, void 
 	if (len < need) {
 		dev_info(&pdev->dev, "BAR%u is %llu bytes, the card's %s need %u: not an fcap card\n",
 			 bar, (unsigned long long)len,
-			 fdev->transport == FCAP_TRANSPORT_MAILBOX ? "mailbox registers" : "registers",
-			 need);
+			 mbox ? "mailbox registers" : "registers", need);
 		return -ENODEV;
 	}
 	rc = pci_request_region(pdev, bar, FCAP_DRV_NAME);
