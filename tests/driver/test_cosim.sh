@@ -28,6 +28,27 @@ echo "co-simulation test: Debian kernel $kver, module $ko"
 [ -r "$kernel" ] || { echo "FAIL: $kernel is not readable"; exit 1; }
 n1=$(packets "$in1") n2=$(packets "$in2")
 
+# ---- the bridge alone: tests/driver/cosim_client.py plays QEMU --------------
+echo "fcap-cosim without a guest: setup messages, mailbox, a DMA outside guest RAM"
+"$cosim" --socket "$out/bridge.sock" --ram "$out/bridge.ram" --ram-size 16M --replay "$in1" \
+    2> "$out/bridge.log" &
+sim=$!
+for i in $(seq 100); do [ -S "$out/bridge.sock" ] && break; sleep 0.1; done
+python3 "$here/cosim_client.py" "$out/bridge.sock" $((16 << 20)) > "$out/bridge.out" 2>&1
+crc=$?
+wait "$sim"
+src=$?
+rm -f "$out/bridge.ram"
+sed -n 's/^\(ok\|FAIL\) /  client: \1 /p' "$out/bridge.out"
+eq "cosim_client.py exit status" "$crc" 0
+eq "fcap-cosim exit status after the bad DMA" "$src" 1
+ringbus=$(awk '/^ring-bus / {print $2}' "$out/bridge.out")
+msg=$(grep 'outside guest RAM' "$out/bridge.log")
+echo "  fcap-cosim said: $msg"
+addr=$(printf '%s\n' "$msg" | sed -n 's/.*bus address \(0x[0-9a-f]*\) outside guest RAM \[0, 0x1000000).*/\1/p')
+check "the error names the address, one the card was given (>= $ringbus)" \
+    sh -c "[ -n '$addr' ] && [ \$(($addr)) -ge ${ringbus:-0} ] && [ \$(($addr)) -lt $((${ringbus:-0} + (2 << 20))) ]"
+
 # ---- initramfs -----------------------------------------------------------
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/lib64" \
          "$root/lib/x86_64-linux-gnu"
