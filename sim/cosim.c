@@ -222,6 +222,10 @@ static int run_loop(struct cosim *c, char *errbuf)
 	const struct cosim_config *cfg = c->cfg;
 	unsigned slices = 0;
 	for (;;) {
+		if (cfg->stop && *cfg->stop) {
+			fprintf(stderr, "fcap-cosim: stopped by a signal: the guest's register requests go unanswered from now on\n");
+			return 0;
+		}
 		int fatal = 0;
 		int served = serve_mailbox(c, errbuf, &fatal);
 		if (fatal || forward_irq(c, errbuf) < 0)

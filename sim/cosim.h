@@ -13,6 +13,7 @@
 #ifndef FCAP_COSIM_H
 #define FCAP_COSIM_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #define COSIM_MAX_REPLAYS 8
@@ -28,9 +29,10 @@ struct cosim_config {
 	uint32_t slice_cycles;    /* card cycles between looks at the mailbox */
 	int accept_timeout_ms;
 	const char *stats_path;   /* per-session counters, written at the end */
+	volatile sig_atomic_t *stop;      /* set (by a signal handler): end as if QEMU had left */
 };
 
-/* Runs until QEMU disconnects; -1 with errbuf set on an error (a DMA write
+/* Runs until QEMU disconnects or *stop is set; -1 with errbuf set on an error (a DMA write
  * outside guest RAM, a replay error, a socket failure). */
 int cosim_run(const struct cosim_config *cfg, char *errbuf);
 

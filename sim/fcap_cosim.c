@@ -12,10 +12,12 @@
  *   -chardev socket,path=PATH,id=cosim -device ivshmem-doorbell,chardev=cosim,vectors=1
  * and the guest loads fcap.ko with transport=mailbox. The k-th capture the
  * guest starts replays the k-th --replay file on port 0 at --rate.
- * Exits when QEMU does: 0, or 1 with a message naming what went wrong.
+ * Exits when QEMU does, or on SIGTERM or SIGINT (after writing --stats):
+ * 0, or 1 with a message naming what went wrong.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +36,22 @@ static void usage(FILE *f)
  * address = file offset (docs/COSIM.md); 2 GiB is below it on both QEMU x86 machines. */
 #define COSIM_MAX_RAM (2ull << 30)
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cosim_config cfg = {
 		.rate_bps = 1000000000ull,
 		.idle_cycles = 250000,   /* 1 ms of the 250 MHz core clock */
-		.slice_cycles = 512,
+		.slice_cycles = 64,
 		.accept_timeout_ms = 60000,
+		.stop = &stop_requested,
 	};
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -93,6 +104,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* No SA_RESTART: the poll() the loop sleeps in returns, and it looks at the flag. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	char errbuf[FCAP_ERRBUF_SIZE];
 	if (cosim_run(&cfg, errbuf) < 0) {
 		fprintf(stderr, "fcap-cosim: %s\n", errbuf);

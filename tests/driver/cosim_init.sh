@@ -11,6 +11,8 @@
 #      the capture is stopped (SIGSTOP) as soon as it has started, so the
 #      card fills the ring and drops; continued and stopped once the card
 #      has counted every frame of file 2.
+#   3. the host stops fcap-cosim under a bound card: register accesses time
+#      out once, then read all ones; the module still unloads.
 # Every check prints "FCAPTEST ok NAME" or "FCAPTEST FAIL NAME"; the
 # captures' summaries and files (base64) go to the console for the host.
 /bin/busybox --install -s /bin
@@ -87,6 +89,17 @@ cat /tmp/c2.txt | sed 's/^/FCAPTEST summary2 /'
 t "capture 2: fcap capture exit 0 (got $rc)" test "$rc" = 0
 dump c2 /tmp/c2.pcapng
 t "rmmod fcap" rmmod fcap
+
+echo "FCAPTEST step: the simulator goes away"
+bind_card transport=mailbox
+echo "FCAPTEST sim-stop"    # the host stops fcap-cosim when it sees this line
+sleep 3
+rx=$(cat $SYS/port0/rx_frames)
+t "a counter read with no simulator: all ones, after the mailbox timeout (got $rx)" \
+    test "$rx" = 18446744073709551615
+t "the kernel log says the mailbox got no answer" sh -c 'dmesg | grep -q "register mailbox: no answer to request"'
+t "rmmod fcap with no simulator" rmmod fcap
+t "module gone" test ! -e /sys/module/fcap
 
 echo "FCAPTEST done fails=$fails"
 poweroff -f
