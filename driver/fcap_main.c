@@ -94,8 +94,12 @@ static int fcap_check_identity(struct fcap_dev *fdev)
 
 	fdev->id = fcap_rd(fdev, FCAP_REG_ID);
 	if (fdev->id != FCAP_ID_MAGIC) {
-		dev_info(dev, "BAR%u register ID reads 0x%08x, not an fcap card (0x%08x): not binding\n",
-			 regs_bar, fdev->id, FCAP_ID_MAGIC);
+		if (fdev->transport == FCAP_TRANSPORT_MAILBOX)
+			dev_info(dev, "register ID reads 0x%08x through the mailbox, not an fcap card (0x%08x): not binding\n",
+				 fdev->id, FCAP_ID_MAGIC);
+		else
+			dev_info(dev, "BAR%u register ID reads 0x%08x, not an fcap card (0x%08x): not binding\n",
+				 regs_bar, fdev->id, FCAP_ID_MAGIC);
 		return -ENODEV;
 	}
 	fdev->version = fcap_rd(fdev, FCAP_REG_VERSION);

@@ -9,7 +9,8 @@
  * Verilated card's register port and only then does the driver go on, so
  * register accesses keep program order (a real card's posted writes are
  * ordered the same way by PCIe). Callers may hold spinlocks (the interrupt
- * handler does), so the wait spins; it gives up after a second, after which
+ * handler does), so the wait spins; it gives up after two seconds (a loaded
+ * host may deschedule the simulator for a while), after which
  * every access fails at once, reading all ones like a card gone from the bus.
  */
 #include <linux/iopoll.h>
@@ -18,7 +19,7 @@
 #include "fcap.h"
 #include "fcap/mbox.h"
 
-#define FCAP_MBOX_TIMEOUT_US	1000000
+#define FCAP_MBOX_TIMEOUT_US	2000000
 
 int fcap_mbox_init(struct fcap_dev *fdev, void __iomem *bell)
 {
