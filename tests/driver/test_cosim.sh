@@ -118,6 +118,8 @@ extract() { # extract NAME FILE: a file the guest printed in base64
     sed -n "/^FCAPTEST file-begin $1\$/,/^FCAPTEST file-end $1\$/p" "$log" | sed '1d;$d' | base64 -d > "$2" 2>/dev/null
 }
 check "fcap-cosim: no card DMA outside guest RAM" grep -q 'dma_faults 0 ' "$out/cosim.stats"
+irqs=$(awk '$1 == "total" { for (i = 2; i < NF; i++) if ($i == "interrupts") print $(i + 1) }' "$out/cosim.stats")
+check "fcap-cosim: the card's interrupts went to the guest as MSI-X (${irqs:-0})" test "${irqs:-0}" -gt 0
 
 # ---- capture 1: every frame, byte-identical, in order, at the line rate ----
 echo "capture 1: $in1 ($n1 frames) at 1 Gb/s"
@@ -168,6 +170,7 @@ contains "guest summary: received = the card's counter" "$out/c2.summary" "recei
 contains "guest summary: drops = the card's counters" "$out/c2.summary" "card fifo $fifo, card ring full $ring,"
 kept=$((rx - fifo - ring))
 eq "capinfos: frames in the guest's file = received - dropped" "$(packets "$out/c2.pcapng")" "$kept"
+eq "card: records written = frames in the guest's file" "$(stat_of 2 records)" "$kept"
 reordercap -n "$out/c2.pcapng" "$out/c2.sorted.pcapng" > /dev/null 2>&1
 tcpdump -r "$in2" -t -xx -n 2>/dev/null > "$out/want2.hex"
 tcpdump -r "$out/c2.sorted.pcapng" -t -xx -n 2>/dev/null > "$out/got2.hex"
