@@ -60,6 +60,8 @@ bind_card transport=mailbox
 t "the kernel log describes the card (MSI-X through ivshmem)" \
     sh -c 'dmesg | grep -q "fcap0: card 1.0, 4 port(s), 4 ring(s) of 16 x 1048576 bytes, msi-x"'
 t "sysfs: state stopped" test "$(cat $SYS/state)" = stopped
+fcap info -d pcie:0 > /tmp/info.txt 2>&1
+t "fcap info -d pcie:0: the card's model from its device tree ROM" grep -q "model *fcap 4x10G" /tmp/info.txt
 
 echo "FCAPTEST step: capture 1 (every frame)"
 fcap capture -d pcie:0 -w /tmp/c1.pcapng --block-timeout 200us 2> /tmp/c1.txt &
