@@ -1,0 +1,427 @@
+/*
+ * nn_lanes.c - the fixed-point forward pass over a group of FCAP_LANES
+ * packets at once (fcap/nn.h).
+ *
+ * One packet per SIMD lane: a neuron's weights, bias and rescale shift are
+ * the same in every lane, so a layer is, per neuron, a run of pmaddwd of
+ * the packets' input pairs against one broadcast weight pair, one uniform
+ * shift and one table look-up per lane (a gather). Per packet this replaces
+ * the scalar tail of every neuron (shift, saturation, table) of the
+ * one-packet path, which dominated its time.
+ *
+ * Results are exactly those of fcap_net_forward_q / fcap_net_logit_q lane
+ * by lane: the same integer operations, only grouped differently
+ * (tests/unit/test_model.c checks it against the plain definition). The
+ * accumulator bound of fcap_net_check_bounds makes every int32 sum exact
+ * in any order. Two implementations: AVX2, chosen at run time when the CPU
+ * has it, and portable C, which is the definition written lane by lane.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "fcap/nn.h"
+#include "fixed.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_AVX2_PATH 1
+#include <immintrin.h>
+#endif
+
+static enum fcap_simd simd_in_use = FCAP_SIMD_SCALAR;
+static bool simd_chosen;
+
+enum fcap_simd fcap_simd_best(void)
+{
+#ifdef HAVE_AVX2_PATH
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return FCAP_SIMD_AVX2;
+#endif
+	return FCAP_SIMD_SCALAR;
+}
+
+int fcap_simd_use(enum fcap_simd s)
+{
+	if (s != FCAP_SIMD_SCALAR && s != fcap_simd_best())
+		return -1;
+	simd_in_use = s;
+	simd_chosen = true;
+	return 0;
+}
+
+enum fcap_simd fcap_simd_current(void)
+{
+	if (!simd_chosen)
+		fcap_simd_use(fcap_simd_best());
+	return simd_in_use;
+}
+
+const char *fcap_simd_name(enum fcap_simd s)
+{
+	return s == FCAP_SIMD_AVX2 ? "avx2" : "scalar";
+}
+
+size_t fcap_net_scratch_lanes(const struct fcap_net *n)
+{
+	size_t s = 0, pairs = 0;
+	for (uint32_t i = 0; i < n->nlayers; i++) {
+		s += n->l[i].out;
+		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
+	}
+	return s + pairs;
+}
+
+size_t fcap_ae_scratch_lanes(const struct fcap_net *n)
+{
+	return 2 * (size_t)n->l[0].in + fcap_net_scratch_lanes(n);
+}
+
+static inline int row_shift(const struct fcap_layer *l, uint32_t j)
+{
+	return (int)l->frac[j] + (int)l->in_frac - Z_FRAC;
+}
+
+/* ---------------- portable: the definition, lane by lane ---------------- */
+
+static void layer_scalar(const struct fcap_layer *l, const fcap_lanes *x, fcap_lanes *y, bool logit)
+{
+	for (uint32_t j = 0; j < l->out; j++) {
+		const int16_t *w = l->wq + (size_t)j * l->in;
+		for (unsigned p = 0; p < FCAP_LANES; p++) {
+			int64_t acc = l->bq[j];
+			for (uint32_t k = 0; k < l->in; k++)
+				acc += (int64_t)w[k] * x[k][p];
+			/* the bound makes acc an int32; the cast keeps the definition's type */
+			int32_t z = fixed_to_q16((int32_t)acc, row_shift(l, j));
+			y[j][p] = logit ? z : fixed_sigmoid(z);
+		}
+	}
+}
+
+/* ---------------- AVX2 ---------------- */
+
+#ifdef HAVE_AVX2_PATH
+#define AVX2 __attribute__((target("avx2")))
+
+/* Q16 rescale of one neuron's accumulators, exact as fixed_to_q16. A right
+ * shift rounds half up as (acc >> sh) + bit sh-1 of acc, which cannot
+ * overflow. A left shift (weights so large that frac + in_frac < 16)
+ * saturates: for a logit exactly at the int32 limits; before a sigmoid, to
+ * where the table saturates anyway, which is cheaper and gives the same
+ * output. */
+AVX2 static inline __m256i to_q16_avx2(__m256i acc, int sh, bool logit)
+{
+	if (sh > 0) {
+		__m256i r = _mm256_and_si256(_mm256_sra_epi32(acc, _mm_cvtsi32_si128(sh - 1)), _mm256_set1_epi32(1));
+		return _mm256_add_epi32(_mm256_sra_epi32(acc, _mm_cvtsi32_si128(sh)), r);
+	}
+	if (sh == 0)
+		return acc;
+	int k = -sh;
+	__m128i kk = _mm_cvtsi32_si128(k);
+	if (!logit) {
+		int32_t c = (SIG_LIM + (1 << k) - 1) >> k;   /* c << k >= SIG_LIM */
+		acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_set1_epi32(-c)), _mm256_set1_epi32(c));
+		return _mm256_sll_epi32(acc, kk);
+	}
+	__m256i hi = _mm256_cmpgt_epi32(acc, _mm256_set1_epi32(INT32_MAX >> k));
+	__m256i lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(INT32_MIN >> k), acc);
+	__m256i z = _mm256_sll_epi32(acc, kk);
+	z = _mm256_blendv_epi8(z, _mm256_set1_epi32(INT32_MAX), hi);
+	return _mm256_blendv_epi8(z, _mm256_set1_epi32(INT32_MIN), lo);
+}
+
+/* fixed_sigmoid in every lane: the piece's coefficients by one permute
+ * each (eight pieces, eight lanes), the same Horner steps and shifts. */
+AVX2 static inline __m256i sigmoid_avx2(__m256i z, __m256i c0, __m256i c1, __m256i c2, __m256i c3)
+{
+	__m256i a = _mm256_min_epu32(_mm256_abs_epi32(z), _mm256_set1_epi32(SIG_LIM - 1));
+	__m256i s = _mm256_srli_epi32(a, Z_FRAC);
+	__m256i t = _mm256_srli_epi32(_mm256_and_si256(a, _mm256_set1_epi32(0xffff)), 1);
+	__m256i v = _mm256_permutevar8x32_epi32(c3, s);
+	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(c2, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
+	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(c1, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
+	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(c0, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
+	__m256i y = _mm256_srai_epi32(_mm256_add_epi32(v, _mm256_set1_epi32(4)), SIG_COEF_FRAC - 15);
+	/* z < 0: 32768 - y, as (y ^ neg) - neg + 32768 with neg all ones */
+	__m256i neg = _mm256_srai_epi32(z, 31);
+	y = _mm256_sub_epi32(_mm256_xor_si256(y, neg), neg);
+	return _mm256_add_epi32(y, _mm256_and_si256(neg, _mm256_set1_epi32(32768)));
+}
+
+/* The sigmoid's coefficient vectors, loaded once per network. */
+struct coefs {
+	__m256i c0, c1, c2, c3;
+};
+
+AVX2 static inline struct coefs coefs_avx2(void)
+{
+	return (struct coefs){
+		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[0]), _mm256_loadu_si256((const __m256i *)fcap_sig_coef[1]),
+		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[2]), _mm256_loadu_si256((const __m256i *)fcap_sig_coef[3]),
+	};
+}
+
+/* Inputs (k, k+1) of each packet as one 32-bit lane of int16 halves; input
+ * k is x[idx[k]], or x[k] without idx. */
+AVX2 static void pairs_avx2(const fcap_lanes *x, const uint32_t *idx, uint32_t in, __m256i *xp)
+{
+	const __m256i low16 = _mm256_set1_epi32(0xffff);
+	for (uint32_t q = 0; q < (in + 1) / 2; q++) {
+		uint32_t k0 = idx ? idx[2 * q] : 2 * q;
+		__m256i lo = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)x[k0]), low16);
+		__m256i hi = _mm256_setzero_si256();
+		if (2 * q + 1 < in) {
+			uint32_t k1 = idx ? idx[2 * q + 1] : 2 * q + 1;
+			hi = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)x[k1]), 16);
+		}
+		_mm256_storeu_si256(xp + q, _mm256_or_si256(lo, hi));
+	}
+}
+
+/* Neuron j's output (Q16 logit, or Q15 sigmoid) in every lane. */
+AVX2 static inline __m256i neuron_avx2(const struct fcap_layer *l, uint32_t j, const __m256i *xp, bool logit,
+				       const struct coefs *k)
+{
+	uint32_t pairs = (l->in + 1) / 2;
+	const int32_t *w = l->wpair + (size_t)j * pairs;
+	/* two accumulators: the adds of one neuron do not wait on each other */
+	__m256i a0 = _mm256_set1_epi32(l->bq[j]), a1 = _mm256_setzero_si256();
+	uint32_t q = 0;
+	for (; q + 2 <= pairs; q += 2) {
+		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256(xp + q), _mm256_set1_epi32(w[q])));
+		a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256(xp + q + 1), _mm256_set1_epi32(w[q + 1])));
+	}
+	if (q < pairs)
+		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256(xp + q), _mm256_set1_epi32(w[q])));
+	__m256i z = to_q16_avx2(_mm256_add_epi32(a0, a1), (int)l->frac[j] + (int)l->in_frac - Z_FRAC, logit);
+	return logit ? z : sigmoid_avx2(z, k->c0, k->c1, k->c2, k->c3);
+}
+
+AVX2 static void layer_avx2(const struct fcap_layer *l, const fcap_lanes *x, const uint32_t *idx, fcap_lanes *y,
+			    bool logit, fcap_lanes *pairbuf, const struct coefs *k)
+{
+	__m256i *xp = (__m256i *)pairbuf;
+	pairs_avx2(x, idx, l->in, xp);
+	for (uint32_t j = 0; j < l->out; j++)
+		_mm256_storeu_si256((__m256i *)y[j], neuron_avx2(l, j, xp, logit, k));
+}
+
+AVX2 static void forward_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, fcap_lanes *out,
+			      bool logit, fcap_lanes *scratch)
+{
+	struct coefs k = coefs_avx2();
+	uint32_t pairs = 0;
+	for (uint32_t i = 0; i < n->nlayers; i++)
+		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
+	fcap_lanes *pairbuf = scratch, *act = scratch + pairs;
+	const fcap_lanes *in = x;
+	for (uint32_t i = 0; i < n->nlayers; i++) {
+		bool last = i + 1 == n->nlayers;
+		fcap_lanes *y = last ? out : act;
+		layer_avx2(&n->l[i], in, i == 0 ? idx : NULL, y, last && logit, pairbuf, &k);
+		in = y;
+		act += n->l[i].out;
+	}
+}
+
+/* Adds e^2 per lane to the four even and four odd lanes' int64 sums. */
+AVX2 static inline void sq_add_avx2(__m256i e, __m256i *even, __m256i *odd)
+{
+	__m256i o = _mm256_srli_epi64(e, 32);
+	*even = _mm256_add_epi64(*even, _mm256_mul_epi32(e, e));
+	*odd = _mm256_add_epi64(*odd, _mm256_mul_epi32(o, o));
+}
+
+AVX2 static void store_sums(__m256i even, __m256i odd, uint64_t sum[FCAP_LANES])
+{
+	uint64_t ev[4], od[4];
+	_mm256_storeu_si256((__m256i *)ev, even);
+	_mm256_storeu_si256((__m256i *)od, odd);
+	for (int k = 0; k < 4; k++) {
+		sum[2 * k] = ev[k];
+		sum[2 * k + 1] = od[k];
+	}
+}
+
+/* fcap_ae_sqerr_lanes: every layer but the last as forward_avx2; the last
+ * layer's outputs go straight into the squared errors. */
+AVX2 static void ae_sqerr_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
+			       uint64_t sum[FCAP_LANES], fcap_lanes *scratch)
+{
+	struct coefs k = coefs_avx2();
+	uint32_t pairs = 0;
+	for (uint32_t i = 0; i < n->nlayers; i++)
+		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
+	fcap_lanes *pairbuf = scratch, *act = scratch + pairs;
+	const fcap_lanes *in = x;
+	for (uint32_t i = 0; i + 1 < n->nlayers; i++) {
+		layer_avx2(&n->l[i], in, i == 0 ? idx : NULL, act, false, pairbuf, &k);
+		in = act;
+		act += n->l[i].out;
+	}
+	const struct fcap_layer *l = &n->l[n->nlayers - 1];
+	__m256i *xp = (__m256i *)pairbuf;
+	pairs_avx2(in, n->nlayers == 1 ? idx : NULL, l->in, xp);
+	__m128i sh = _mm_cvtsi32_si128((int)xshift);
+	__m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+	for (uint32_t j = 0; j < l->out; j++) {
+		__m256i y = neuron_avx2(l, j, xp, false, &k);
+		__m256i xj = _mm256_loadu_si256((const __m256i *)x[idx ? idx[j] : j]);
+		sq_add_avx2(_mm256_sub_epi32(_mm256_sll_epi32(xj, sh), y), &even, &odd);
+	}
+	store_sums(even, odd, sum);
+}
+
+/* fcap_q11_lanes for four features of one packet: NaN to 0 (only a corrupt
+ * feature could be NaN), clamp, then round half away from zero as
+ * trunc(v +- 0.5): the same double operations as the scalar to_q11. */
+AVX2 static inline __m128i q11_avx2(__m256d v)
+{
+	v = _mm256_and_pd(v, _mm256_cmp_pd(v, v, _CMP_ORD_Q));
+	v = _mm256_min_pd(_mm256_max_pd(v, _mm256_set1_pd(-32767.0)), _mm256_set1_pd(32767.0));
+	__m256d half = _mm256_or_pd(_mm256_and_pd(v, _mm256_set1_pd(-0.0)), _mm256_set1_pd(0.5));
+	return _mm256_cvttpd_epi32(_mm256_add_pd(v, half));
+}
+
+/* Transposes the 4 x 4 int32 blocks r[0..3] (rows: packets, columns:
+ * features) into columns. */
+AVX2 static inline void transpose4(__m128i *r)
+{
+	__m128i a = _mm_unpacklo_epi32(r[0], r[1]), b = _mm_unpackhi_epi32(r[0], r[1]);
+	__m128i c = _mm_unpacklo_epi32(r[2], r[3]), d = _mm_unpackhi_epi32(r[2], r[3]);
+	r[0] = _mm_unpacklo_epi64(a, c);
+	r[1] = _mm_unpackhi_epi64(a, c);
+	r[2] = _mm_unpacklo_epi64(b, d);
+	r[3] = _mm_unpackhi_epi64(b, d);
+}
+
+AVX2 static void q11_lanes_avx2(const double *feat, size_t stride, size_t n, const double *a, const double *b,
+				uint32_t nfeat, fcap_lanes *out)
+{
+	uint32_t i = 0;
+	if (n == FCAP_LANES) {
+		/* four features of all eight packets, then one transpose into lanes */
+		for (; i + 4 <= nfeat; i += 4) {
+			__m256d va = _mm256_loadu_pd(a + i), vb = _mm256_loadu_pd(b + i);
+			__m128i lo[4], hi[4];
+			for (unsigned p = 0; p < 4; p++) {
+				__m256d v0 = _mm256_mul_pd(_mm256_loadu_pd(feat + p * stride + i), va);
+				__m256d v1 = _mm256_mul_pd(_mm256_loadu_pd(feat + (p + 4) * stride + i), va);
+				lo[p] = q11_avx2(_mm256_add_pd(v0, vb));
+				hi[p] = q11_avx2(_mm256_add_pd(v1, vb));
+			}
+			transpose4(lo);
+			transpose4(hi);
+			for (unsigned k = 0; k < 4; k++)
+				_mm256_storeu_si256((__m256i *)out[i + k],
+						    _mm256_inserti128_si256(_mm256_castsi128_si256(lo[k]), hi[k], 1));
+		}
+	}
+	for (size_t p = 0; p < n; p++) {
+		const double *x = feat + p * stride;
+		for (uint32_t k = i; k < nfeat; k++)
+			out[k][p] = fcap_q11(x[k] * a[k] + b[k]);
+	}
+}
+
+/* Sums of (x << xshift - y)^2 per lane, in int64: |x << 4 - y| < 2^20. */
+AVX2 static void sqerr_avx2(const fcap_lanes *x, const fcap_lanes *y, uint32_t n, unsigned xshift,
+			    uint64_t sum[FCAP_LANES])
+{
+	__m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+	__m128i sh = _mm_cvtsi32_si128((int)xshift);
+	for (uint32_t i = 0; i < n; i++)
+		sq_add_avx2(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)x[i]), sh),
+					     _mm256_loadu_si256((const __m256i *)y[i])),
+			    &even, &odd);
+	store_sums(even, odd, sum);
+}
+#endif
+
+void fcap_net_forward_lanes(const struct fcap_net *n, const fcap_lanes *x, fcap_lanes *out, bool logit,
+			    fcap_lanes *scratch)
+{
+	if (!simd_chosen)
+		fcap_simd_current();
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		forward_avx2(n, x, NULL, out, logit, scratch);
+		return;
+	}
+#endif
+	fcap_lanes *act = scratch;
+	const fcap_lanes *in = x;
+	for (uint32_t i = 0; i < n->nlayers; i++) {
+		bool last = i + 1 == n->nlayers;
+		fcap_lanes *y = last ? out : act;
+		layer_scalar(&n->l[i], in, y, last && logit);
+		in = y;
+		act += n->l[i].out;
+	}
+}
+
+void fcap_ae_sqerr_lanes(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
+			 uint64_t sum[FCAP_LANES], fcap_lanes *scratch)
+{
+	if (!simd_chosen)
+		fcap_simd_current();
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		ae_sqerr_avx2(n, x, idx, xshift, sum, scratch);
+		return;
+	}
+#endif
+	/* the definition: gather the inputs, forward, squared errors */
+	uint32_t in = n->l[0].in;
+	fcap_lanes *xin = scratch, *y = scratch + in;
+	for (uint32_t k = 0; k < in; k++)
+		memcpy(xin[k], x[idx ? idx[k] : k], sizeof(fcap_lanes));
+	fcap_net_forward_lanes(n, (const fcap_lanes *)xin, y, false, y + in);
+	fcap_sqerr_lanes(xin, y, in, xshift, sum);
+}
+
+int16_t fcap_q11(double v)
+{
+	if (v != v)
+		v = 0;   /* NaN: only a corrupt feature could make it; never convert it */
+	v = v > 32767.0 ? 32767.0 : (v < -32767.0 ? -32767.0 : v);
+	return (int16_t)(v >= 0 ? (int32_t)(v + 0.5) : -(int32_t)(0.5 - v));
+}
+
+void fcap_q11_lanes(const double *feat, size_t stride, size_t n, const double *a, const double *b, uint32_t nfeat,
+		    fcap_lanes *out)
+{
+	if (!simd_chosen)
+		fcap_simd_current();
+	if (n < FCAP_LANES)
+		for (uint32_t i = 0; i < nfeat; i++)
+			for (size_t p = n; p < FCAP_LANES; p++)
+				out[i][p] = 0;
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		q11_lanes_avx2(feat, stride, n, a, b, nfeat, out);
+		return;
+	}
+#endif
+	for (size_t p = 0; p < n; p++)
+		for (uint32_t i = 0; i < nfeat; i++)
+			out[i][p] = fcap_q11(feat[p * stride + i] * a[i] + b[i]);
+}
+
+void fcap_sqerr_lanes(const fcap_lanes *x, const fcap_lanes *y, uint32_t n, unsigned xshift, uint64_t sum[FCAP_LANES])
+{
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		sqerr_avx2(x, y, n, xshift, sum);
+		return;
+	}
+#endif
+	for (unsigned p = 0; p < FCAP_LANES; p++) {
+		sum[p] = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			int64_t e = (int64_t)x[i][p] * ((int64_t)1 << xshift) - y[i][p];
+			sum[p] += (uint64_t)(e * e);
+		}
+	}
+}
