@@ -21,10 +21,14 @@ size_t decay_table_bytes(void);
  * it runs some thirty times per packet. */
 static inline double decay_factor(unsigned l, uint64_t dt_ns)
 {
-	double x = (double)dt_ns * decay_mult[l];
+	/* the conversions go through int64, one instruction each on x86: the
+	 * same values, as here dt < 2^63 and x + 0.5 < 2^36 */
+	if (dt_ns >> 63)
+		return 0.0;
+	double x = (double)(int64_t)dt_ns * decay_mult[l];
 	if (x >= (double)((uint64_t)DECAY_INT_LIMIT << DECAY_FRAC_BITS))
 		return 0.0;
-	uint64_t q = (uint64_t)(x + 0.5);
+	uint64_t q = (uint64_t)(int64_t)(x + 0.5);
 	uint64_t ip = q >> DECAY_FRAC_BITS;
 	if (ip >= DECAY_INT_LIMIT)
 		return 0.0;

@@ -73,6 +73,8 @@ struct fcap_features {
 	struct flowtab mi, ip, sock, host;
 	bool extras;
 	bool avx2;              /* time scales 0-3 as one vector (fcap_simd_current) */
+	uint64_t memo_dt;       /* the last gap given to factors() and its factors */
+	double memo_f[L];
 	uint64_t packets;
 };
 
@@ -92,6 +94,9 @@ struct fcap_features *fcap_features_new(const struct fcap_feat_config *cfg, char
 	}
 	fx->extras = cfg->extras;
 	fx->avx2 = fcap_simd_current() == FCAP_SIMD_AVX2;
+	fx->memo_dt = 0;
+	for (unsigned l = 0; l < L; l++)
+		fx->memo_f[l] = decay_factor(l, 0);
 	if (flowtab_init(&fx->mi, n, sizeof(struct mi_ent), cfg->idle_ns) < 0 ||
 	    flowtab_init(&fx->ip, n, sizeof(struct pair_ent), cfg->idle_ns) < 0 ||
 	    flowtab_init(&fx->sock, n, offsetof(struct pair_ent, jit), cfg->idle_ns) < 0 ||
@@ -119,11 +124,19 @@ unsigned fcap_features_count(const struct fcap_features *fx)
 	return fx->extras ? FCAP_FEAT_MAX : FCAP_FEAT_KITSUNE;
 }
 
-static void factors(uint64_t last, uint64_t now, double f[L])
+/* The decay factors over the gap since last, every time scale. The last
+ * gap's factors are kept: a packet's streams often share their gap (a host
+ * with one peer, a pair whose last packet went the same way), and the
+ * same gap gives the same factors. */
+static void factors(struct fcap_features *fx, uint64_t last, uint64_t now, double f[L])
 {
 	uint64_t dt = now > last ? now - last : 0;
-	for (unsigned l = 0; l < L; l++)
-		f[l] = decay_factor(l, dt);
+	if (dt != fx->memo_dt) {
+		for (unsigned l = 0; l < L; l++)
+			fx->memo_f[l] = decay_factor(l, dt);
+		fx->memo_dt = dt;
+	}
+	memcpy(f, fx->memo_f, sizeof(fx->memo_f));
 }
 
 /*
@@ -292,17 +305,14 @@ static void do_1d(const struct fcap_features *fx, struct s1 *s, const double *f,
 /* The two-stream statistics of direction d of pair p after adding x at now.
  * jit: also the inter-arrival statistics (H only), written to jout. The
  * other direction is not decayed: its mean and variance are ratios. */
-static void do_pair(const struct fcap_features *fx, struct pair_ent *p, int d, double x, uint64_t now, bool jit,
+static void do_pair(struct fcap_features *fx, struct pair_ent *p, int d, double x, uint64_t now, bool jit,
 		    double *out, double *jout)
 {
 	struct stream *a = &p->dir[d], *b = &p->dir[!d];
 	double f[L], fc[L];
 	double gap_s = a->seen && now > a->t ? (double)(now - a->t) * 1e-9 : 0.0;
-	factors(a->t, now, f);
-	if (p->tc == a->t)   /* the pair's last packet went this way: the same factors */
-		memcpy(fc, f, sizeof(fc));
-	else
-		factors(p->tc, now, fc);
+	factors(fx, a->t, now, f);
+	factors(fx, p->tc, now, fc);
 	a->t = now;
 	a->seen = 1;
 	p->tc = now;
@@ -384,7 +394,7 @@ static void do_mi(struct fcap_features *fx, const struct pkt_keys *pk, double x,
 	bool fresh;
 	struct mi_ent *e = flowtab_get_h(&fx->mi, &pk->k[K_MI], pk->h[K_MI], now, &fresh);
 	double f[L];
-	factors(e->t, now, f);
+	factors(fx, e->t, now, f);
 	e->t = now;
 	do_1d(fx, &e->s, f, x, out);
 }

@@ -63,12 +63,13 @@ const char *fcap_simd_name(enum fcap_simd s)
 
 size_t fcap_net_scratch_lanes(const struct fcap_net *n)
 {
+	/* portable: every layer's outputs; AVX2: two buffers of input pairs */
 	size_t s = 0, pairs = 0;
 	for (uint32_t i = 0; i < n->nlayers; i++) {
 		s += n->l[i].out;
 		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
 	}
-	return s + pairs;
+	return s > 2 * pairs ? s : 2 * pairs;
 }
 
 size_t fcap_ae_scratch_lanes(const struct fcap_net *n)
@@ -102,14 +103,22 @@ static void layer_scalar(const struct fcap_layer *l, const fcap_lanes *x, fcap_l
 
 #ifdef HAVE_AVX2_PATH
 #define AVX2 __attribute__((target("avx2")))
+#define INLINE __attribute__((always_inline)) static inline
+
+/*
+ * Sixteen lanes are two vectors of eight (halves 0 and 1). Every value of a
+ * neuron is computed for both halves with the same broadcast weights,
+ * shift and coefficients: two independent chains of work per neuron, and
+ * its fixed costs (weights, shift, loop) paid once for sixteen packets.
+ */
 
 /* Q16 rescale of one neuron's accumulators, exact as fixed_to_q16. A right
  * shift rounds half up as (acc >> sh) + bit sh-1 of acc, which cannot
  * overflow. A left shift (weights so large that frac + in_frac < 16)
  * saturates: for a logit exactly at the int32 limits; before a sigmoid, to
- * where the table saturates anyway, which is cheaper and gives the same
+ * where the sigmoid saturates anyway, which is cheaper and gives the same
  * output. */
-AVX2 static inline __m256i to_q16_avx2(__m256i acc, int sh, bool logit)
+AVX2 INLINE __m256i to_q16_avx2(__m256i acc, int sh, bool logit)
 {
 	if (sh > 0) {
 		__m256i r = _mm256_and_si256(_mm256_sra_epi32(acc, _mm_cvtsi32_si128(sh - 1)), _mm256_set1_epi32(1));
@@ -131,151 +140,240 @@ AVX2 static inline __m256i to_q16_avx2(__m256i acc, int sh, bool logit)
 	return _mm256_blendv_epi8(z, _mm256_set1_epi32(INT32_MIN), lo);
 }
 
-/* fixed_sigmoid in every lane: the piece's coefficients by one permute
- * each (eight pieces, eight lanes), the same Horner steps and shifts. */
-AVX2 static inline __m256i sigmoid_avx2(__m256i z, __m256i c0, __m256i c1, __m256i c2, __m256i c3)
-{
-	__m256i a = _mm256_min_epu32(_mm256_abs_epi32(z), _mm256_set1_epi32(SIG_LIM - 1));
-	__m256i s = _mm256_srli_epi32(a, Z_FRAC);
-	__m256i t = _mm256_srli_epi32(_mm256_and_si256(a, _mm256_set1_epi32(0xffff)), 1);
-	__m256i v = _mm256_permutevar8x32_epi32(c3, s);
-	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(c2, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
-	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(c1, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
-	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(c0, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
-	__m256i y = _mm256_srai_epi32(_mm256_add_epi32(v, _mm256_set1_epi32(4)), SIG_COEF_FRAC - 15);
-	/* z < 0: 32768 - y, as (y ^ neg) - neg + 32768 with neg all ones */
-	__m256i neg = _mm256_srai_epi32(z, 31);
-	y = _mm256_sub_epi32(_mm256_xor_si256(y, neg), neg);
-	return _mm256_add_epi32(y, _mm256_and_si256(neg, _mm256_set1_epi32(32768)));
-}
-
-/* The sigmoid's coefficient vectors, loaded once per network. */
+/* The constants of sigmoid_avx2, loaded once per network: the pieces'
+ * coefficients (the rounding constant 4 added to c0 ahead) and masks. */
 struct coefs {
-	__m256i c0, c1, c2, c3;
+	__m256i c0r, c1, c2, c3, lim, low16, half;
 };
 
 AVX2 static inline struct coefs coefs_avx2(void)
 {
 	return (struct coefs){
-		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[0]), _mm256_loadu_si256((const __m256i *)fcap_sig_coef[1]),
-		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[2]), _mm256_loadu_si256((const __m256i *)fcap_sig_coef[3]),
+		_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)fcap_sig_coef[0]), _mm256_set1_epi32(4)),
+		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[1]),
+		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[2]),
+		_mm256_loadu_si256((const __m256i *)fcap_sig_coef[3]),
+		_mm256_set1_epi32(SIG_LIM - 1),
+		_mm256_set1_epi32(0xffff),
+		_mm256_set1_epi32(32768),
 	};
 }
 
-/* Inputs (k, k+1) of each packet as one 32-bit lane of int16 halves; input
- * k is x[idx[k]], or x[k] without idx. */
+/* fixed_sigmoid in every lane: the piece's coefficients by one permute
+ * each (eight pieces, eight lanes), the same Horner steps and shifts. */
+AVX2 INLINE __m256i sigmoid_avx2(__m256i z, const struct coefs *k)
+{
+	__m256i a = _mm256_min_epu32(_mm256_abs_epi32(z), k->lim);
+	__m256i s = _mm256_srli_epi32(a, Z_FRAC);
+	__m256i t = _mm256_srli_epi32(_mm256_and_si256(a, k->low16), 1);
+	__m256i v = _mm256_permutevar8x32_epi32(k->c3, s);
+	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(k->c2, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
+	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(k->c1, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
+	v = _mm256_add_epi32(_mm256_permutevar8x32_epi32(k->c0r, s), _mm256_srai_epi32(_mm256_mullo_epi32(t, v), 15));
+	__m256i y = _mm256_srai_epi32(v, SIG_COEF_FRAC - 15);
+	/* z < 0: 32768 - y, as (y ^ neg) - neg + 32768 with neg all ones */
+	__m256i neg = _mm256_srai_epi32(z, 31);
+	y = _mm256_sub_epi32(_mm256_xor_si256(y, neg), neg);
+	return _mm256_add_epi32(y, _mm256_and_si256(neg, k->half));
+}
+
+static inline const int32_t *lane_row(const fcap_lanes *x, const uint32_t *idx, uint32_t k)
+{
+	return x[idx ? idx[k] : k];
+}
+
+/* Inputs (k, k+1) of each packet as one 32-bit lane of int16 halves, pair q
+ * at xp[2q] (lanes 0-7) and xp[2q+1] (lanes 8-15); input k is x[idx[k]],
+ * or x[k] without idx. */
 AVX2 static void pairs_avx2(const fcap_lanes *x, const uint32_t *idx, uint32_t in, __m256i *xp)
 {
 	const __m256i low16 = _mm256_set1_epi32(0xffff);
 	for (uint32_t q = 0; q < (in + 1) / 2; q++) {
-		uint32_t k0 = idx ? idx[2 * q] : 2 * q;
-		__m256i lo = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)x[k0]), low16);
-		__m256i hi = _mm256_setzero_si256();
+		const int32_t *r0 = lane_row(x, idx, 2 * q);
+		__m256i lo0 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)r0), low16);
+		__m256i lo1 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(r0 + 8)), low16);
 		if (2 * q + 1 < in) {
-			uint32_t k1 = idx ? idx[2 * q + 1] : 2 * q + 1;
-			hi = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)x[k1]), 16);
+			const int32_t *r1 = lane_row(x, idx, 2 * q + 1);
+			lo0 = _mm256_or_si256(lo0, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)r1), 16));
+			lo1 = _mm256_or_si256(lo1, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(r1 + 8)), 16));
 		}
-		_mm256_storeu_si256(xp + q, _mm256_or_si256(lo, hi));
+		_mm256_storeu_si256(xp + 2 * q, lo0);
+		_mm256_storeu_si256(xp + 2 * q + 1, lo1);
 	}
 }
 
-/* Neuron j's output (Q16 logit, or Q15 sigmoid) in every lane. */
-AVX2 static inline __m256i neuron_avx2(const struct fcap_layer *l, uint32_t j, const __m256i *xp, bool logit,
-				       const struct coefs *k)
+/* Neuron j (Q16 logit, or Q15 sigmoid) for both halves: y[0], y[1]. */
+AVX2 INLINE void neuron_avx2(const struct fcap_layer *l, uint32_t j, const __m256i *xp, bool logit,
+			     const struct coefs *k, __m256i *y)
 {
 	uint32_t pairs = (l->in + 1) / 2;
 	const int32_t *w = l->wpair + (size_t)j * pairs;
-	/* two accumulators: the adds of one neuron do not wait on each other */
-	__m256i a0 = _mm256_set1_epi32(l->bq[j]), a1 = _mm256_setzero_si256();
-	uint32_t q = 0;
-	for (; q + 2 <= pairs; q += 2) {
-		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256(xp + q), _mm256_set1_epi32(w[q])));
-		a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256(xp + q + 1), _mm256_set1_epi32(w[q + 1])));
+	__m256i a0 = _mm256_set1_epi32(l->bq[j]), a1 = a0;
+	for (uint32_t q = 0; q < pairs; q++) {
+		__m256i wq = _mm256_set1_epi32(w[q]);
+		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256(xp + 2 * q), wq));
+		a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256(xp + 2 * q + 1), wq));
 	}
-	if (q < pairs)
-		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256(xp + q), _mm256_set1_epi32(w[q])));
-	__m256i z = to_q16_avx2(_mm256_add_epi32(a0, a1), (int)l->frac[j] + (int)l->in_frac - Z_FRAC, logit);
-	return logit ? z : sigmoid_avx2(z, k->c0, k->c1, k->c2, k->c3);
+	int sh = (int)l->frac[j] + (int)l->in_frac - Z_FRAC;
+	a0 = to_q16_avx2(a0, sh, logit);
+	a1 = to_q16_avx2(a1, sh, logit);
+	y[0] = logit ? a0 : sigmoid_avx2(a0, k);
+	y[1] = logit ? a1 : sigmoid_avx2(a1, k);
 }
 
-AVX2 static void layer_avx2(const struct fcap_layer *l, const fcap_lanes *x, const uint32_t *idx, fcap_lanes *y,
-			    bool logit, fcap_lanes *pairbuf, const struct coefs *k)
+/* Neurons j and j + 1 together, both halves: four independent chains, and
+ * each input pair loaded once. y[0..1]: neuron j, y[2..3]: neuron j + 1. */
+AVX2 INLINE void neuron2_avx2(const struct fcap_layer *l, uint32_t j, const __m256i *xp, bool logit,
+			      const struct coefs *k, __m256i *y)
 {
-	__m256i *xp = (__m256i *)pairbuf;
-	pairs_avx2(x, idx, l->in, xp);
-	for (uint32_t j = 0; j < l->out; j++)
-		_mm256_storeu_si256((__m256i *)y[j], neuron_avx2(l, j, xp, logit, k));
+	uint32_t pairs = (l->in + 1) / 2;
+	const int32_t *w0 = l->wpair + (size_t)j * pairs, *w1 = w0 + pairs;
+	__m256i a00 = _mm256_set1_epi32(l->bq[j]), a01 = a00;
+	__m256i a10 = _mm256_set1_epi32(l->bq[j + 1]), a11 = a10;
+	for (uint32_t q = 0; q < pairs; q++) {
+		__m256i x0 = _mm256_loadu_si256(xp + 2 * q), x1 = _mm256_loadu_si256(xp + 2 * q + 1);
+		__m256i v0 = _mm256_set1_epi32(w0[q]), v1 = _mm256_set1_epi32(w1[q]);
+		a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x0, v0));
+		a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x1, v0));
+		a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x0, v1));
+		a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x1, v1));
+	}
+	int base = (int)l->in_frac - Z_FRAC, s0 = (int)l->frac[j] + base, s1 = (int)l->frac[j + 1] + base;
+	a00 = to_q16_avx2(a00, s0, logit);
+	a01 = to_q16_avx2(a01, s0, logit);
+	a10 = to_q16_avx2(a10, s1, logit);
+	a11 = to_q16_avx2(a11, s1, logit);
+	y[0] = logit ? a00 : sigmoid_avx2(a00, k);
+	y[1] = logit ? a01 : sigmoid_avx2(a01, k);
+	y[2] = logit ? a10 : sigmoid_avx2(a10, k);
+	y[3] = logit ? a11 : sigmoid_avx2(a11, k);
+}
+
+AVX2 INLINE void store2(fcap_lanes *row, const __m256i *y)
+{
+	_mm256_storeu_si256((__m256i *)*row, y[0]);
+	_mm256_storeu_si256((__m256i *)(*row + 8), y[1]);
+}
+
+/* The last layer from its input pairs: outputs to y. */
+AVX2 static void out_layer_avx2(const struct fcap_layer *l, const __m256i *xp, fcap_lanes *y, bool logit,
+				const struct coefs *k)
+{
+	uint32_t j = 0;
+	__m256i v[4];
+	for (; j + 2 <= l->out; j += 2) {
+		neuron2_avx2(l, j, xp, logit, k, v);
+		store2(&y[j], v);
+		store2(&y[j + 1], v + 2);
+	}
+	if (j < l->out) {
+		neuron_avx2(l, j, xp, logit, k, v);
+		store2(&y[j], v);
+	}
+}
+
+/* A hidden layer from input pairs straight to the next layer's pairs:
+ * outputs j and j + 1 of a packet in one lane (sigmoid outputs are
+ * 0..32767, so no masking). */
+AVX2 static void hidden_layer_avx2(const struct fcap_layer *l, const __m256i *xp, __m256i *next,
+				   const struct coefs *k)
+{
+	uint32_t j = 0;
+	__m256i v[4];
+	for (; j + 2 <= l->out; j += 2) {
+		neuron2_avx2(l, j, xp, false, k, v);
+		_mm256_storeu_si256(next + j, _mm256_or_si256(v[0], _mm256_slli_epi32(v[2], 16)));
+		_mm256_storeu_si256(next + j + 1, _mm256_or_si256(v[1], _mm256_slli_epi32(v[3], 16)));
+	}
+	if (j < l->out) {
+		neuron_avx2(l, j, xp, false, k, v);
+		_mm256_storeu_si256(next + j, v[0]);
+		_mm256_storeu_si256(next + j + 1, v[1]);
+	}
+}
+
+/* Every layer but the last; returns the last layer's input pairs. */
+AVX2 static const __m256i *hidden_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx,
+				       fcap_lanes *scratch, const struct coefs *k)
+{
+	uint32_t pairs = 0;
+	for (uint32_t i = 0; i < n->nlayers; i++)
+		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
+	__m256i *cur = (__m256i *)scratch, *next = cur + 2 * pairs;   /* a lane row is two vectors */
+	pairs_avx2(x, idx, n->l[0].in, cur);
+	for (uint32_t i = 0; i + 1 < n->nlayers; i++) {
+		hidden_layer_avx2(&n->l[i], cur, next, k);
+		__m256i *t = cur;
+		cur = next;
+		next = t;
+	}
+	return cur;
 }
 
 AVX2 static void forward_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, fcap_lanes *out,
 			      bool logit, fcap_lanes *scratch)
 {
 	struct coefs k = coefs_avx2();
-	uint32_t pairs = 0;
-	for (uint32_t i = 0; i < n->nlayers; i++)
-		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
-	fcap_lanes *pairbuf = scratch, *act = scratch + pairs;
-	const fcap_lanes *in = x;
-	for (uint32_t i = 0; i < n->nlayers; i++) {
-		bool last = i + 1 == n->nlayers;
-		fcap_lanes *y = last ? out : act;
-		layer_avx2(&n->l[i], in, i == 0 ? idx : NULL, y, last && logit, pairbuf, &k);
-		in = y;
-		act += n->l[i].out;
-	}
+	const __m256i *xp = hidden_avx2(n, x, idx, scratch, &k);
+	out_layer_avx2(&n->l[n->nlayers - 1], xp, out, logit, &k);
 }
 
-/* Adds e^2 per lane to the four even and four odd lanes' int64 sums. */
-AVX2 static inline void sq_add_avx2(__m256i e, __m256i *even, __m256i *odd)
+/* Squared errors as int64: s[0] lanes 0, 2, 4, 6; s[1] lanes 1, 3, 5, 7;
+ * s[2] and s[3] the same for lanes 8-15. e is below 2^20 in magnitude. */
+AVX2 INLINE void sq_add_avx2(__m256i e, __m256i *even, __m256i *odd)
 {
 	__m256i o = _mm256_srli_epi64(e, 32);
 	*even = _mm256_add_epi64(*even, _mm256_mul_epi32(e, e));
 	*odd = _mm256_add_epi64(*odd, _mm256_mul_epi32(o, o));
 }
 
-AVX2 static void store_sums(__m256i even, __m256i odd, uint64_t sum[FCAP_LANES])
+/* x << sh - y for both halves of a row, into the sums. */
+AVX2 INLINE void err_add_avx2(const int32_t *xr, const __m256i *y, __m128i sh, __m256i *s)
 {
-	uint64_t ev[4], od[4];
-	_mm256_storeu_si256((__m256i *)ev, even);
-	_mm256_storeu_si256((__m256i *)od, odd);
-	for (int k = 0; k < 4; k++) {
-		sum[2 * k] = ev[k];
-		sum[2 * k + 1] = od[k];
-	}
+	sq_add_avx2(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)xr), sh), y[0]), &s[0], &s[1]);
+	sq_add_avx2(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)(xr + 8)), sh), y[1]), &s[2],
+		    &s[3]);
 }
 
-/* fcap_ae_sqerr_lanes: every layer but the last as forward_avx2; the last
- * layer's outputs go straight into the squared errors. */
+AVX2 static void store_sums(const __m256i *s, uint64_t sum[FCAP_LANES])
+{
+	uint64_t v[4][4];
+	for (int i = 0; i < 4; i++)
+		_mm256_storeu_si256((__m256i *)v[i], s[i]);
+	for (int h = 0; h < 2; h++)
+		for (int k = 0; k < 4; k++) {
+			sum[8 * h + 2 * k] = v[2 * h][k];
+			sum[8 * h + 2 * k + 1] = v[2 * h + 1][k];
+		}
+}
+
+/* fcap_ae_sqerr_lanes: every layer but the last as forward_avx2, the last
+ * layer's outputs straight into the errors. */
 AVX2 static void ae_sqerr_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
 			       uint64_t sum[FCAP_LANES], fcap_lanes *scratch)
 {
 	struct coefs k = coefs_avx2();
-	uint32_t pairs = 0;
-	for (uint32_t i = 0; i < n->nlayers; i++)
-		pairs = (n->l[i].in + 1) / 2 > pairs ? (n->l[i].in + 1) / 2 : pairs;
-	fcap_lanes *pairbuf = scratch, *act = scratch + pairs;
-	const fcap_lanes *in = x;
-	for (uint32_t i = 0; i + 1 < n->nlayers; i++) {
-		layer_avx2(&n->l[i], in, i == 0 ? idx : NULL, act, false, pairbuf, &k);
-		in = act;
-		act += n->l[i].out;
-	}
+	const __m256i *xp = hidden_avx2(n, x, idx, scratch, &k);
 	const struct fcap_layer *l = &n->l[n->nlayers - 1];
-	__m256i *xp = (__m256i *)pairbuf;
-	pairs_avx2(in, n->nlayers == 1 ? idx : NULL, l->in, xp);
 	__m128i sh = _mm_cvtsi32_si128((int)xshift);
-	__m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
-	for (uint32_t j = 0; j < l->out; j++) {
-		__m256i y = neuron_avx2(l, j, xp, false, &k);
-		__m256i xj = _mm256_loadu_si256((const __m256i *)x[idx ? idx[j] : j]);
-		sq_add_avx2(_mm256_sub_epi32(_mm256_sll_epi32(xj, sh), y), &even, &odd);
+	__m256i s[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256() };
+	__m256i v[4];
+	uint32_t j = 0;
+	for (; j + 2 <= l->out; j += 2) {
+		neuron2_avx2(l, j, xp, false, &k, v);
+		err_add_avx2(lane_row(x, idx, j), v, sh, s);
+		err_add_avx2(lane_row(x, idx, j + 1), v + 2, sh, s);
 	}
-	store_sums(even, odd, sum);
+	if (j < l->out) {
+		neuron_avx2(l, j, xp, false, &k, v);
+		err_add_avx2(lane_row(x, idx, j), v, sh, s);
+	}
+	store_sums(s, sum);
 }
 
 /* fcap_q11_lanes for four features of one packet: NaN to 0 (only a corrupt
  * feature could be NaN), clamp, then round half away from zero as
- * trunc(v +- 0.5): the same double operations as the scalar to_q11. */
+ * trunc(v +- 0.5): the same double operations as fcap_q11. */
 AVX2 static inline __m128i q11_avx2(__m256d v)
 {
 	v = _mm256_and_pd(v, _mm256_cmp_pd(v, v, _CMP_ORD_Q));
@@ -301,21 +399,23 @@ AVX2 static void q11_lanes_avx2(const double *feat, size_t stride, size_t n, con
 {
 	uint32_t i = 0;
 	if (n == FCAP_LANES) {
-		/* four features of all eight packets, then one transpose into lanes */
+		/* four features of eight packets at a time, then one transpose into lanes */
 		for (; i + 4 <= nfeat; i += 4) {
 			__m256d va = _mm256_loadu_pd(a + i), vb = _mm256_loadu_pd(b + i);
-			__m128i lo[4], hi[4];
-			for (unsigned p = 0; p < 4; p++) {
-				__m256d v0 = _mm256_mul_pd(_mm256_loadu_pd(feat + p * stride + i), va);
-				__m256d v1 = _mm256_mul_pd(_mm256_loadu_pd(feat + (p + 4) * stride + i), va);
-				lo[p] = q11_avx2(_mm256_add_pd(v0, vb));
-				hi[p] = q11_avx2(_mm256_add_pd(v1, vb));
+			for (unsigned p0 = 0; p0 < FCAP_LANES; p0 += 8) {
+				__m128i lo[4], hi[4];
+				for (unsigned p = 0; p < 4; p++) {
+					__m256d v0 = _mm256_mul_pd(_mm256_loadu_pd(feat + (p0 + p) * stride + i), va);
+					__m256d v1 = _mm256_mul_pd(_mm256_loadu_pd(feat + (p0 + p + 4) * stride + i), va);
+					lo[p] = q11_avx2(_mm256_add_pd(v0, vb));
+					hi[p] = q11_avx2(_mm256_add_pd(v1, vb));
+				}
+				transpose4(lo);
+				transpose4(hi);
+				for (unsigned k = 0; k < 4; k++)
+					_mm256_storeu_si256((__m256i *)(out[i + k] + p0),
+							    _mm256_inserti128_si256(_mm256_castsi128_si256(lo[k]), hi[k], 1));
 			}
-			transpose4(lo);
-			transpose4(hi);
-			for (unsigned k = 0; k < 4; k++)
-				_mm256_storeu_si256((__m256i *)out[i + k],
-						    _mm256_inserti128_si256(_mm256_castsi128_si256(lo[k]), hi[k], 1));
 		}
 	}
 	for (size_t p = 0; p < n; p++) {
@@ -329,13 +429,13 @@ AVX2 static void q11_lanes_avx2(const double *feat, size_t stride, size_t n, con
 AVX2 static void sqerr_avx2(const fcap_lanes *x, const fcap_lanes *y, uint32_t n, unsigned xshift,
 			    uint64_t sum[FCAP_LANES])
 {
-	__m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+	__m256i s[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256() };
 	__m128i sh = _mm_cvtsi32_si128((int)xshift);
-	for (uint32_t i = 0; i < n; i++)
-		sq_add_avx2(_mm256_sub_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)x[i]), sh),
-					     _mm256_loadu_si256((const __m256i *)y[i])),
-			    &even, &odd);
-	store_sums(even, odd, sum);
+	for (uint32_t i = 0; i < n; i++) {
+		__m256i yv[2] = { _mm256_loadu_si256((const __m256i *)y[i]), _mm256_loadu_si256((const __m256i *)(y[i] + 8)) };
+		err_add_avx2(x[i], yv, sh, s);
+	}
+	store_sums(s, sum);
 }
 #endif
 

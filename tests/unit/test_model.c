@@ -318,7 +318,8 @@ static void test_sigmoid_sweep(void)
 	double worst_in = 0, worst_out = 0;
 	size_t mismatches = 0, nonmono = 0;
 	int16_t prev = 0;
-	for (int64_t base = -(1 << 20) - 8; base <= (1 << 20) + 8 || base == INT32_MAX - 7; base += FCAP_LANES) {
+	const int64_t top = INT32_MAX - (FCAP_LANES - 1);   /* the last group: z up to INT32_MAX */
+	for (int64_t base = -(1 << 20) - 8; base <= (1 << 20) + 8 || base == top; base += FCAP_LANES) {
 		n.l[0].bq[0] = (int32_t)base;
 		for (int m = 0; m < nm; m++) {
 			fcap_simd_use(modes[m]);
@@ -338,8 +339,8 @@ static void test_sigmoid_sweep(void)
 				prev = want;
 			}
 		}
-		if (base > (1 << 20) && base < INT32_MAX - 7)
-			base = INT32_MAX - 7 - FCAP_LANES;   /* then the top end, once */
+		if (base > (1 << 20) && base < top)
+			base = top - FCAP_LANES;   /* then the top end, once */
 	}
 	/* the bottom end */
 	n.l[0].bq[0] = INT32_MIN + 32767;

@@ -91,7 +91,7 @@ double fcap_net_logit(const struct fcap_net *n, const double *x, double *scratch
  * output is Q15 (as fcap_net_forward_q): lane by lane, exactly the
  * one-packet results. scratch: fcap_net_scratch_lanes(n) lanes.
  */
-#define FCAP_LANES 8
+#define FCAP_LANES 16
 typedef int32_t fcap_lanes[FCAP_LANES];
 void fcap_net_forward_lanes(const struct fcap_net *n, const fcap_lanes *x, fcap_lanes *out, bool logit,
 			    fcap_lanes *scratch);
