@@ -25,6 +25,10 @@
  * the arithmetic is the same on every machine. */
 extern const int32_t fcap_sig_coef[4][SIG_SEGS];
 extern uint32_t fcap_sqrt_table[1024 - 256 + 1];   /* sqrt(16 k) in Q8 for k = 256..1024 */
+/* The same as pairs for one 32-bit load: entry k - 256 in the low half, the
+ * step to entry k - 255 in the high half (entries are at most 2^15); 768
+ * used, then zeros up to 1024 so that a masked index stays inside. */
+extern uint32_t fcap_sqrt_pairs[1024];
 extern int32_t fcap_log2_table[257];               /* log2(1 + k/256) in Q16 */
 
 /*

@@ -347,16 +347,73 @@ AVX2 static void store_sums(const __m256i *s, uint64_t sum[FCAP_LANES])
 		}
 }
 
+/* fixed_isqrt64 in four 64-bit lanes (v < 2^63; the RMSE's v = sum << 10
+ * is below 2^59): the leading bit by a binary search, the table by a gather
+ * of (entry, step) pairs, the same interpolation and final shift. */
+AVX2 INLINE __m256i isqrt_avx2(__m256i v)
+{
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i is0 = _mm256_cmpeq_epi64(v, zero);
+	v = _mm256_sub_epi64(v, is0);   /* 0 as 1, so that its table index is valid; masked at the end */
+	__m256i t = v, e = zero;
+	for (int b = 32; b >= 1; b >>= 1) {
+		__m256i ge = _mm256_cmpgt_epi64(t, _mm256_set1_epi64x(((int64_t)1 << b) - 1));
+		__m256i sh = _mm256_and_si256(ge, _mm256_set1_epi64x(b));
+		t = _mm256_srlv_epi64(t, sh);
+		e = _mm256_add_epi64(e, sh);
+	}
+	/* s = (bits - 13) & ~1 with bits = e + 1; m = v >> s, or v << -s */
+	__m256i s = _mm256_and_si256(_mm256_sub_epi64(e, _mm256_set1_epi64x(12)), _mm256_set1_epi64x(~(int64_t)1));
+	__m256i sneg = _mm256_cmpgt_epi64(zero, s);
+	__m256i m = _mm256_sllv_epi64(_mm256_srlv_epi64(v, _mm256_andnot_si256(sneg, s)),
+				      _mm256_and_si256(sneg, _mm256_sub_epi64(zero, s)));
+	/* index k - 256: 0..767 for every v < 2^63; the mask keeps any other v
+	 * inside the table, which has 1024 entries for it */
+	__m256i k = _mm256_and_si256(_mm256_sub_epi64(_mm256_srli_epi64(m, 4), _mm256_set1_epi64x(256)),
+				     _mm256_set1_epi64x(1023));
+	__m256i f = _mm256_and_si256(m, _mm256_set1_epi64x(15));
+	__m256i ab = _mm256_cvtepu32_epi64(_mm256_i64gather_epi32((const int *)fcap_sqrt_pairs, k, 4));
+	__m256i a = _mm256_and_si256(ab, _mm256_set1_epi64x(0xffff)), d = _mm256_srli_epi64(ab, 16);
+	__m256i r = _mm256_add_epi64(a, _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(d, f), _mm256_set1_epi64x(8)), 4));
+	/* sh = s / 2 - 8 (s even, >= -12): r << sh, or (r + 2^(-sh-1)) >> -sh */
+	__m256i sh = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_add_epi64(s, _mm256_set1_epi64x(12)), 1),
+				      _mm256_set1_epi64x(14));
+	__m256i shneg = _mm256_cmpgt_epi64(zero, sh);
+	__m256i right = _mm256_and_si256(shneg, _mm256_sub_epi64(zero, sh));
+	__m256i rnd = _mm256_and_si256(shneg, _mm256_sllv_epi64(_mm256_set1_epi64x(1),
+								   _mm256_sub_epi64(right, _mm256_set1_epi64x(1))));
+	r = _mm256_srlv_epi64(_mm256_sllv_epi64(_mm256_add_epi64(r, rnd), _mm256_andnot_si256(shneg, sh)), right);
+	return _mm256_andnot_si256(is0, r);
+}
+
+/* The RMSE in Q20 from four lanes' sums: isqrt(sum << 10) * isqrt_n >> 16. */
+AVX2 INLINE __m256i rmse4_avx2(__m256i sum, __m256i isqrt_n)
+{
+	return _mm256_srli_epi64(_mm256_mul_epu32(isqrt_avx2(_mm256_slli_epi64(sum, 10)), isqrt_n), 16);
+}
+
+/* From the sums of ae_sqerr's layout (even lanes, odd lanes, per half) to
+ * sixteen 32-bit lanes in order. */
+AVX2 static void rmse_avx2(const __m256i *s, uint32_t isqrt_n, fcap_lanes rmse)
+{
+	__m256i n = _mm256_set1_epi64x(isqrt_n);
+	for (int h = 0; h < 2; h++) {
+		__m256i even = rmse4_avx2(s[2 * h], n), odd = rmse4_avx2(s[2 * h + 1], n);
+		_mm256_storeu_si256((__m256i *)(rmse + 8 * h), _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa));
+	}
+}
+
 /* fcap_ae_sqerr_lanes: every layer but the last as forward_avx2, the last
  * layer's outputs straight into the errors. */
-AVX2 static void ae_sqerr_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
-			       uint64_t sum[FCAP_LANES], fcap_lanes *scratch)
+/* The squared errors of the autoencoder, in store_sums' layout. */
+AVX2 static void ae_sums_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
+			      fcap_lanes *scratch, __m256i *s)
 {
 	struct coefs k = coefs_avx2();
 	const __m256i *xp = hidden_avx2(n, x, idx, scratch, &k);
 	const struct fcap_layer *l = &n->l[n->nlayers - 1];
 	__m128i sh = _mm_cvtsi32_si128((int)xshift);
-	__m256i s[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256() };
+	s[0] = s[1] = s[2] = s[3] = _mm256_setzero_si256();
 	__m256i v[4];
 	uint32_t j = 0;
 	for (; j + 2 <= l->out; j += 2) {
@@ -368,7 +425,55 @@ AVX2 static void ae_sqerr_avx2(const struct fcap_net *n, const fcap_lanes *x, co
 		neuron_avx2(l, j, xp, false, &k, v);
 		err_add_avx2(lane_row(x, idx, j), v, sh, s);
 	}
+}
+
+AVX2 static void ae_sqerr_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
+			       uint64_t sum[FCAP_LANES], fcap_lanes *scratch)
+{
+	__m256i s[4];
+	ae_sums_avx2(n, x, idx, xshift, scratch, s);
 	store_sums(s, sum);
+}
+
+AVX2 static void ae_rmse_avx2(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, uint32_t isqrt_n,
+			      fcap_lanes rmse, fcap_lanes *scratch)
+{
+	__m256i s[4];
+	ae_sums_avx2(n, x, idx, FCAP_ACT_FRAC - FCAP_IN_FRAC, scratch, s);
+	rmse_avx2(s, isqrt_n, rmse);
+}
+
+AVX2 static void rmse_sums_avx2(const uint64_t sum[FCAP_LANES], uint32_t isqrt_n, fcap_lanes rmse)
+{
+	__m256i s[4];
+	for (int h = 0; h < 2; h++) {
+		const uint64_t *p = sum + 8 * h;
+		s[2 * h] = _mm256_set_epi64x((int64_t)p[6], (int64_t)p[4], (int64_t)p[2], (int64_t)p[0]);
+		s[2 * h + 1] = _mm256_set_epi64x((int64_t)p[7], (int64_t)p[5], (int64_t)p[3], (int64_t)p[1]);
+	}
+	rmse_avx2(s, isqrt_n, rmse);
+}
+
+/* fcap_norm_q on four 64-bit lanes: (v - min) * m (|v - min| < 2^31,
+ * 0 <= m < 2^31), toward zero by 2^16, saturated to +-32767. */
+AVX2 INLINE __m256i norm4_avx2(__m256i v, __m256i min, __m256i m)
+{
+	__m256i p = _mm256_mul_epi32(_mm256_sub_epi64(v, min), m);
+	__m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), p);
+	__m256i q = _mm256_srli_epi64(_mm256_sub_epi64(_mm256_xor_si256(p, sign), sign), 16);
+	q = _mm256_blendv_epi8(q, _mm256_set1_epi64x(32767), _mm256_cmpgt_epi64(q, _mm256_set1_epi64x(32767)));
+	return _mm256_sub_epi64(_mm256_xor_si256(q, sign), sign);
+}
+
+AVX2 static void norm_avx2(const fcap_lanes v, int32_t min, int64_t m, fcap_lanes out)
+{
+	__m256i vmin = _mm256_set1_epi64x(min), vm = _mm256_set1_epi64x(m);
+	for (int h = 0; h < 2; h++) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(v + 8 * h));
+		__m256i even = norm4_avx2(_mm256_and_si256(x, _mm256_set1_epi64x(0xffffffff)), vmin, vm);
+		__m256i odd = norm4_avx2(_mm256_srli_epi64(x, 32), vmin, vm);
+		_mm256_storeu_si256((__m256i *)(out + 8 * h), _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa));
+	}
 }
 
 /* fcap_q11_lanes for four features of one packet: NaN to 0 (only a corrupt
@@ -524,4 +629,57 @@ void fcap_sqerr_lanes(const fcap_lanes *x, const fcap_lanes *y, uint32_t n, unsi
 			sum[p] += (uint64_t)(e * e);
 		}
 	}
+}
+
+void fcap_rmse_q20_lanes(const uint64_t sum[FCAP_LANES], uint32_t isqrt_n, fcap_lanes rmse)
+{
+	if (!simd_chosen)
+		fcap_simd_current();
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		rmse_sums_avx2(sum, isqrt_n, rmse);
+		return;
+	}
+#endif
+	for (unsigned p = 0; p < FCAP_LANES; p++)
+		rmse[p] = (int32_t)(((uint64_t)fixed_isqrt64(sum[p] << 10) * isqrt_n) >> 16);
+}
+
+void fcap_ae_rmse_lanes(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, uint32_t isqrt_n,
+			fcap_lanes rmse, fcap_lanes *scratch)
+{
+	if (!simd_chosen)
+		fcap_simd_current();
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		ae_rmse_avx2(n, x, idx, isqrt_n, rmse, scratch);
+		return;
+	}
+#endif
+	uint64_t sum[FCAP_LANES];
+	fcap_ae_sqerr_lanes(n, x, idx, FCAP_ACT_FRAC - FCAP_IN_FRAC, sum, scratch);
+	fcap_rmse_q20_lanes(sum, isqrt_n, rmse);
+}
+
+int16_t fcap_norm_q(uint32_t v, int32_t min, int64_t m)
+{
+	int64_t d = (int64_t)v - min;
+	/* |d| < 2^33 and 0 <= m <= 2^27 (scales are validated <= 1e6): the product fits in int64 */
+	int64_t p = d * m;
+	int64_t q = p >= 0 ? p >> 16 : -((-p) >> 16);
+	return (int16_t)(q > 32767 ? 32767 : (q < -32767 ? -32767 : q));
+}
+
+void fcap_norm_lanes(const fcap_lanes v, int32_t min, int64_t m, fcap_lanes out)
+{
+	if (!simd_chosen)
+		fcap_simd_current();
+#ifdef HAVE_AVX2_PATH
+	if (simd_in_use == FCAP_SIMD_AVX2) {
+		norm_avx2(v, min, m, out);
+		return;
+	}
+#endif
+	for (unsigned p = 0; p < FCAP_LANES; p++)
+		out[p] = fcap_norm_q((uint32_t)v[p], min, m);
 }

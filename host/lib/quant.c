@@ -23,6 +23,7 @@ const int32_t fcap_sig_coef[4][SIG_SEGS] = {
 	{ -4110, 597, 1747, 1036, 449, 175, 66, 24 },
 };
 uint32_t fcap_sqrt_table[1024 - 256 + 1];
+uint32_t fcap_sqrt_pairs[1024];
 int32_t fcap_log2_table[257];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -30,6 +31,8 @@ static void build(void)
 {
 	for (int k = 256; k <= 1024; k++)
 		fcap_sqrt_table[k - 256] = (uint32_t)lround(sqrt(16.0 * k) * 256.0);
+	for (int k = 0; k < 1024 - 256; k++)
+		fcap_sqrt_pairs[k] = fcap_sqrt_table[k] | (fcap_sqrt_table[k + 1] - fcap_sqrt_table[k]) << 16;
 	for (int k = 0; k <= 256; k++)
 		fcap_log2_table[k] = (int32_t)lround(log2(1.0 + k / 256.0) * 65536.0);
 }

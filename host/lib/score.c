@@ -119,11 +119,6 @@ void fcap_scorer_free(struct fcap_scorer *s)
 	free(s);
 }
 
-static inline int16_t sat16(int64_t v)
-{
-	return (int16_t)(v > 32767 ? 32767 : (v < -32767 ? -32767 : v));
-}
-
 /* RMSE between inputs x (Q11) and reconstructions y (Q15), in Q20:
  * sqrt(sum of squares (Q30) * 2^10) / sqrt(n), with 2^16/sqrt(n) given. */
 static uint32_t rmse_q20(const int16_t *x, const int16_t *y, uint32_t n, uint32_t isqrt_n)
@@ -134,21 +129,6 @@ static uint32_t rmse_q20(const int16_t *x, const int16_t *y, uint32_t n, uint32_
 		sum += (uint64_t)(e * e);
 	}
 	return (uint32_t)(((uint64_t)fixed_isqrt64(sum << 10) * isqrt_n) >> 16);
-}
-
-/* rmse_q20 from the sum of squares. */
-static inline uint32_t rmse_q20_of(uint64_t sum, uint32_t isqrt_n)
-{
-	return (uint32_t)(((uint64_t)fixed_isqrt64(sum << 10) * isqrt_n) >> 16);
-}
-
-/* (v - min) * m >> 16, saturated: a Q20 RMSE normalised into Q11. */
-static inline int16_t norm_q(uint32_t v, int32_t min, int64_t m)
-{
-	int64_t d = (int64_t)v - min;
-	/* |d| < 2^33 and 0 <= m <= 2^27 (scales are validated <= 1e6): the product fits in int64 */
-	int64_t p = d * m;
-	return sat16(p >= 0 ? p >> 16 : -((-p) >> 16));
 }
 
 static enum fcap_alert priority(bool cls, bool anom)
@@ -186,7 +166,7 @@ void fcap_score_fixed(struct fcap_scorer *s, const double *feat, struct fcap_sco
 		for (uint32_t j = 0; j < u->n; j++)
 			s->uin[j] = s->zq[u->idx[j]];
 		fcap_net_forward_q(&u->net, s->uin, s->uout, s->scr);
-		s->ozq[k] = norm_q(rmse_q20(s->uin, s->uout, u->n, m->unit_isqrt[k]), m->omin_q[k], m->om_q[k]);
+		s->ozq[k] = fcap_norm_q(rmse_q20(s->uin, s->uout, u->n, m->unit_isqrt[k]), m->omin_q[k], m->om_q[k]);
 	}
 	fcap_net_forward_q(&m->out, s->ozq, s->oout, s->scr);
 	uint32_t ae = rmse_q20(s->ozq, s->oout, m->nae, m->out_isqrt);
@@ -194,7 +174,7 @@ void fcap_score_fixed(struct fcap_scorer *s, const double *feat, struct fcap_sco
 	if (m->has_mlp) {
 		if (s->plain)
 			mz = fcap_net_logit_q(&m->mlp, s->zq, s->scr);
-		s->zq[m->nfeat] = norm_q(ae, m->hmin_q, m->hm_q);
+		s->zq[m->nfeat] = fcap_norm_q(ae, m->hmin_q, m->hm_q);
 		hz = fcap_net_logit_q(&m->hyb, s->zq, s->scr);
 	}
 	finish(m, ae, mz, hz, out);
@@ -210,28 +190,22 @@ static void score_group(struct fcap_scorer *s, const double *feat, size_t stride
 {
 	const struct fcap_model *m = s->m;
 	fcap_q11_lanes(feat, stride, n, m->in_a, m->in_b, m->nfeat, s->lz);
-	const unsigned xshift = FCAP_ACT_FRAC - FCAP_IN_FRAC;
-	uint64_t sum[FCAP_LANES];
+	fcap_lanes r, ae;
 	for (uint32_t k = 0; k < m->nae; k++) {
 		const struct fcap_ae_unit *u = &m->ae[k];
-		fcap_ae_sqerr_lanes(&u->net, (const fcap_lanes *)s->lz, u->idx, xshift, sum, s->lscr);
-		for (size_t p = 0; p < FCAP_LANES; p++)
-			s->loz[k][p] = norm_q(rmse_q20_of(sum[p], m->unit_isqrt[k]), m->omin_q[k], m->om_q[k]);
+		fcap_ae_rmse_lanes(&u->net, (const fcap_lanes *)s->lz, u->idx, m->unit_isqrt[k], r, s->lscr);
+		fcap_norm_lanes(r, m->omin_q[k], m->om_q[k], s->loz[k]);
 	}
-	fcap_ae_sqerr_lanes(&m->out, (const fcap_lanes *)s->loz, NULL, xshift, sum, s->lscr);
-	uint32_t ae[FCAP_LANES];
-	for (size_t p = 0; p < FCAP_LANES; p++)
-		ae[p] = rmse_q20_of(sum[p], m->out_isqrt);
+	fcap_ae_rmse_lanes(&m->out, (const fcap_lanes *)s->loz, NULL, m->out_isqrt, ae, s->lscr);
 	if (m->has_mlp) {
 		if (s->plain)
 			fcap_net_forward_lanes(&m->mlp, (const fcap_lanes *)s->lz, s->lmz, true, s->lscr);
-		for (size_t p = 0; p < FCAP_LANES; p++)
-			s->lz[m->nfeat][p] = norm_q(ae[p], m->hmin_q, m->hm_q);
+		fcap_norm_lanes(ae, m->hmin_q, m->hm_q, s->lz[m->nfeat]);
 		fcap_net_forward_lanes(&m->hyb, (const fcap_lanes *)s->lz, s->lhz, true, s->lscr);
 	}
 	for (size_t p = 0; p < n; p++) {
 		int32_t mz = m->has_mlp && s->plain ? s->lmz[0][p] : 0, hz = m->has_mlp ? s->lhz[0][p] : 0;
-		finish(m, ae[p], mz, hz, &out[p]);
+		finish(m, (uint32_t)ae[p], mz, hz, &out[p]);
 	}
 }
 

@@ -363,6 +363,55 @@ static void test_sigmoid_sweep(void)
 	fcap_net_free(&n);
 }
 
+/* The RMSE's square root and the normalisation in lanes against the
+ * scalar definitions: zero, every power of two and its neighbours below
+ * 2^53 (sums of squared errors are below 2^49), random sums; edge
+ * normalisations. */
+static void test_rmse_norm_lanes(void)
+{
+	enum fcap_simd modes[2];
+	int nm = simd_modes(modes);
+	uint64_t sums[53 * 3 + 405];
+	size_t ns = 0;
+	for (int b = 0; b < 53; b++)
+		for (int d = -1; d <= 1; d++)
+			sums[ns++] = ((uint64_t)1 << b) + (uint64_t)(int64_t)d;
+	sums[0] = 0;
+	uint64_t rng = 17;
+	while (ns < sizeof(sums) / sizeof(sums[0]))
+		sums[ns++] = fcap_rng_next(&rng) >> (11 + fcap_rng_next(&rng) % 53);   /* < 2^53 */
+	size_t bad = 0, checked = 0;
+	static const uint32_t isq[] = { 65536, 46341, 20724, 2048 };
+	for (int m = 0; m < nm; m++) {
+		fcap_simd_use(modes[m]);
+		for (size_t i = 0; i + FCAP_LANES <= ns; i += FCAP_LANES)
+			for (size_t q = 0; q < sizeof(isq) / sizeof(isq[0]); q++) {
+				fcap_lanes r;
+				fcap_rmse_q20_lanes(sums + i, isq[q], r);
+				for (int p = 0; p < FCAP_LANES; p++, checked++)
+					bad += (uint32_t)r[p] != (uint32_t)(((uint64_t)fcap_isqrt64(sums[i + p] << 10) * isq[q]) >> 16);
+			}
+		static const int32_t mins[] = { 0, 1048576, 1000 << 20, 12345 };
+		static const int64_t mul[] = { 0, 1, 128, 1 << 20, 1 << 27 };
+		for (size_t a = 0; a < 4; a++)
+			for (size_t b = 0; b < 5; b++)
+				for (int t = 0; t < 40; t++) {
+					fcap_lanes v, out;
+					for (int p = 0; p < FCAP_LANES; p++)
+						v[p] = t == 0 ? (p ? INT32_MAX - p : 0) : (int32_t)(fcap_rng_next(&rng) >> (33 + t % 30));
+					fcap_norm_lanes(v, mins[a], mul[b], out);
+					for (int p = 0; p < FCAP_LANES; p++, checked++)
+						bad += out[p] != fcap_norm_q((uint32_t)v[p], mins[a], mul[b]);
+				}
+	}
+	fcap_simd_use(fcap_simd_best());
+	printf("(%zu values) ", checked);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(fcap_norm_q(0, 1 << 20, 1 << 20), -32767);
+	CU_ASSERT_EQUAL(fcap_norm_q(3 << 20, 1 << 20, 128), 4096);   /* (3 - 1) * 1, Q20 to Q11 */
+	CU_ASSERT_EQUAL(fcap_isqrt64(0), 0);
+}
+
 /* Features to Q11 in lanes, special values included, against fcap_q11. */
 static void test_q11_lanes(void)
 {
@@ -839,6 +888,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "packet groups equal the one-packet path and the definition", test_lanes_exact);
 	CU_add_test(s, "sigmoid: every z, every implementation, within its error", test_sigmoid_sweep);
 	CU_add_test(s, "features to Q11 in lanes, special values included", test_q11_lanes);
+	CU_add_test(s, "RMSE square root and normalisation in lanes", test_rmse_norm_lanes);
 	CU_add_test(s, "quantization refuses weights that could overflow", test_quant_refuses);
 	CU_add_test(s, "sigmoid and square-root tables", test_tables);
 	CU_add_test(s, "thresholds: quantile and log-normal tail", test_calibration);

@@ -104,6 +104,16 @@ size_t fcap_net_scratch_lanes(const struct fcap_net *n);
 void fcap_ae_sqerr_lanes(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, unsigned xshift,
 			 uint64_t sum[FCAP_LANES], fcap_lanes *scratch);
 size_t fcap_ae_scratch_lanes(const struct fcap_net *n);
+/* Its RMSE per lane in Q20 (xshift 4: Q11 inputs against Q15 outputs):
+ * isqrt(sum * 2^10) * isqrt_n >> 16, as fcap_rmse_q20_lanes computes it
+ * from the sums (which are below 2^49 for any autoencoder of width <= 1024). */
+void fcap_ae_rmse_lanes(const struct fcap_net *n, const fcap_lanes *x, const uint32_t *idx, uint32_t isqrt_n,
+			fcap_lanes rmse, fcap_lanes *scratch);
+void fcap_rmse_q20_lanes(const uint64_t sum[FCAP_LANES], uint32_t isqrt_n, fcap_lanes rmse);
+/* A Q20 RMSE v normalised into Q11: (v - min) * m / 2^16 rounded toward
+ * zero, saturated to +-32767; m is validated to 0..2^27. Per lane. */
+int16_t fcap_norm_q(uint32_t v, int32_t min, int64_t m);
+void fcap_norm_lanes(const fcap_lanes v, int32_t min, int64_t m, fcap_lanes out);
 /* A normalised feature (already times 2^FCAP_IN_FRAC) to an int16 input:
  * NaN to 0, saturated to +-32767, rounded half away from zero. */
 int16_t fcap_q11(double v);
