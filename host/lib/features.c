@@ -24,6 +24,9 @@
 #include "fcap/nn.h"
 #include "flowtab.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FEAT_AVX2 1
 #define AVX2 __attribute__((target("avx2")))
@@ -235,23 +238,47 @@ AVX2 static inline void v_s1_add(struct s1 *s, v4d f, double x, v4d *w, v4d *ls,
 	_mm256_storeu_pd(s->ss, *ss);
 }
 
-/* Scatters fields (k of nf) of four time scales to o[l * nf + k]. */
+/* Rows of the 4 x 4 block c[0..3] (c[k] holds field k of four time
+ * scales): r[l] holds fields 0-3 of time scale l. */
+AVX2 static inline void v_transpose(const v4d *c, v4d *r)
+{
+	v4d a = _mm256_unpacklo_pd(c[0], c[1]), b = _mm256_unpackhi_pd(c[0], c[1]);
+	v4d d = _mm256_unpacklo_pd(c[2], c[3]), e = _mm256_unpackhi_pd(c[2], c[3]);
+	r[0] = _mm256_permute2f128_pd(a, d, 0x20);
+	r[1] = _mm256_permute2f128_pd(b, e, 0x20);
+	r[2] = _mm256_permute2f128_pd(a, d, 0x31);
+	r[3] = _mm256_permute2f128_pd(b, e, 0x31);
+}
+
+/*
+ * Fields 0..nf-1 (nf 3 or 7) of time scales 0-3 to o[l * nf + k], four
+ * doubles per store. A store of fields 4-7 (nf 7) or 0-3 (nf 3) spills one
+ * double into the next time scale's field 0, which the next store writes
+ * again; for time scale 3 that is time scale 4's field 0, which the plain
+ * C path for time scale 4 writes afterwards (do_1d, do_pair).
+ */
 AVX2 static inline void v_scatter(const v4d *field, unsigned nf, double *o)
 {
-	double t[7][4];
-	for (unsigned k = 0; k < nf; k++)
-		_mm256_storeu_pd(t[k], field[k]);
-	for (unsigned l = 0; l < 4; l++)
-		for (unsigned k = 0; k < nf; k++)
-			o[l * nf + k] = t[k][l];
+	v4d lo[4], hi[4], c[4];
+	v_transpose(field, lo);
+	if (nf == 7) {
+		c[0] = field[4], c[1] = field[5], c[2] = field[6], c[3] = _mm256_setzero_pd();
+		v_transpose(c, hi);
+	}
+	for (unsigned l = 0; l < 4; l++) {
+		_mm256_storeu_pd(o + l * nf, lo[l]);
+		if (nf == 7)
+			_mm256_storeu_pd(o + l * nf + 4, hi[l]);
+	}
 }
 
 AVX2 static void s1_step4(struct s1 *s, const double *f, double x, double *o)
 {
-	v4d r[3], ls, ss;
+	v4d r[4], ls, ss;
 	v_s1_add(s, v_ld(f), x, &r[0], &ls, &ss);
 	v_mean_var(r[0], ls, ss, &r[1], &r[2]);
 	r[2] = _mm256_sqrt_pd(r[2]);
+	r[3] = _mm256_setzero_pd();
 	v_scatter(r, 3, o);
 }
 
@@ -411,10 +438,21 @@ static void host_update(struct fcap_features *fx, const struct pkt_keys *pk, int
 		e->w[j] = e->w[j] * f + 1.0;
 		double *o = out + j * (1 + SRC_N + 1 + DST_N) + (key == K_HSRC ? 0 : 1 + SRC_N);
 		o[0] = e->w[j];
+#if defined(__SSE2__)
+		/* two indicators at a time: the same multiply, add and division */
+		_Static_assert(SRC_N % 2 == 0 && DST_N % 2 == 0, "indicators go in pairs");
+		__m128d vf = _mm_set1_pd(f), vw = _mm_set1_pd(e->w[j]);
+		for (int i = 0; i < nind; i += 2) {
+			__m128d v = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(&e->s[j][i]), vf), _mm_loadu_pd(&ind[i]));
+			_mm_storeu_pd(&e->s[j][i], v);
+			_mm_storeu_pd(&o[1 + i], _mm_div_pd(v, vw));
+		}
+#else
 		for (int i = 0; i < nind; i++) {
 			e->s[j][i] = e->s[j][i] * f + ind[i];
 			o[1 + i] = e->s[j][i] / e->w[j];
 		}
+#endif
 	}
 }
 

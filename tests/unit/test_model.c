@@ -702,7 +702,7 @@ static void test_invalid_fields(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(file_bytes);
 	const size_t meta = 32 + 8;
 	const struct field_damage d[] = {
-		{ "version", 8, true, 2, "offset 8: model file version 2; this fcap reads version 1" },
+		{ "version", 8, true, 1, "offset 8: model file version 1; this fcap reads version 2" },
 		{ "header length", 12, true, 40, "offset 12: header length" },
 		{ "feature count", meta + 0, false, 101, "feature count does not match" },
 		{ "extras flag", meta + 4, false, 7, "flag out of range" },

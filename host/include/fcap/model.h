@@ -19,7 +19,9 @@
 #include "fcap/features.h"
 #include "fcap/nn.h"
 
-#define FCAP_MODEL_VERSION 1
+/* 2: the piecewise-cubic sigmoid; a version 1 file's thresholds were set
+ * with the table sigmoid, so it is refused (retrain). */
+#define FCAP_MODEL_VERSION 2
 
 enum fcap_calib { FCAP_CALIB_QUANTILE = 0, FCAP_CALIB_LOGNORMAL = 1 };
 
