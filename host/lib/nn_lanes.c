@@ -1,20 +1,23 @@
 /*
  * nn_lanes.c - the fixed-point forward pass over a group of FCAP_LANES
- * packets at once (fcap/nn.h).
+ * packets at once (fcap/nn.h), and the pieces of scoring around it: the
+ * features' conversion to Q11, the autoencoders' squared errors, RMSE and
+ * normalisation.
  *
  * One packet per SIMD lane: a neuron's weights, bias and rescale shift are
  * the same in every lane, so a layer is, per neuron, a run of pmaddwd of
  * the packets' input pairs against one broadcast weight pair, one uniform
- * shift and one table look-up per lane (a gather). Per packet this replaces
- * the scalar tail of every neuron (shift, saturation, table) of the
- * one-packet path, which dominated its time.
+ * shift, and the sigmoid's few multiplies and permutes in every lane. Per
+ * packet this replaces the scalar tail of every neuron (shift, saturation,
+ * table) of the one-packet path, which dominated its time.
  *
- * Results are exactly those of fcap_net_forward_q / fcap_net_logit_q lane
- * by lane: the same integer operations, only grouped differently
- * (tests/unit/test_model.c checks it against the plain definition). The
- * accumulator bound of fcap_net_check_bounds makes every int32 sum exact
- * in any order. Two implementations: AVX2, chosen at run time when the CPU
- * has it, and portable C, which is the definition written lane by lane.
+ * Results are exactly those of the one-packet path (fcap_net_forward_q,
+ * fcap_net_logit_q, score.c) lane by lane: the same integer operations,
+ * only grouped differently (tests/unit/test_model.c checks it, and against
+ * the definition written again in int64). The accumulator bound of
+ * fcap_net_check_bounds makes every int32 sum exact in any order. Two
+ * implementations: AVX2, chosen at run time when the CPU has it, and
+ * portable C, which is the definition written lane by lane.
  */
 #include <stdbool.h>
 #include <string.h>

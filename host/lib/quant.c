@@ -1,6 +1,7 @@
 /*
  * quant.c - fixed-point networks (fcap/nn.h): quantization with a proved
- * accumulator bound, the integer forward pass, table sigmoid and sqrt.
+ * accumulator bound, the one-packet integer forward pass, the sigmoid's
+ * coefficients and the square-root and log tables (fixed.h).
  */
 #include "fcap/nn.h"
 

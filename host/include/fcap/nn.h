@@ -6,8 +6,8 @@
  * Fixed point: weights int16 with a power-of-two scale per neuron (row),
  * biases int32 at the accumulator's scale, int32 accumulators whose worst
  * case is proved not to overflow when the layer is quantized (and checked
- * again when a model file is loaded), sigmoid from a 4097-entry table with
- * linear interpolation. Activations are Q15 (0..32767 for 0..1); network
+ * again when a model file is loaded), sigmoid as a piecewise cubic with
+ * fixed coefficients. Activations are Q15 (0..32767 for 0..1); network
  * inputs are Q11 (-16..16).
  */
 #ifndef FCAP_NN_H
@@ -132,16 +132,16 @@ enum fcap_simd fcap_simd_current(void);
 int fcap_simd_use(enum fcap_simd s);
 const char *fcap_simd_name(enum fcap_simd s);
 
-/* Builds the sigmoid, square-root and log tables (done by quantize/load). */
+/* Builds the square-root and log tables (done by quantize/load). */
 void fcap_nn_tables(void);
 /* log2(v) in Q16 (v >= 1), by table. */
 int32_t fcap_ilog2_q16(uint64_t v);
 
-/* Sigmoid of a value with 16 fraction bits, Q15 result, by table. */
+/* Sigmoid of a value with 16 fraction bits, Q15 result (piecewise cubic). */
 int16_t fcap_sigmoid_q16(int32_t z);
 double fcap_sigmoid(double z);
 
-/* sqrt(v) by table and interpolation, relative error below 1e-4 (no division, no float). */
+/* sqrt(v) by table and interpolation, relative error below 2e-4 (no division, no float). */
 uint32_t fcap_isqrt64(uint64_t v);
 
 /* Deterministic PRNG (splitmix64). */
