@@ -122,6 +122,15 @@ void fcap_features_free(struct fcap_features *fx)
 	free(fx);
 }
 
+void fcap_features_reset(struct fcap_features *fx)
+{
+	flowtab_clear(&fx->mi);
+	flowtab_clear(&fx->ip);
+	flowtab_clear(&fx->sock);
+	flowtab_clear(&fx->host);
+	fx->packets = 0;
+}
+
 unsigned fcap_features_count(const struct fcap_features *fx)
 {
 	return fx->extras ? FCAP_FEAT_MAX : FCAP_FEAT_KITSUNE;

@@ -69,6 +69,16 @@ size_t flowtab_bytes(const struct flowtab *t)
 	return t->map_len;
 }
 
+void flowtab_clear(struct flowtab *t)
+{
+	if (!t->map)
+		return;
+	size_t n = ((size_t)t->set_mask + 1) * FLOWTAB_WAYS;
+	memset(t->tags, 0, n * sizeof(uint32_t));
+	memset(t->seen, 0, n * sizeof(uint64_t));
+	t->inserts = t->evict_idle = t->evict_lru = 0;
+}
+
 static bool idle(const struct flowtab *t, uint64_t seen, uint64_t now)
 {
 	return t->idle_ns && now > seen && now - seen > t->idle_ns;

@@ -37,6 +37,9 @@ struct flowtab {
 int flowtab_init(struct flowtab *t, uint32_t entries, size_t payload, uint64_t idle_ns);
 void flowtab_free(struct flowtab *t);
 size_t flowtab_bytes(const struct flowtab *t);
+/* Forgets every entry (and the counters), keeping the memory mapped: a
+ * way is free when its tag is 0, and a new entry is zeroed when taken. */
+void flowtab_clear(struct flowtab *t);
 /* The payload for key k at time now, zeroed when new (then *fresh = true). */
 void *flowtab_get(struct flowtab *t, const struct flowkey *k, uint64_t now, bool *fresh);
 

@@ -99,12 +99,9 @@ void fcap_score_stream_packet(struct fcap_score_stream *s, const char *file, uin
 
 int fcap_score_stream_reset(struct fcap_score_stream *s, char *errbuf)
 {
+	(void)errbuf;   /* kept for callers: a reset that had to map memory could fail */
 	fcap_score_stream_flush(s);
-	struct fcap_features *fx = new_features(s->m, errbuf);
-	if (!fx)
-		return -1;
-	fcap_features_free(s->fx);
-	s->fx = fx;
+	fcap_features_reset(s->fx);
 	return 0;
 }
 

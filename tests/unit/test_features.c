@@ -471,6 +471,48 @@ static void test_paths_identical(void)
 	printf("(%zu packets' features compared bit for bit) ", compared);
 }
 
+/* After fcap_features_reset, a capture's features are those of fresh
+ * state, bit for bit, however full the tables were. */
+static void test_reset(void)
+{
+	const char *dir = getenv("FCAP_DATA");
+	if (!dir) {
+		printf("(FCAP_DATA unset: skipped) ");
+		return;
+	}
+	char a[1024], b[1024], err[FCAP_ERRBUF_SIZE];
+	snprintf(a, sizeof(a), "%s/http_espn.pcapng", dir);
+	snprintf(b, sizeof(b), "%s/synscan.pcapng", dir);
+	double *fresh, *after;
+	size_t n = features_of(b, fcap_simd_best(), 0, 64, 3000, &fresh);
+	struct fcap_features *fx = new_fx(64, 0);
+	after = malloc(n * FCAP_FEAT_MAX * sizeof(double));
+	const char *files[2] = { a, b };
+	size_t m = 0;
+	for (int f = 0; f < 2; f++) {
+		if (f)
+			fcap_features_reset(fx);
+		struct fcap_pcap_reader *r = fcap_pcap_open(files[f], err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		struct fcap_pkt p;
+		while (fcap_pcap_next(r, &p, err) > 0 && (!f || m < n)) {
+			struct fcap_pkt_info pi;
+			double x[FCAP_FEAT_MAX];
+			fcap_packet_decode(p.linktype, p.data, p.caplen, &pi);
+			fcap_features_update(fx, &pi, p.origlen, p.ts_ns, f ? after + m++ * FCAP_FEAT_MAX : x);
+		}
+		fcap_pcap_close(r);
+	}
+	struct fcap_feat_stats st;
+	fcap_features_stats(fx, &st);
+	CU_ASSERT_EQUAL(m, n);
+	CU_ASSERT_EQUAL(st.packets, n);   /* counters start again too */
+	CU_ASSERT(memcmp(fresh, after, n * FCAP_FEAT_MAX * sizeof(double)) == 0);
+	fcap_features_free(fx);
+	free(fresh);
+	free(after);
+}
+
 static void test_decay_table(void)
 {
 	double worst = 0;
@@ -561,6 +603,7 @@ int main(void)
 	CU_add_test(s, "real web browsing against the double reference", test_real_web);
 	CU_add_test(s, "real nmap scan against the double reference", test_real_scan);
 	CU_add_test(s, "one at a time or in batches, portable or AVX2: the same bits", test_paths_identical);
+	CU_add_test(s, "reset state equals fresh state", test_reset);
 	CU_add_test(s, "bounded tables: fixed memory, evictions counted", test_bounded_tables);
 	CU_add_test(s, "idle timeout restarts an entry", test_idle_timeout);
 	CU_add_test(s, "feature names", test_names);
