@@ -11,6 +11,11 @@
  *   host   key one IP as sender, or as receiver: the extra features.
  * Exact definitions are in docs/FEATURES.md; tests/unit/test_features.c
  * recomputes them from that text in plain double precision.
+ *
+ * Speed: a packet's five keys are hashed once; in batches the state of the
+ * packets a little ahead is prefetched while one is computed; with AVX2,
+ * time scales 0-3 of a stream are one vector, with the same operations as
+ * the plain C arithmetic of one time scale (the same bits, tested).
  */
 #include "fcap/features.h"
 

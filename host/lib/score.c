@@ -1,6 +1,8 @@
 /*
- * score.c - scoring one packet's features with a model (fcap/model.h), in
- * fixed point (run time) or in double precision (reference).
+ * score.c - scoring packets' features with a model (fcap/model.h): one
+ * packet in fixed point (the definition) or in double precision (the
+ * reference), and batches in fixed point, FCAP_LANES packets at once
+ * through nn_lanes.c with the same results.
  *
  * Fixed-point path: each feature becomes a Q11 integer with one
  * multiply-add, clamped to +-16; from there on every step is integer:
