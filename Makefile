@@ -31,13 +31,15 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-score driver driver-check test-driver
+	test-store test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
-UNIT_TESTS := test_features test_pcap_reader test_model
+UNIT_TESTS := test_features test_pcap_reader test_model test_store
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
-	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer
+	$(O)/tests/test_scoreboard \
+	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture \
+	$(O)/bin/bench_recorder
 
 deps:
 	@tools/deps.sh
@@ -108,7 +110,7 @@ synth: $(O)/hw/fcap_dt_rom_init.vh
 # C and C++
 
 HOST_SRCS := $(sort $(wildcard host/lib/*.c))
-SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c sim/sim_clock.c
+SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c sim/sim_clock.c sim/sim_bus.c
 CLI_SRCS  := $(sort $(wildcard host/cli/*.c))
 
 obj = $(patsubst %.c,$(O)/$(1)/%.o,$(patsubst %.cpp,$(O)/$(1)/%.o,$(2)))
@@ -160,14 +162,21 @@ $(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
-# The scorer benchmark links the optimised library: it measures what fcap runs.
-$(O)/bin/bench_scorer: $(O)/obj/bench/bench_scorer.o $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+# The benchmarks link the optimised library: they measure what fcap runs.
+$(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_recorder: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
+		$(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
 
-$(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/tests/sim/harness.o $(O)/san/libfcap.a \
+		$(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
 	@mkdir -p $(@D)
-	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
+	$(CXX) $(SAN) -o $@ $< $(O)/san/tests/sim/harness.o $(san_LINK) -lcunit
+
+$(O)/tests/test_scoreboard: $(O)/san/tests/sim/test_scoreboard.o $(O)/san/tests/sim/harness.o $(O)/san/libfcap.a \
+		$(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $< $(O)/san/tests/sim/harness.o $(san_LINK) -lcunit
 
 $(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/afifo_model.o \
 		$(O)/san/sim/sim_clock.o $(AFIFO_MODEL) $(VOBJS)
@@ -239,16 +248,22 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_pcap_reader $(O)/test-unit
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
+	$(O)/tests/test_store $(O)/test-unit/store
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
 
-test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo
+test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreboard
 	$(O)/tests/test_async_fifo
 	$(O)/tests/test_card
+	$(O)/tests/test_scoreboard
 
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
+
+# The store: recorder, extraction, kill -9 recovery, a full disk (tmpfs), retention.
+test-store: $(O)/bin/fcap-san
+	tests/tools/test_store.sh $(O)/bin/fcap-san $(O)/test-store
 
 test: deps
 	$(MAKE) all
@@ -256,6 +271,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-sim
 	$(MAKE) test-tools
+	$(MAKE) test-store
 	$(MAKE) test-score
 	$(MAKE) lint
 	$(MAKE) synth
@@ -265,8 +281,12 @@ test: deps
 	@echo "make test: all tests passed"
 
 bench: deps all
+	@mkdir -p $(O)/bench
+	$(O)/bin/bench_capture $(O)/bench
+	$(O)/tests/test_scoreboard 2000 2
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
 	$(O)/bin/bench_scorer $(O)/bench
+	bench/recorder.sh $(O)/bin/bench_recorder $(O)/bin/fcap $(O)/bench
 
 clean:
 	rm -rf $(O)

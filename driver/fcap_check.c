@@ -26,15 +26,17 @@ int fcap_check_geometry(const struct fcap_dt_info *dt, u32 blocks, u32 block_siz
 			char *why)
 {
 	u32 align = dt->block_align > page_size ? dt->block_align : page_size;
-	u32 max_blocks = dt->max_blocks < FCAP_RING_TABLE_ENTRIES ? dt->max_blocks :
+	/* The rings share the card's block table. */
+	u32 table = dt->max_blocks < FCAP_RING_TABLE_ENTRIES ? dt->max_blocks :
 				FCAP_RING_TABLE_ENTRIES;
+	u32 max_blocks = dt->rings ? table / dt->rings : table;
 	u32 max_size = dt->max_block_size < FCAP_MAX_CHUNK ? dt->max_block_size : FCAP_MAX_CHUNK;
 
 	if (align < 4096)
 		align = 4096;
 	if (blocks < 2 || blocks > max_blocks) {
-		snprintf(why, FCAP_WHY_LEN, "blocks=%u: the card takes 2..%u blocks", blocks,
-			 max_blocks);
+		snprintf(why, FCAP_WHY_LEN, "blocks=%u: the card takes 2..%u per ring (%u rings)",
+			 blocks, max_blocks, dt->rings);
 		return -EINVAL;
 	}
 	if (block_size < dt->min_block_size || block_size > max_size || block_size % align) {
@@ -117,11 +119,13 @@ u32 fcap_timeout_clocks(u64 ns, u32 clock_hz)
 	return clocks > 0xFFFFFFFFull ? 0xFFFFFFFFu : (u32)clocks;
 }
 
-int fcap_check_start_args(const struct fcap_ioc_start *a, u32 max_snaplen)
+int fcap_check_start_args(const struct fcap_ioc_start *a, u32 max_snaplen, u32 nblocks)
 {
-	if (a->flags || !fcap_all_zero(a->reserved, sizeof(a->reserved)))
+	if ((a->flags & ~FCAP_START_FLAGS) || !fcap_all_zero(a->reserved, sizeof(a->reserved)))
 		return -EINVAL;
 	if (a->snaplen > max_snaplen)
+		return -EINVAL;
+	if (a->irq_usecs > FCAP_MAX_IRQ_USECS || a->irq_blocks > nblocks)
 		return -EINVAL;
 	return 0;
 }

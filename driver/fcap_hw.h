@@ -22,7 +22,7 @@
  * multi-ring layout extends fcap_ring_regs() and this number, and nothing
  * else in the driver needs to know (everything loops over fdev->nrings).
  */
-#define FCAP_HW_RINGS		1
+#define FCAP_HW_RINGS		FCAP_MAX_RINGS
 
 struct fcap_ring_regs {
 	u32 blocks;
@@ -32,22 +32,25 @@ struct fcap_ring_regs {
 	u32 prod;
 	u32 cons;
 	u32 timeout;
-	u32 table;		/* entry i: lo at table + 8i, hi at + 4 */
+	u32 table_base;		/* the ring's first block table entry */
+	u32 irq_count;
+	u32 irq_time;
 };
 
+/* Ring r's registers (docs/REGISTERS.md: a 0x40-byte block per ring). */
 static inline void fcap_ring_regs(unsigned int ring, struct fcap_ring_regs *r)
 {
-	/* Only ring 0 exists in the map (FCAP_HW_RINGS); probe refuses more. */
-	(void)ring;
 	*r = (struct fcap_ring_regs){
-		.blocks = FCAP_REG_RING_BLOCKS,
-		.block_size = FCAP_REG_RING_BLOCK_SIZE,
-		.status_lo = FCAP_REG_RING_STATUS_LO,
-		.status_hi = FCAP_REG_RING_STATUS_HI,
-		.prod = FCAP_REG_RING_PROD,
-		.cons = FCAP_REG_RING_CONS,
-		.timeout = FCAP_REG_RING_TIMEOUT,
-		.table = FCAP_REG_RING_TABLE,
+		.blocks = FCAP_RING_REG(ring, FCAP_RING_BLOCKS),
+		.block_size = FCAP_RING_REG(ring, FCAP_RING_BLOCK_SIZE),
+		.status_lo = FCAP_RING_REG(ring, FCAP_RING_STATUS_LO),
+		.status_hi = FCAP_RING_REG(ring, FCAP_RING_STATUS_HI),
+		.prod = FCAP_RING_REG(ring, FCAP_RING_PROD),
+		.cons = FCAP_RING_REG(ring, FCAP_RING_CONS),
+		.timeout = FCAP_RING_REG(ring, FCAP_RING_TIMEOUT),
+		.table_base = FCAP_RING_REG(ring, FCAP_RING_TABLE_BASE),
+		.irq_count = FCAP_RING_REG(ring, FCAP_RING_IRQ_COUNT),
+		.irq_time = FCAP_RING_REG(ring, FCAP_RING_IRQ_TIME),
 	};
 }
 

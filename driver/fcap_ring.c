@@ -145,18 +145,26 @@ void fcap_rings_program(struct fcap_dev *fdev)
 	for (r = 0; r < fdev->nrings; r++) {
 		struct fcap_ring *ring = &fdev->rings[r];
 		const struct fcap_ring_regs *rr = &ring->regs;
+		u32 base = r * ring->nblocks;	/* rings share the block table */
 
 		fcap_wr(fdev->regs, rr->blocks, ring->nblocks);
 		fcap_wr(fdev->regs, rr->block_size, ring->block_size);
 		fcap_wr_addr(fdev, rr->status_lo, rr->status_hi, ring->status.dma);
+		fcap_wr(fdev->regs, rr->table_base, base);
+		fcap_wr(fdev->regs, rr->irq_count, 1);
+		fcap_wr(fdev->regs, rr->irq_time, 0);
 		for (i = 0; i < ring->nblocks; i++) {
 			const struct fcap_chunk *c = &ring->chunks[i / ring->chunk_blocks];
 			dma_addr_t a = c->dma +
 				       (dma_addr_t)(i % ring->chunk_blocks) * ring->block_size;
+			u32 entry = FCAP_REG_RING_TABLE + 8 * (base + i);
 
-			fcap_wr_addr(fdev, rr->table + 8 * i, rr->table + 8 * i + 4, a);
+			fcap_wr_addr(fdev, entry, entry + 4, a);
 		}
 	}
+	/* Spread the flows over the rings (entry i: frames whose hash ends in i). */
+	for (i = 0; i < FCAP_STEER_ENTRIES; i++)
+		fcap_wr(fdev->regs, FCAP_REG_STEER + 4 * i, i % fdev->nrings);
 }
 
 u32 fcap_ring_prod(const struct fcap_ring *ring)
@@ -203,6 +211,7 @@ void fcap_card_set_clock(struct fcap_dev *fdev)
 	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_NS, (u32)whole);
 	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_NUM, (u32)num);
 	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_DEN, (u32)den);
+	fcap_wr(fdev->regs, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC);
 }
 
 static int fcap_wait_status(struct fcap_dev *fdev, u32 mask, u32 want, const char *what);
@@ -220,7 +229,7 @@ void fcap_card_halt(struct fcap_dev *fdev)
 
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
 	fcap_wait_status(fdev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset");
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
@@ -231,11 +240,17 @@ void fcap_card_halt(struct fcap_dev *fdev)
 	fdev->running = false;
 }
 
-int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen)
+int fcap_card_start(struct fcap_dev *fdev, const struct fcap_ioc_start *args)
 {
-	u32 timeout = fcap_timeout_clocks(block_timeout_ns, fdev->dt_info.clock_hz);
+	u32 clock_hz = fdev->dt_info.clock_hz;
+	u32 timeout = fcap_timeout_clocks(args->block_timeout_ns, clock_hz);
+	u32 irq_time = 0;
+	u32 ctrl = FCAP_CTRL_ENABLE | (args->flags & FCAP_START_HASH ? FCAP_CTRL_HASH_OPTION : 0);
 	unsigned int r;
 	u64 now;
+
+	if (args->irq_usecs)
+		irq_time = fcap_timeout_clocks(args->irq_usecs * 1000ull, clock_hz);
 
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
@@ -246,8 +261,10 @@ int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen)
 		memset(ring->status.cpu, 0, ring->status.len);
 		ring->cons = 0;
 		fcap_wr(fdev->regs, ring->regs.timeout, timeout);
+		fcap_wr(fdev->regs, ring->regs.irq_count, args->irq_blocks);
+		fcap_wr(fdev->regs, ring->regs.irq_time, irq_time);
 	}
-	fcap_wr(fdev->regs, FCAP_REG_SNAPLEN, snaplen);
+	fcap_wr(fdev->regs, FCAP_REG_SNAPLEN, args->snaplen);
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
 	if (fcap_wait_status(fdev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset"))
 		return -EIO;
@@ -268,7 +285,7 @@ int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen)
 	fcap_wr(fdev->regs, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET);
 	fcap_wr(fdev->regs, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_ENABLE);
+	fcap_wr(fdev->regs, FCAP_REG_CTRL, ctrl);
 	fdev->running = true;
 	return 0;
 }

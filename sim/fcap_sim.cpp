@@ -19,6 +19,7 @@
 
 #include "Vfcap_top.h"
 #include "verilated.h"
+#include "sim_bus.h"
 #include "sim_clock.h"
 #include "sim_dma.h"
 #include "sim_mac.h"
@@ -33,6 +34,7 @@ struct fcap_sim {
 	VerilatedContext *ctx = nullptr;
 	Vfcap_top *top = nullptr;
 	sim_dma *dma = nullptr;
+	sim_bus *bus = nullptr;
 	sim_mac *mac[FCAP_SIM_PORTS] = {};
 	sim_clocks clocks = {};
 	int core_clock = -1;
@@ -47,6 +49,11 @@ struct fcap_sim {
 	bool aw_done = false, b_done = false, ar_done = false, r_done = false;
 	uint32_t r_data = 0;
 	uint32_t b_resp = 0;
+
+	// The interrupt is a message (MSI) behind the card's earlier writes: the
+	// host sees it once every write issued before it rose has landed.
+	bool msi_pending = false;
+	uint64_t msi_ticket = 0;
 };
 
 // Drives port p's MAC inputs for its edge at time t.
@@ -64,19 +71,14 @@ static void drive_mac(fcap_sim *s, unsigned p, uint64_t t)
 	top->s_axis_tuser = beat.user ? (top->s_axis_tuser | bit) : (top->s_axis_tuser & ~bit);
 }
 
-// One DMA beat: a 64-byte line, written word by word in address order with
-// the beat's byte strobes.
-static void dma_beat(fcap_sim *s)
+// One DMA beat: a 64-byte line with byte strobes, handed to the link model.
+static void dma_beat(fcap_sim *s, uint64_t now)
 {
 	Vfcap_top *t = s->top;
-	uint64_t strb = t->dma_wr_strb;
-	for (unsigned w = 0; w < kDmaWords; w++) {
-		uint8_t ws = (uint8_t)(strb >> (8 * w));
-		if (!ws)
-			continue;
-		uint64_t data = (uint64_t)t->dma_wr_data[2 * w] | (uint64_t)t->dma_wr_data[2 * w + 1] << 32;
-		sim_dma_write(s->dma, t->dma_wr_addr + 8 * w, data, ws);
-	}
+	uint64_t words[kDmaWords];
+	for (unsigned w = 0; w < kDmaWords; w++)
+		words[w] = (uint64_t)t->dma_wr_data[2 * w] | (uint64_t)t->dma_wr_data[2 * w + 1] << 32;
+	sim_bus_beat(s->bus, now, t->dma_wr_addr, words, t->dma_wr_strb);
 }
 
 // Processes the next clock event; returns true if the core clock rose.
@@ -93,7 +95,8 @@ static bool step(fcap_sim *s)
 			mac_rise |= (uint8_t)(1u << p);
 		}
 	}
-	t->dma_wr_ready = 1;
+	if (core)
+		t->dma_wr_ready = sim_bus_ready(s->bus, now);
 
 	t->clk = 0;
 	t->mac_clk = 0;
@@ -101,7 +104,7 @@ static bool step(fcap_sim *s)
 
 	if (core) {
 		if (t->dma_wr_valid && t->dma_wr_ready)
-			dma_beat(s);
+			dma_beat(s, now);
 		s->aw_done = t->s_axil_awvalid && t->s_axil_awready;
 		s->b_done = t->s_axil_bvalid && t->s_axil_bready;
 		s->ar_done = t->s_axil_arvalid && t->s_axil_arready;
@@ -118,8 +121,15 @@ static bool step(fcap_sim *s)
 	t->mac_clk = mac_rise;
 	t->eval();
 	s->now_ps = now;
-	if (core)
+	if (core) {
 		s->cycles++;
+		if (!t->irq)
+			s->msi_pending = false;
+		else if (!s->msi_pending) {
+			s->msi_ticket = sim_bus_ticket(s->bus, now);
+			s->msi_pending = true;
+		}
+	}
 	return core;
 }
 
@@ -153,7 +163,8 @@ struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, s
 	if (s->ctx)
 		s->top = new (std::nothrow) Vfcap_top{s->ctx};
 	s->dma = sim_dma_create();
-	bool ok = s->ctx && s->top && s->dma;
+	s->bus = s->dma ? sim_bus_create(s->dma) : nullptr;
+	bool ok = s->ctx && s->top && s->dma && s->bus;
 	for (unsigned p = 0; p < FCAP_SIM_PORTS && ok; p++)
 		ok = (s->mac[p] = sim_mac_create(p)) != nullptr;
 	if (!ok) {
@@ -183,6 +194,7 @@ void fcap_sim_destroy(struct fcap_sim *s)
 		s->top->final();
 	delete s->top;
 	delete s->ctx;
+	sim_bus_destroy(s->bus);
 	sim_dma_destroy(s->dma);
 	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
 		sim_mac_destroy(s->mac[p]);
@@ -200,6 +212,12 @@ uint32_t fcap_sim_reg_read(struct fcap_sim *s, uint32_t addr)
 	} while (!s->ar_done && ++n < kRegTimeoutCycles);
 	t->s_axil_arvalid = 0;
 	while (!s->r_done && ++n < kRegTimeoutCycles)
+		core_cycle(s);
+	// The completion travels behind every DMA write the card issued before
+	// it (PCIe: read completions do not pass posted writes), so a value read
+	// here is never newer than what host memory shows.
+	uint64_t ticket = sim_bus_ticket(s->bus, s->now_ps);
+	while (!sim_bus_landed(s->bus, ticket, s->now_ps))
 		core_cycle(s);
 	return s->r_done ? s->r_data : 0xFFFFFFFFu;
 }
@@ -248,23 +266,24 @@ void fcap_sim_mac_hold(struct fcap_sim *s, bool hold)
 		sim_mac_hold(s->mac[p], hold);
 }
 
+// Idle: nothing in the card, and nothing it wrote still on its way to memory.
 bool fcap_sim_card_idle(const struct fcap_sim *s)
 {
-	return s->top->idle;
+	return s->top->idle && sim_bus_drain(s->bus, s->now_ps);
 }
 
 bool fcap_sim_irq(const struct fcap_sim *s)
 {
-	return s->top->irq;
+	return s->top->irq && s->msi_pending && sim_bus_landed(s->bus, s->msi_ticket, s->now_ps);
 }
 
 uint64_t fcap_sim_run_until(struct fcap_sim *s, uint64_t max_cycles, unsigned stop)
 {
 	uint64_t i = 0;
 	while (i < max_cycles) {
-		if ((stop & FCAP_SIM_STOP_IRQ) && s->top->irq)
+		if ((stop & FCAP_SIM_STOP_IRQ) && fcap_sim_irq(s))
 			break;
-		if ((stop & FCAP_SIM_STOP_IDLE) && s->top->idle && fcap_sim_mac_done(s))
+		if ((stop & FCAP_SIM_STOP_IDLE) && fcap_sim_card_idle(s) && fcap_sim_mac_done(s))
 			break;
 		core_cycle(s);
 		i++;
@@ -290,6 +309,21 @@ uint32_t fcap_sim_clock_period_ps(const struct fcap_sim *s)
 uint32_t fcap_sim_mac_period_ps(const struct fcap_sim *s, unsigned port)
 {
 	return port < FCAP_SIM_PORTS ? s->mac_period_ps[port] : 0;
+}
+
+void fcap_sim_set_pps(struct fcap_sim *s, bool level)
+{
+	s->top->pps = level;
+}
+
+void fcap_sim_set_bus(struct fcap_sim *s, const struct fcap_sim_bus_config *cfg)
+{
+	sim_bus_configure(s->bus, cfg);
+}
+
+void fcap_sim_bus_stats(const struct fcap_sim *s, struct fcap_sim_bus_stats *st)
+{
+	sim_bus_get_stats(s->bus, st);
 }
 
 int fcap_sim_dma_map(struct fcap_sim *s, uint64_t bus, void *host, size_t len, char *err, size_t errlen)
@@ -330,6 +364,12 @@ int fcap_sim_mac_add_frame(struct fcap_sim *s, unsigned port, const void *data, 
 {
 	sim_mac *m = port_mac(s, port);
 	return m ? sim_mac_add_frame(m, data, len, fcs_error) : -1;
+}
+
+int fcap_sim_mac_add_idle(struct fcap_sim *s, unsigned port, uint64_t ns)
+{
+	sim_mac *m = port_mac(s, port);
+	return m ? sim_mac_add_idle(m, ns) : -1;
 }
 
 const char *fcap_sim_mac_error(const struct fcap_sim *s)

@@ -50,6 +50,9 @@ int fcap_sim_reg_write(struct fcap_sim *sim, uint32_t addr, uint32_t value);
 /* Simulated time (ps) of the clock edge at which the last write took effect. */
 uint64_t fcap_sim_last_write_ps(const struct fcap_sim *sim);
 
+/* The card's PPS input: the level from now on. */
+void fcap_sim_set_pps(struct fcap_sim *sim, bool level);
+
 /* Time. Cycles are core clock cycles. */
 void fcap_sim_run(struct fcap_sim *sim, uint64_t cycles);
 /* Runs until a stop condition in `stop` holds or max_cycles pass; returns the cycles run. */
@@ -58,9 +61,52 @@ uint64_t fcap_sim_cycles(const struct fcap_sim *sim);
 uint64_t fcap_sim_time_ps(const struct fcap_sim *sim);
 uint32_t fcap_sim_clock_period_ps(const struct fcap_sim *sim);
 uint32_t fcap_sim_mac_period_ps(const struct fcap_sim *sim, unsigned port);
+/* The interrupt as the host sees it: raised, and every DMA write issued
+ * before it has landed in host memory (an MSI is ordered behind them). */
 bool fcap_sim_irq(const struct fcap_sim *sim);
 /* The card holds no frame anywhere between its MAC port and the ring. */
 bool fcap_sim_card_idle(const struct fcap_sim *sim);
+
+/* The PCIe link's write path (sim/sim_bus.h): TLPs of at most max_payload
+ * bytes built from consecutive DMA bytes, sent back to back at bytes_per_s
+ * (after line encoding) scaled by efficiency_ppm (time left by DLLPs), each
+ * costing tlp_overhead bytes more, landing in host memory latency_ns after
+ * their last byte left the card. The card is back-pressured while more than
+ * `buffer` bytes wait to be sent. stall_pct adds random back-pressure (tests).
+ * bytes_per_s = 0 models an ideal link: writes land at once, always ready. */
+struct fcap_sim_bus_config {
+	const char *name;
+	uint64_t bytes_per_s;
+	uint32_t max_payload;
+	uint32_t tlp_overhead;
+	uint32_t efficiency_ppm;
+	uint32_t latency_ns;
+	uint32_t buffer;
+	uint32_t stall_pct;
+	uint32_t seed;
+};
+
+enum fcap_sim_bus_preset {
+	FCAP_SIM_BUS_IDEAL,
+	FCAP_SIM_BUS_GEN3_X8,
+	FCAP_SIM_BUS_GEN3_X16,
+	FCAP_SIM_BUS_GEN4_X16,
+};
+
+/* Fills cfg with a preset; returns -1 for an unknown one. */
+int fcap_sim_bus_preset(enum fcap_sim_bus_preset p, struct fcap_sim_bus_config *cfg);
+/* By name ("ideal", "gen3x8", "gen3x16", "gen4x16"); -1 if unknown. */
+int fcap_sim_bus_preset_named(const char *name, struct fcap_sim_bus_config *cfg);
+void fcap_sim_set_bus(struct fcap_sim *sim, const struct fcap_sim_bus_config *cfg);
+
+struct fcap_sim_bus_stats {
+	uint64_t tlps;
+	uint64_t payload_bytes;
+	uint64_t wire_bytes;    /* payload plus TLP overhead */
+	uint64_t busy_ps;       /* link time spent sending */
+	uint64_t stall_cycles;  /* core clocks with the card back-pressured */
+};
+void fcap_sim_bus_stats(const struct fcap_sim *sim, struct fcap_sim_bus_stats *st);
 
 /* Host memory: card DMA writes to [bus, bus+len) land at host[0..len). */
 int fcap_sim_dma_map(struct fcap_sim *sim, uint64_t bus, void *host, size_t len,
@@ -85,6 +131,9 @@ int fcap_sim_mac_add_file(struct fcap_sim *sim, unsigned port, const char *path,
 /* Queues one frame (copied). fcs_error drives tuser: the MAC saw a bad FCS. */
 int fcap_sim_mac_add_frame(struct fcap_sim *sim, unsigned port, const void *data,
 			   size_t len, bool fcs_error);
+/* Queues an idle gap: the wire stays quiet for ns more before the next
+ * queued frame (on top of the normal inter-frame gap). */
+int fcap_sim_mac_add_idle(struct fcap_sim *sim, unsigned port, uint64_t ns);
 /* While held, the MACs send nothing (the wire is idle); queued frames wait. */
 void fcap_sim_mac_hold(struct fcap_sim *sim, bool hold);
 /* All queued frames have been presented to the card (or a replay error stopped them). */

@@ -31,6 +31,7 @@ struct mac_source {
 	uint8_t *frame;     /* in-memory frame */
 	size_t frame_len;
 	bool fcs_error;
+	uint64_t idle_ns;   /* an idle gap instead of a frame */
 };
 
 struct sim_mac {
@@ -47,6 +48,7 @@ struct sim_mac {
 	uint64_t first_byte_ps;   /* wire time of byte 0 */
 
 	bool held;                /* send nothing new */
+	uint64_t gap_ps;          /* idle time before the next frame's preamble */
 	bool started;             /* the wire clock has been anchored */
 	uint64_t anchor_ps;       /* wire time of cumulative byte 0 */
 	uint64_t wire_bytes;      /* bytes put on the wire since the anchor */
@@ -136,6 +138,16 @@ int sim_mac_add_file(struct sim_mac *mac, const char *path, char *err, size_t er
 	return 0;
 }
 
+int sim_mac_add_idle(struct sim_mac *mac, uint64_t ns)
+{
+	struct mac_source *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -1;
+	s->idle_ns = ns ? ns : 1;
+	enqueue(mac, s);
+	return 0;
+}
+
 int sim_mac_add_frame(struct sim_mac *mac, const void *data, size_t len, bool fcs_error)
 {
 	if (len == 0 || len > MAX_FRAME)
@@ -176,6 +188,11 @@ static bool load_next(struct sim_mac *mac)
 {
 	while (mac->head) {
 		struct mac_source *s = mac->head;
+		if (s->idle_ns) {
+			mac->gap_ps += s->idle_ns * 1000u;
+			drop_head(mac);
+			continue;
+		}
 		if (!s->pcap) {
 			memcpy(mac->buf, s->frame, s->frame_len);
 			mac->len = (uint32_t)s->frame_len;
@@ -218,7 +235,14 @@ static uint64_t wire_time_ps(const struct sim_mac *mac, uint64_t byte)
 
 static void start_frame(struct sim_mac *mac, uint64_t now_ps)
 {
-	if (!mac->started || wire_time_ps(mac, mac->wire_bytes) < now_ps) {
+	uint64_t wire_free = mac->started ? wire_time_ps(mac, mac->wire_bytes) : now_ps;
+	if (mac->gap_ps) {
+		/* An idle gap: the preamble starts that much after the wire is free. */
+		mac->anchor_ps = (wire_free > now_ps ? wire_free : now_ps) + mac->gap_ps;
+		mac->wire_bytes = 0;
+		mac->started = true;
+		mac->gap_ps = 0;
+	} else if (!mac->started || wire_free < now_ps) {
 		/* The wire was idle: the next preamble starts now. */
 		mac->anchor_ps = now_ps;
 		mac->wire_bytes = 0;

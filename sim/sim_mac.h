@@ -37,6 +37,7 @@ void sim_mac_destroy(struct sim_mac *mac);
 void sim_mac_set_rate(struct sim_mac *mac, uint64_t bits_per_s);
 int sim_mac_add_file(struct sim_mac *mac, const char *path, char *err, size_t errlen);
 int sim_mac_add_frame(struct sim_mac *mac, const void *data, size_t len, bool fcs_error);
+int sim_mac_add_idle(struct sim_mac *mac, uint64_t ns);
 /* The beat the MAC drives at the clock edge at time now_ps. */
 void sim_mac_beat(struct sim_mac *mac, uint64_t now_ps, struct sim_beat *out);
 void sim_mac_hold(struct sim_mac *mac, bool hold);

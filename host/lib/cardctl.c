@@ -49,8 +49,19 @@ int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf)
 				(unsigned long long)clock_hz, (unsigned long long)whole);
 	if (fcap_reg_write(dev, FCAP_REG_TIME_INC_NS, (uint32_t)whole) < 0 ||
 	    fcap_reg_write(dev, FCAP_REG_TIME_INC_NUM, (uint32_t)num) < 0 ||
-	    fcap_reg_write(dev, FCAP_REG_TIME_INC_DEN, (uint32_t)den) < 0)
+	    fcap_reg_write(dev, FCAP_REG_TIME_INC_DEN, (uint32_t)den) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC) < 0)
 		return fcap_err(errbuf, "%s: writing the time increment failed", dev->ops->name);
+	return 0;
+}
+
+int fcap_card_adjust_time(struct fcap_dev *dev, int64_t delta_ns, char *errbuf)
+{
+	uint64_t d = (uint64_t)delta_ns;
+	if (fcap_reg_write(dev, FCAP_REG_TIME_ADJ_LO, (uint32_t)d) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_ADJ_HI, (uint32_t)(d >> 32)) < 0 ||
+	    fcap_reg_write(dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_ADJUST) < 0)
+		return fcap_err(errbuf, "%s: adjusting the card time failed", dev->ops->name);
 	return 0;
 }
 
@@ -148,13 +159,16 @@ int fcap_card_start(struct fcap_dev *dev, const struct fcap_card_info *ci, const
 		return -1;
 	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0)
 		return fcap_err(errbuf, "%s: clearing the counters failed", dev->ops->name);
-	return fcap_card_enable(dev, errbuf);
+	uint32_t ctrl = FCAP_CTRL_ENABLE | (cfg->hash ? FCAP_CTRL_HASH_OPTION : 0);
+	if (fcap_reg_write(dev, FCAP_REG_CTRL, ctrl) < 0)
+		return fcap_err(errbuf, "%s: enabling capture failed", dev->ops->name);
+	return 0;
 }
 
 void fcap_card_irq_ack(struct fcap_dev *dev)
 {
 	if (fcap_dev_has_regs(dev))
-		fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+		fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu); /* every ring */
 }
 
 int fcap_card_ring_reset(struct fcap_dev *dev, char *errbuf)

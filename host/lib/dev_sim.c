@@ -75,6 +75,13 @@ static int sim_wait(struct fcap_dev *dev, uint64_t timeout_ns, char *errbuf)
 	return 0;
 }
 
+static void sim_pause(struct fcap_dev *dev, uint64_t ns)
+{
+	struct fcap_sim *sim = to_sim(dev)->sim;
+	uint64_t cycles = ns * 1000u / fcap_sim_clock_period_ps(sim);
+	fcap_sim_run_until(sim, cycles ? cycles : 1, FCAP_SIM_STOP_IDLE);
+}
+
 /* The replay starts once the enable bit has crossed into every MAC clock
  * domain (two synchroniser flops there): a frame that began earlier would
  * rightly be ignored by the card, as on a live link before capture starts,
@@ -119,6 +126,7 @@ static const struct fcap_dev_ops sim_ops = {
 	.dma_alloc = sim_dma_alloc,
 	.dma_free = sim_dma_free,
 	.wait = sim_wait,
+	.pause = sim_pause,
 	.start_source = sim_start_source,
 	.source_done = sim_source_done,
 	.source_error = sim_source_error,
@@ -145,6 +153,14 @@ struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *
 	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
 		fcap_sim_mac_set_rate(sd->sim, p, rate);
 	fcap_sim_mac_hold(sd->sim, true); /* until capture starts */
+	struct fcap_sim_bus_config bus;
+	const char *preset = cfg && cfg->bus ? cfg->bus : "gen3x8";
+	if (fcap_sim_bus_preset_named(preset, &bus) < 0) {
+		fcap_err(errbuf, "sim: unknown PCIe link '%s' (ideal, gen3x8, gen3x16, gen4x16)", preset);
+		sim_close(&sd->dev);
+		return NULL;
+	}
+	fcap_sim_set_bus(sd->sim, &bus);
 	for (unsigned i = 0; cfg && i < cfg->nreplay; i++) {
 		const struct fcap_replay *r = &cfg->replay[i];
 		if (fcap_sim_mac_add_file(sd->sim, r->port, r->path, errbuf, FCAP_ERRBUF_SIZE) < 0) {

@@ -11,11 +11,12 @@
 `define FCAP_ORD_LANES       15:0     // record: length in 64-bit words
 
 // Close entry: what the streamer writes to finish a block and publish it.
-`define FCAP_CLOSE_W         736
+`define FCAP_CLOSE_W         740
 `define FCAP_CLOSE_HEADER    511:0    // the 64-byte block header, ready to write
 `define FCAP_CLOSE_BASE      575:512  // bus address of the block
 `define FCAP_CLOSE_USED      607:576  // bytes used: the padding block starts here
 `define FCAP_CLOSE_SIZE      639:608  // block size
 `define FCAP_CLOSE_STATUS    703:640  // bus address of the status word
 `define FCAP_CLOSE_PROD      735:704  // producer index to publish
+`define FCAP_CLOSE_RING      739:736  // the ring, for its interrupt
 `endif

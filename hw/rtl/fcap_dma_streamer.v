@@ -44,6 +44,7 @@ module fcap_dma_streamer #(
     output reg  [LANES*64-1:0]           dma_data,
     output reg  [LANES*8-1:0]            dma_strb,
     output reg                           dma_status,
+    output reg  [3:0]                    dma_ring,     // with dma_status: whose status word
     input  wire                          dma_ready,
 
     output wire                          busy
@@ -100,8 +101,11 @@ module fcap_dma_streamer #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire             contiguous = acc_any && ord_addr == cur;
     wire             need_flush = acc_any && (ord_close || !contiguous);
-    wire             start_rec  = (state == S_IDLE) && ord_valid && !ord_close && !need_flush;
-    wire             start_cl   = (state == S_IDLE) && ord_valid && ord_close && !need_flush && close_valid;
+    // A partial line the next entry does not continue leaves in the clock
+    // that entry starts (so a jump between rings costs no clock).
+    wire             can_start  = (state == S_IDLE) && ord_valid && (!need_flush || advance);
+    wire             start_rec  = can_start && !ord_close;
+    wire             start_cl   = can_start && ord_close && close_valid;
     assign ord_rd   = start_rec || start_cl;
     assign close_rd = start_cl;
 
@@ -131,6 +135,7 @@ module fcap_dma_streamer #(
     wire [31:0]  cl_size   = cl[`FCAP_CLOSE_SIZE];
     wire [63:0]  cl_status = cl[`FCAP_CLOSE_STATUS];
     wire [31:0]  cl_prod   = cl[`FCAP_CLOSE_PROD];
+    wire [3:0]   cl_ring   = cl[`FCAP_CLOSE_RING];
     wire [31:0]  pad_len   = cl_size - cl_used;
     wire [63:0]  pad_head  = cl_base + {32'd0, cl_used};
     wire [63:0]  pad_tail  = cl_base + {32'd0, cl_size} - 64'd8;
@@ -163,9 +168,15 @@ module fcap_dma_streamer #(
                 if (acc_any && {24'd0, quiet} >= IDLE_FLUSH32)
                     state <= S_FLUSH;
             end else begin
-                if (need_flush) begin
-                    state <= S_FLUSH;
-                end else if (start_rec) begin
+                if (need_flush && (start_rec || start_cl)) begin
+                    dma_valid  <= 1'b1;
+                    dma_addr   <= line_of(cur);
+                    dma_data   <= acc_data;
+                    dma_strb   <= strobes(acc_mask);
+                    dma_status <= 1'b0;
+                    acc_any    <= 1'b0;
+                end
+                if (start_rec) begin
                     port  <= ord_port[SEL_W-1:0];
                     cur   <= ord_addr;
                     state <= S_REC;
@@ -227,6 +238,7 @@ module fcap_dma_streamer #(
 
             S_STAT: if (advance) begin
                 put_word(cl_status, {32'd0, cl_prod}, 8'hFF, 1'b1);
+                dma_ring <= cl_ring;
                 state <= S_IDLE;
             end
 

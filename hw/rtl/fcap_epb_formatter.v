@@ -11,12 +11,15 @@
 //   word 2  timestamp low         | captured length
 //   word 3  original length       | data bytes 0..3
 //   ...     data, shifted by 4 bytes (the EPB header is 28 bytes), zero padded
-//   tail    [epb_flags] [epb_dropcount] [opt_endofopt] block total length
+//   tail    [epb_flags] [epb_dropcount] [epb_hash] [opt_endofopt] block total length
 //
 // Options appear only when they carry something: epb_flags when the MAC flagged
 // an error, epb_dropcount when frames of this port were lost since its previous
-// record. opt_endofopt is added exactly when needed to make the record a multiple
-// of 8 bytes, so every record starts 8-byte aligned.
+// record, epb_hash (algorithm 5, Toeplitz; the hash big-endian) when the host
+// asked for it (CTRL.HASH_OPTION). The record goes to the ring that the
+// steering table names for the frame's hash (low 7 bits). opt_endofopt is
+// added exactly when needed to make the record a multiple of 8 bytes, so
+// every record starts 8-byte aligned.
 //
 // The data path thinks in 32-bit units: `carry` holds the unit that waits for
 // its partner to make a 64-bit word.
@@ -28,11 +31,14 @@
 // in the port's next record. Formatting before asking means the streamer only
 // ever sees complete records, so the DMA path never waits on a formatter.
 module fcap_epb_formatter #(
-    parameter PORT_ID = 0
+    parameter PORT_ID   = 0,
+    parameter NUM_RINGS = 1
 ) (
     input  wire                   clk,
     input  wire                   rst,
     input  wire                   cnt_clear,
+    input  wire                   hash_option,   // write epb_hash in every record
+    input  wire [511:0]           steer,         // ring of hash[6:0] in bits 4h+3:4h
 
     input  wire                   desc_valid,
     input  wire [`FCAP_DESC_W-1:0] desc_data,
@@ -43,6 +49,7 @@ module fcap_epb_formatter #(
     output wire                   pkt_rd,
 
     output wire                   alloc_req,
+    output wire [3:0]             alloc_ring,
     output wire [31:0]            alloc_len,
     output wire [63:0]            alloc_ts,
     input  wire                   alloc_grant,
@@ -59,7 +66,6 @@ module fcap_epb_formatter #(
     output reg  [63:0]            cnt_drop_ring
 );
     localparam [2:0] S_IDLE    = 3'd0,
-                     S_CALC    = 3'd1,
                      S_HDR     = 3'd2,
                      S_DATA    = 3'd3,
                      S_TAIL    = 3'd4,
@@ -69,6 +75,8 @@ module fcap_epb_formatter #(
     localparam [31:0] PORT       = PORT_ID;
     localparam [31:0] OPT_FLAGS  = `FCAP_OPT_EPB_FLAGS;
     localparam [31:0] OPT_DROPS  = `FCAP_OPT_EPB_DROPCOUNT;
+    localparam [31:0] OPT_HASH   = `FCAP_OPT_EPB_HASH;
+    localparam [7:0]  HASH_TOEPLITZ = 8'd5;  // pcapng epb_hash algorithm number
     localparam [31:0] EPB_FLAGS_ERR = `FCAP_EPB_FLAG_CRC_ERROR | `FCAP_EPB_FLAG_INBOUND;
 
     reg [2:0]   state;
@@ -77,12 +85,11 @@ module fcap_epb_formatter #(
     reg [31:0]  origlen;
     reg [15:0]  caplen;
     reg [63:0]  ts;
-    reg         err;
-    reg [31:0]  drops_before;
+    reg [3:0]   ring;
 
-    // Record geometry, computed in S_CALC
+    // Record geometry, loaded with the descriptor
     reg [31:0]  rec_len;       // bytes
-    reg [255:0] tail;          // tail units, first unit in bits 31:0
+    reg [383:0] tail;          // tail units, first unit in bits 31:0
     reg [3:0]   tail_units;
     reg         last_hi_valid; // does the last data word's upper unit hold data?
     reg [63:0]  last_mask;     // zeroes the bytes past caplen in the last word
@@ -91,48 +98,69 @@ module fcap_epb_formatter #(
     reg [1:0]   hdr_idx;
     reg [12:0]  words_left;
     reg [31:0]  carry;
-    reg [255:0] tail_sr;
+    reg [383:0] tail_sr;
     reg [3:0]   tail_left;     // units left in tail_sr
     reg [31:0]  ring_pending;  // frames this port lost at the ring since its last record
 
     wire advance = !rec_valid || rec_ready;
 
-    // ---- record geometry ---------------------------------------------------
-    wire [32:0] dropcount_sum = {1'b0, drops_before} + {1'b0, ring_pending};
+    // ---- record geometry, from the descriptor at the head of the queue ------
+    // (worked out in the clock the descriptor is taken, which is also the
+    // clock the previous record is granted or rejected: no clock is spent
+    // between records)
+    wire [15:0] d_caplen      = desc_data[`FCAP_DESC_CAPLEN];
+    wire [31:0] d_drops       = desc_data[`FCAP_DESC_DROPS];
+    wire [31:0] d_hash        = desc_data[`FCAP_DESC_HASH];
+    wire        d_err         = desc_data[`FCAP_DESC_ERR];
+    // ring drops not yet reported, counting this clock's reject
+    wire [31:0] ring_sat_inc  = ring_pending == 32'hFFFF_FFFF ? ring_pending : ring_pending + 32'd1;
+    wire [31:0] pending_now   = (state == S_REQ && alloc_grant) ? 32'd0
+                              : (state == S_REQ && alloc_reject) ? ring_sat_inc : ring_pending;
+    wire [32:0] dropcount_sum = {1'b0, d_drops} + {1'b0, pending_now};
     wire [31:0] dropcount     = dropcount_sum[32] ? 32'hFFFF_FFFF : dropcount_sum[31:0];
-    wire        has_flags     = err;
+    wire        has_flags     = d_err;
     wire        has_drops     = dropcount != 32'd0;
-    wire [31:0] data_units    = ({16'd0, caplen} + 32'd3) >> 2;
+    wire        has_hash      = hash_option;
+    wire [31:0] data_units    = ({16'd0, d_caplen} + 32'd3) >> 2;
     wire [31:0] units_no_eoo  = 32'd8 + data_units + (has_flags ? 32'd2 : 32'd0)
-                                                   + (has_drops ? 32'd3 : 32'd0);
+                                                   + (has_drops ? 32'd3 : 32'd0)
+                                                   + (has_hash ? 32'd3 : 32'd0);
     wire        need_eoo      = units_no_eoo[0];
     wire [31:0] total_units   = units_no_eoo + {31'd0, need_eoo};
     wire [31:0] total_len     = total_units << 2;
-    wire [2:0]  last_bytes    = caplen[2:0];
+    wire [2:0]  last_bytes    = d_caplen[2:0];
 
-    reg [255:0] tail_calc;
+    reg [383:0] tail_calc;
     reg [3:0]   tail_calc_units;
     always @* begin
-        tail_calc       = 256'd0;
+        tail_calc       = 384'd0;
         tail_calc_units = 4'd0;
         if (has_flags) begin
             tail_calc[63:0] = {EPB_FLAGS_ERR, 16'd4, OPT_FLAGS[15:0]};
             tail_calc_units = 4'd2;
         end
         if (has_drops) begin
-            tail_calc = tail_calc | ({160'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
+            tail_calc = tail_calc | ({288'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
                                      << {tail_calc_units, 5'd0});
+            tail_calc_units = tail_calc_units + 4'd3;
+        end
+        if (has_hash) begin
+            tail_calc = tail_calc | ({288'd0, 24'd0, d_hash[7:0],
+                                      d_hash[15:8], d_hash[23:16], d_hash[31:24], HASH_TOEPLITZ,
+                                      16'd5, OPT_HASH[15:0]} << {tail_calc_units, 5'd0});
             tail_calc_units = tail_calc_units + 4'd3;
         end
         if (need_eoo)
             tail_calc_units = tail_calc_units + 4'd1; // opt_endofopt is all zeroes
-        tail_calc = tail_calc | ({224'd0, total_len} << {tail_calc_units, 5'd0});
+        tail_calc = tail_calc | ({352'd0, total_len} << {tail_calc_units, 5'd0});
         tail_calc_units = tail_calc_units + 4'd1;
     end
 
     // ---- handshakes ----------------------------------------------------------
-    assign desc_rd   = (state == S_IDLE) && desc_valid;
-    assign alloc_req = (state == S_REQ);
+    wire   rec_done  = (state == S_REQ) && (alloc_grant || alloc_reject);
+    assign desc_rd   = ((state == S_IDLE) || rec_done) && desc_valid;
+    assign alloc_req  = (state == S_REQ);
+    assign alloc_ring = ring;
     assign alloc_len = rec_len;
     assign alloc_ts  = ts;
     assign busy      = (state != S_IDLE) || rec_valid;
@@ -147,7 +175,8 @@ module fcap_epb_formatter #(
     wire        carry_next_valid = !last_data || last_hi_valid;
 
     // The tail begins with the carried unit when it holds data. A tail has
-    // at most 7 units, so shifting one more in loses nothing.
+    // at most 10 units, so shifting one more in loses nothing.
+    wire [4:0] steered = {1'b0, steer[{d_hash[6:0], 2'b00} +: 4]};
 
     always @(posedge clk) begin
         if (rst) begin
@@ -159,42 +188,20 @@ module fcap_epb_formatter #(
             hdr_idx      <= 2'd0;
             words_left   <= 13'd0;
             carry        <= 32'd0;
-            tail_sr      <= 256'd0;
+            tail_sr      <= 384'd0;
             tail_left    <= 4'd0;
         end else begin
             if (rec_valid && rec_ready)
                 rec_valid <= 1'b0;
 
             case (state)
-            S_IDLE: if (desc_valid) begin
-                origlen      <= desc_data[`FCAP_DESC_ORIGLEN];
-                caplen       <= desc_data[`FCAP_DESC_CAPLEN];
-                ts           <= desc_data[`FCAP_DESC_TS];
-                err          <= desc_data[`FCAP_DESC_ERR];
-                drops_before <= desc_data[`FCAP_DESC_DROPS];
-                state        <= S_CALC;
-            end
-
-            S_CALC: begin
-                rec_len       <= total_len;
-                words_left    <= caplen[15:3] + {12'd0, caplen[2:0] != 3'd0};
-                hdr_idx       <= 2'd0;
-                tail          <= tail_calc;
-                tail_units    <= tail_calc_units;
-                last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
-                last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
-                                 : ~({64{1'b1}} << {last_bytes, 3'd0});
-                state         <= S_HDR;
-            end
+            S_IDLE: ;   // a descriptor is taken below
 
             S_FLUSH: if (!rec_valid || rec_ready)
                 state <= S_REQ;
 
-            S_REQ: if (alloc_grant) begin
-                ring_pending <= 32'd0;
-                state        <= S_IDLE;
-            end else if (alloc_reject) begin
-                ring_pending <= dropcount == 32'hFFFF_FFFF ? dropcount : dropcount + 32'd1;
+            S_REQ: if (rec_done) begin
+                ring_pending <= pending_now;
                 state        <= S_IDLE;
             end
 
@@ -210,7 +217,7 @@ module fcap_epb_formatter #(
                 if (hdr_idx == 2'd2) begin
                     carry <= origlen;
                     if (words_left == 13'd0) begin
-                        tail_sr   <= {tail[223:0], origlen};
+                        tail_sr   <= {tail[351:0], origlen};
                         tail_left <= tail_units + 4'd1;
                         state     <= S_TAIL;
                     end else begin
@@ -226,7 +233,7 @@ module fcap_epb_formatter #(
                 carry      <= data_masked[63:32];
                 words_left <= words_left - 13'd1;
                 if (last_data) begin
-                    tail_sr   <= carry_next_valid ? {tail[223:0], data_masked[63:32]} : tail;
+                    tail_sr   <= carry_next_valid ? {tail[351:0], data_masked[63:32]} : tail;
                     tail_left <= tail_units + {3'd0, carry_next_valid};
                     state     <= S_TAIL;
                 end
@@ -244,6 +251,21 @@ module fcap_epb_formatter #(
 
             default: state <= S_IDLE;
             endcase
+            if (desc_rd) begin
+                origlen       <= desc_data[`FCAP_DESC_ORIGLEN];
+                caplen        <= d_caplen;
+                ts            <= desc_data[`FCAP_DESC_TS];
+                ring          <= steered < NUM_RINGS[4:0] ? steered[3:0] : 4'd0;
+                rec_len       <= total_len;
+                words_left    <= d_caplen[15:3] + {12'd0, d_caplen[2:0] != 3'd0};
+                hdr_idx       <= 2'd0;
+                tail          <= tail_calc;
+                tail_units    <= tail_calc_units;
+                last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
+                last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
+                                 : ~({64{1'b1}} << {last_bytes, 3'd0});
+                state         <= S_HDR;
+            end
             // A new counting session forgets drops not yet reported.
             if (cnt_clear)
                 ring_pending <= 32'd0;

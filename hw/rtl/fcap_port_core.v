@@ -107,14 +107,16 @@ module fcap_port_core #(
     reg  [15:0] s1_cap;
     reg         s1_err;
     reg  [31:0] s1_drops;
+    reg  [31:0] s1_hash;
     reg         s1_odd;
     reg  [31:0] out_orig;
     reg  [15:0] out_cap;
     reg         out_err;
     reg  [31:0] out_drops;
+    reg  [31:0] out_hash;
     reg  [63:0] out_ts;
 
-    assign desc_data = {out_drops, out_err, out_ts, out_cap, out_orig};
+    assign desc_data = {out_hash, out_drops, out_err, out_ts, out_cap, out_orig};
     assign busy      = pdesc_valid || s1_valid || desc_valid;
 
     always @(posedge clk) begin
@@ -161,6 +163,7 @@ module fcap_port_core #(
                 out_cap    <= s1_cap;
                 out_err    <= s1_err;
                 out_drops  <= s1_drops;
+                out_hash   <= s1_hash;
                 out_ts     <= s1_odd ? ts_odd_rd : ts_even_rd;
                 s1_valid   <= 1'b0;
             end
@@ -170,6 +173,7 @@ module fcap_port_core #(
                 s1_cap   <= p_cap;
                 s1_err   <= p_err;
                 s1_drops <= lost_sum;
+                s1_hash  <= pdesc_data[`FCAP_PDESC_HASH];
                 s1_odd   <= head_seq[0];
             end
         end

@@ -137,6 +137,7 @@ module fcap_port_rx #(
     reg  [31:0]      bytes;        // bytes before this beat
     reg  [SEQ_W-1:0] seq1;         // sequence numbers stage 1 has seen start
     reg  [SEQ_W-1:0] frame_seq;
+    reg  [511:0]     hdr;          // the frame's first 64 bytes, for the flow hash
 
     // frames dropped and not yet reported in a descriptor
     reg  [31:0]      drops_pending;
@@ -175,6 +176,21 @@ module fcap_port_rx #(
     wire [SEQ_W-1:0] seq1_next = seq1 + {{(SEQ_W-1){1'b0}}, sof && b_admit};
     wire [SEQ_W-1:0] seq_done_mark = taking_on ? cur_seq : seq1_next;
 
+    // The header window with this beat in it (a new frame starts from zero).
+    localparam [31:0] HDR_BYTES = 64;
+    wire        in_window = bytes_pre < HDR_BYTES;
+    wire [9:0]  hdr_shift = {bytes_pre[6:0], 3'b000};
+    wire [511:0] beat_wide = {{(512-DATA_W){1'b0}}, b_data} << hdr_shift;
+    wire [511:0] beat_mask = {{(512-DATA_W){1'b0}}, {DATA_W{1'b1}}} << hdr_shift;
+    wire [511:0] hdr_base  = sof ? 512'd0 : hdr;
+    wire [511:0] hdr_cur   = in_window ? ((hdr_base & ~beat_mask) | beat_wide) : hdr_base;
+    wire [6:0]   win_len   = bytes_post < HDR_BYTES ? bytes_post[6:0] : 7'd64;
+    wire [31:0]  flow_hash;
+
+    fcap_flow_hash hasher (
+        .hdr (hdr_cur), .len (win_len), .hash (flow_hash)
+    );
+
     assign fifo_wr_en   = want_write && !fifo_full;
     assign fifo_wr_data = b_data;
     assign fifo_commit  = keep_frame;
@@ -202,8 +218,8 @@ module fcap_port_rx #(
 
     assign desc_wr_en   = push_frame || push_lost || push_old;
     assign desc_wr_data = push_frame
-        ? {cur_seq, dbytes_pending, drops_pending, bytes_post, caplen[15:0], err_post, 1'b0}
-        : {seq_done_mark, rep_dbytes, rep_drops, 32'd0, 16'd0, 1'b0, 1'b1};
+        ? {flow_hash, cur_seq, dbytes_pending, drops_pending, bytes_post, caplen[15:0], err_post, 1'b0}
+        : {32'd0, seq_done_mark, rep_dbytes, rep_drops, 32'd0, 16'd0, 1'b0, 1'b1};
 
     always @(posedge clk) begin
         if (rst) begin
@@ -223,6 +239,7 @@ module fcap_port_rx #(
             if (b_valid) begin
                 in_frame  <= !b_last;
                 snap_frame <= snap;
+                hdr       <= hdr_cur;
                 ignoring  <= ign_now;
                 taking    <= take_now;
                 bad       <= bad_post;

@@ -16,6 +16,7 @@
 // address, byte strobes), in order. docs/ARCHITECTURE.md follows one frame.
 module fcap_top #(
     parameter        NUM_PORTS        = 4,
+    parameter        NUM_RINGS        = 4,
     parameter        DT_ROM_ADDR_W    = 10,
     parameter [31:0] DT_BYTES         = 32'd0,
     parameter        DT_ROM_FILE      = "fcap_dt.hex",
@@ -26,6 +27,7 @@ module fcap_top #(
     parameter        TABLE_ADDR_W     = 9,
     parameter        REC_FIFO_ADDR_W  = 9,    // rows of 64 bytes per port: 32 KiB
     parameter        DMA_LANES        = 8,    // 64-bit words per DMA beat
+    parameter        DMA_BURST_BYTES  = 256,  // TLP max payload the DMA bursts fill
     parameter [7:0]  RESET_INC_NS     = 8'd4,
     parameter [31:0] RESET_INC_NUM    = 32'd0,
     parameter [31:0] RESET_INC_DEN    = 32'd0
@@ -65,28 +67,34 @@ module fcap_top #(
     output wire [DMA_LANES*8-1:0] dma_wr_strb,
     input  wire                   dma_wr_ready,
 
-    output wire                   irq,
+    input  wire                   pps,         // pulse per second (any clock)
+    output wire [NUM_RINGS-1:0]   irq,
     output wire                   idle
 );
     // ---- registers -------------------------------------------------------------
-    wire        ctrl_enable, ctrl_flush, ctrl_ring_reset, cnt_clear;
+    wire        ctrl_enable, ctrl_flush, ctrl_ring_reset, ctrl_hash_option, cnt_clear;
     wire [15:0] snaplen;
-    wire        time_set;
-    wire [63:0] time_set_ns, now_ns;
+    wire        time_set, time_adj;
+    wire [63:0] time_set_ns, time_adj_ns, now_ns, pps_time;
+    wire [31:0] pps_count;
     wire [7:0]  time_inc_ns;
     wire [31:0] time_inc_num, time_inc_den;
-    wire [31:0] ring_blocks, ring_block_size, ring_cons, ring_timeout, ring_prod;
-    wire [63:0] ring_status_addr;
+    wire [NUM_RINGS*32-1:0] ring_blocks, ring_block_size, ring_cons, ring_timeout, ring_prod;
+    wire [NUM_RINGS*32-1:0] ring_table_base;
+    wire [NUM_RINGS*64-1:0] ring_status_addr;
+    wire [511:0]            steer;
+    wire [NUM_RINGS-1:0]    ring_open, ring_is_full, published;
     wire        table_wr_en, table_wr_hi;
     wire [TABLE_ADDR_W-1:0] table_wr_index;
     wire [31:0] table_wr_data;
-    wire        block_open, ring_full, flush_pending, reset_pending, published;
+    wire        flush_pending, reset_pending;
     wire [63:0] cnt_records, cnt_blocks;
     wire [NUM_PORTS*64-1:0] cnt_frames, cnt_bytes, cnt_drop_fifo, cnt_drop_ring;
     wire [NUM_PORTS*64-1:0] cnt_errors, cnt_truncated;
 
     fcap_regs #(
         .NUM_PORTS     (NUM_PORTS),
+        .NUM_RINGS     (NUM_RINGS),
         .DT_ROM_ADDR_W (DT_ROM_ADDR_W),
         .DT_BYTES      (DT_BYTES),
         .DT_ROM_FILE   (DT_ROM_FILE),
@@ -107,20 +115,23 @@ module fcap_top #(
         .s_axil_rdata (s_axil_rdata), .s_axil_rresp (s_axil_rresp),
         .s_axil_rvalid (s_axil_rvalid), .s_axil_rready (s_axil_rready),
         .ctrl_enable (ctrl_enable), .ctrl_flush (ctrl_flush),
-        .ctrl_ring_reset (ctrl_ring_reset), .snaplen (snaplen),
+        .ctrl_ring_reset (ctrl_ring_reset), .ctrl_hash_option (ctrl_hash_option),
+        .snaplen (snaplen),
         .time_set (time_set), .time_set_ns (time_set_ns),
+        .time_adj (time_adj), .time_adj_ns (time_adj_ns),
         .time_inc_ns (time_inc_ns), .time_inc_num (time_inc_num),
         .time_inc_den (time_inc_den), .time_now_ns (now_ns),
-        .ring_blocks (ring_blocks), .ring_block_size (ring_block_size),
-        .ring_status_addr (ring_status_addr), .ring_cons (ring_cons),
-        .ring_timeout (ring_timeout),
+        .pps_time (pps_time), .pps_count (pps_count),
         .table_wr_en (table_wr_en), .table_wr_index (table_wr_index),
         .table_wr_hi (table_wr_hi), .table_wr_data (table_wr_data),
-        .cnt_clear (cnt_clear), .irq (irq),
-        .ring_prod (ring_prod), .st_idle (idle), .st_block_open (block_open),
-        .st_ring_full (ring_full), .st_flush_pending (flush_pending),
+        .steer (steer), .cnt_clear (cnt_clear),
+        .ring_blocks (ring_blocks), .ring_block_size (ring_block_size),
+        .ring_status_addr (ring_status_addr), .ring_cons (ring_cons),
+        .ring_timeout (ring_timeout), .ring_table_base (ring_table_base),
+        .ring_prod (ring_prod), .published (published), .irq (irq),
+        .st_idle (idle), .st_block_open (|ring_open),
+        .st_ring_full (|ring_is_full), .st_flush_pending (flush_pending),
         .st_reset_pending (reset_pending),
-        .block_published (published),
         .cnt_records (cnt_records), .cnt_blocks (cnt_blocks),
         .port_rx_frames (cnt_frames), .port_rx_bytes (cnt_bytes),
         .port_drop_fifo (cnt_drop_fifo), .port_drop_ring (cnt_drop_ring),
@@ -130,12 +141,19 @@ module fcap_top #(
     fcap_time time_unit (
         .clk (clk), .rst (rst),
         .set_en (time_set), .set_ns (time_set_ns),
+        .adj_en (time_adj), .adj_ns (time_adj_ns),
         .inc_ns (time_inc_ns), .inc_num (time_inc_num), .inc_den (time_inc_den),
         .now_ns (now_ns)
     );
 
+    fcap_pps pps_latch (
+        .clk (clk), .rst (rst), .pps_async (pps), .now_ns (now_ns),
+        .pps_time (pps_time), .pps_count (pps_count)
+    );
+
     // ---- ports, their record formatters and record FIFOs ---------------------------
     wire [NUM_PORTS-1:0]    f_alloc_req, f_alloc_grant, f_alloc_reject;
+    wire [NUM_PORTS*4-1:0]  f_alloc_ring;
     wire [NUM_PORTS*32-1:0] f_alloc_len;
     wire [NUM_PORTS*64-1:0] f_alloc_ts;
     wire [NUM_PORTS-1:0]    port_busy, formatter_busy, rf_empty;
@@ -177,12 +195,15 @@ module fcap_top #(
             /* verilator lint_on PINCONNECTEMPTY */
 
             fcap_epb_formatter #(
-                .PORT_ID (p)
+                .PORT_ID   (p),
+                .NUM_RINGS (NUM_RINGS)
             ) formatter (
                 .clk (clk), .rst (rst), .cnt_clear (cnt_clear),
+                .hash_option (ctrl_hash_option), .steer (steer),
                 .desc_valid (desc_valid), .desc_data (desc_data), .desc_rd (desc_rd),
                 .pkt_valid (data_valid), .pkt_data (data), .pkt_rd (data_rd),
-                .alloc_req (f_alloc_req[p]), .alloc_len (f_alloc_len[p*32 +: 32]),
+                .alloc_req (f_alloc_req[p]), .alloc_ring (f_alloc_ring[p*4 +: 4]),
+                .alloc_len (f_alloc_len[p*32 +: 32]),
                 .alloc_ts (f_alloc_ts[p*64 +: 64]),
                 .alloc_grant (f_alloc_grant[p]), .alloc_reject (f_alloc_reject[p]),
                 .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last),
@@ -218,15 +239,9 @@ module fcap_top #(
         .rd_en (table_rd_en), .rd_index (table_rd_index), .rd_data (table_rd_data)
     );
 
-    // Frames dropped anywhere on the card this clock: FIFO drops reported by the
-    // ports, plus the record the allocator just refused (at most one per clock).
-    reg [31:0] drop_events;
-    integer i;
-    always @* begin
-        drop_events = {31'd0, f_alloc_reject != {NUM_PORTS{1'b0}}};
-        for (i = 0; i < NUM_PORTS; i = i + 1)
-            drop_events = drop_events + port_drops[i*32 +: 32];
-    end
+    // FIFO drops are reported per port (counters, epb_dropcount); ring refusals
+    // are counted by the ring that refused (its block header).
+    wire [NUM_PORTS*32-1:0] unused_port_drops = port_drops;
 
     wire                     ord_wr_en, ord_full, ord_valid, ord_rd;
     wire [`FCAP_ORD_W-1:0]   ord_wr_data, ord_data;
@@ -236,23 +251,22 @@ module fcap_top #(
 
     fcap_ring_alloc #(
         .NUM_PORTS    (NUM_PORTS),
-        .TABLE_ADDR_W (TABLE_ADDR_W),
-        .RING_ID      (0)
+        .NUM_RINGS    (NUM_RINGS),
+        .TABLE_ADDR_W (TABLE_ADDR_W)
     ) alloc (
         .clk (clk), .rst (rst), .cnt_clear (cnt_clear),
         .cfg_blocks (ring_blocks), .cfg_block_size (ring_block_size),
         .cfg_status_addr (ring_status_addr), .cfg_timeout (ring_timeout),
-        .cons_idx (ring_cons), .ring_reset (ctrl_ring_reset), .dp_idle (dp_idle),
-        .reset_pending (reset_pending),
+        .cfg_table_base (ring_table_base), .cons_idx (ring_cons),
+        .ring_reset (ctrl_ring_reset), .dp_idle (dp_idle), .reset_pending (reset_pending),
         .flush_req (ctrl_flush), .flush_pending (flush_pending),
         .table_rd_en (table_rd_en), .table_rd_index (table_rd_index),
         .table_rd_data (table_rd_data),
-        .alloc_req (f_alloc_req), .alloc_len (f_alloc_len), .alloc_ts (f_alloc_ts),
-        .alloc_grant (f_alloc_grant), .alloc_reject (f_alloc_reject),
-        .drop_events (drop_events),
+        .alloc_req (f_alloc_req), .alloc_ring (f_alloc_ring), .alloc_len (f_alloc_len),
+        .alloc_ts (f_alloc_ts), .alloc_grant (f_alloc_grant), .alloc_reject (f_alloc_reject),
         .ord_wr_en (ord_wr_en), .ord_wr_data (ord_wr_data), .ord_full (ord_full),
         .close_wr_en (close_wr_en), .close_wr_data (close_wr_data), .close_full (close_full),
-        .prod_idx (ring_prod), .block_open (block_open), .ring_full (ring_full),
+        .prod_idx (ring_prod), .block_open (ring_open), .ring_full (ring_is_full),
         .busy (alloc_busy), .cnt_records (cnt_records), .cnt_blocks (cnt_blocks)
     );
 
@@ -275,6 +289,7 @@ module fcap_top #(
     );
 
     wire                      s_dma_valid, s_dma_ready, s_dma_status;
+    wire [3:0]                s_dma_ring;
     wire [63:0]               s_dma_addr;
     wire [DMA_LANES*64-1:0]   s_dma_data;
     wire [DMA_LANES*8-1:0]    s_dma_strb;
@@ -289,29 +304,60 @@ module fcap_top #(
         .rf_valid (rf_valid), .rf_data (rf_data), .rf_lanes (rf_lanes), .rf_last (rf_last),
         .rf_rd (rf_rd),
         .dma_valid (s_dma_valid), .dma_addr (s_dma_addr), .dma_data (s_dma_data),
-        .dma_strb (s_dma_strb), .dma_status (s_dma_status), .dma_ready (s_dma_ready),
+        .dma_strb (s_dma_strb), .dma_status (s_dma_status), .dma_ring (s_dma_ring),
+        .dma_ready (s_dma_ready),
         .busy (streamer_busy)
     );
 
+    // Lines gather into TLP-sized bursts (fcap_dma_burst.v says why).
+    wire                      b_dma_valid, b_dma_ready, b_dma_status;
+    wire [3:0]                b_dma_ring;
+    wire [63:0]               b_dma_addr;
+    wire [DMA_LANES*64-1:0]   b_dma_data;
+    wire [DMA_LANES*8-1:0]    b_dma_strb;
+    wire                      burst_busy;
+    fcap_dma_burst #(
+        .LANES       (DMA_LANES),
+        .BURST_BYTES (DMA_BURST_BYTES),
+        .SLOTS       (2 * NUM_RINGS + 2)
+    ) dma_burst (
+        .clk (clk), .rst (rst),
+        .in_valid (s_dma_valid), .in_addr (s_dma_addr), .in_data (s_dma_data),
+        .in_strb (s_dma_strb), .in_seal (s_dma_status), .in_tag ({s_dma_status, s_dma_ring}),
+        .in_ready (s_dma_ready),
+        .out_valid (b_dma_valid), .out_addr (b_dma_addr), .out_data (b_dma_data),
+        .out_strb (b_dma_strb), .out_tag ({b_dma_status, b_dma_ring}),
+        .out_ready (b_dma_ready),
+        .busy (burst_busy)
+    );
+
     // The DMA port leaves through a register slice: the bus's ready signal
-    // reaches two gates, not the streamer. The interrupt follows the status
-    // write out of the card: raised in the clock the bus accepts that write,
-    // never before the host can see it.
-    wire dma_is_status;
+    // reaches two gates, not the burst buffer. The interrupt follows the
+    // status write out of the card: raised in the clock the bus accepts that
+    // write, never before the host can see it.
+    wire       dma_is_status;
+    wire [3:0] dma_status_ring;
     fcap_skid #(
-        .WIDTH (1 + DMA_LANES*8 + 64 + DMA_LANES*64)
+        .WIDTH (5 + DMA_LANES*8 + 64 + DMA_LANES*64)
     ) dma_slice (
         .clk (clk), .rst (rst),
-        .in_valid (s_dma_valid), .in_data ({s_dma_status, s_dma_strb, s_dma_addr, s_dma_data}),
-        .in_ready (s_dma_ready),
+        .in_valid (b_dma_valid),
+        .in_data ({b_dma_status, b_dma_ring, b_dma_strb, b_dma_addr, b_dma_data}),
+        .in_ready (b_dma_ready),
         .out_valid (dma_wr_valid),
-        .out_data ({dma_is_status, dma_wr_strb, dma_wr_addr, dma_wr_data}),
+        .out_data ({dma_is_status, dma_status_ring, dma_wr_strb, dma_wr_addr, dma_wr_data}),
         .out_ready (dma_wr_ready)
     );
-    assign published = dma_wr_valid && dma_wr_ready && dma_is_status;
+    genvar q;
+    generate
+        for (q = 0; q < NUM_RINGS; q = q + 1) begin : publish
+            assign published[q] = dma_wr_valid && dma_wr_ready && dma_is_status && dma_status_ring == q;
+        end
+    endgenerate
 
     // Everything ordered has reached the bus.
-    assign dp_idle = !ord_valid && !close_valid && !streamer_busy && s_dma_ready && !dma_wr_valid;
+    assign dp_idle = !ord_valid && !close_valid && !streamer_busy && !burst_busy && b_dma_ready
+                     && !dma_wr_valid;
 
     assign idle = (port_busy == {NUM_PORTS{1'b0}}) && (formatter_busy == {NUM_PORTS{1'b0}})
                   && (&rf_empty) && !alloc_busy

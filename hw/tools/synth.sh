@@ -6,7 +6,8 @@
 # FPGA flow maps them to block RAM. (Expanding the 256 Kbit packet FIFO to
 # flip-flops takes over six minutes and proves nothing more.) Fails on any
 # Yosys warning or on `check -assert` problems. The cell report goes to
-# $O/synth/fcap_top.stat.
+# $O/synth/fcap_top.stat, the per-module table (hw/tools/synth_table.py) to
+# $O/synth/fcap_top.md.
 set -eu
 O=${O:-build}
 out=$O/synth
@@ -26,6 +27,8 @@ opt -fast
 hierarchy -check
 check -assert
 tee -o $out/fcap_top.stat stat
+tee -q -o $out/mem_list.txt select -list t:\$mem_v2
+tee -q -o $out/mems.il dump t:\$mem_v2
 YS
 yosys -q -l "$out/yosys.log" "$out/synth.ys" > /dev/null
 if grep -q -i '^warning' "$out/yosys.log"; then
@@ -35,4 +38,5 @@ if grep -q -i '^warning' "$out/yosys.log"; then
 fi
 cells=$(awk '/=== design hierarchy ===/ {h=1} h && /Number of cells:/ {print $4; exit}' "$out/fcap_top.stat")
 mems=$(awk '/=== design hierarchy ===/ {h=1} h && /\$mem_v2/ {print $2; exit}' "$out/fcap_top.stat")
-echo "synth: fcap_top synthesized cleanly: $cells cells, ${mems:-0} memories (report: $out/fcap_top.stat)"
+hw/tools/synth_table.py "$out" > "$out/fcap_top.md"
+echo "synth: fcap_top synthesized cleanly: $cells cells, ${mems:-0} memories (report: $out/fcap_top.stat, table: $out/fcap_top.md)"

@@ -119,6 +119,9 @@ static int cmd_missing(const char *node)
 	return failures;
 }
 
+/* Rings of the card under test (hw/dts/fcap_4x10g.dts). */
+#define CARD_RINGS 4u
+
 static void check_identity(int fd, const uint8_t *dtb, size_t dtb_len, uint32_t irq_mode)
 {
 	struct fcap_ioc_info info;
@@ -127,7 +130,7 @@ static void check_identity(int fd, const uint8_t *dtb, size_t dtb_len, uint32_t 
 	check("INFO: card identity", info.id == FCAP_ID_MAGIC && info.version == FCAP_VERSION,
 	      "id 0x%08x version 0x%08x", info.id, info.version);
 	check("INFO: uapi version, rings, ports, state",
-	      info.uapi_version == FCAP_UAPI_VERSION && info.nrings == 1 && info.nports == 4 &&
+	      info.uapi_version == FCAP_UAPI_VERSION && info.nrings == CARD_RINGS && info.nports == 4 &&
 		      info.state == FCAP_STATE_STOPPED,
 	      "uapi %u rings %u ports %u state %u", info.uapi_version, info.nrings, info.nports, info.state);
 	check("INFO: interrupt mode", info.irq_mode == irq_mode, "irq_mode %u, expected %u", info.irq_mode,
@@ -168,8 +171,13 @@ static void check_geometry(int fd, struct fcap_ioc_ring *g)
 	      g->chunk_blocks == 4 && g->status_len == 4096 && g->prod == 0 && g->cons == 0,
 	      "%u x %u, chunks of %u, status %u", g->nblocks, g->block_size, g->chunk_blocks, g->status_len);
 	check("RING: no kernel address", no_kernel_addresses(g, sizeof(*g)), "");
-	struct fcap_ioc_ring bad = { .ring = 1 };
-	check("RING: ring 1 of 1: EINVAL", ioc(fd, FCAP_IOC_RING, &bad) == -EINVAL, "");
+	struct fcap_ioc_ring last = { .ring = CARD_RINGS - 1 };
+	check("RING: the last ring has the same geometry",
+	      ioc(fd, FCAP_IOC_RING, &last) == 0 && last.nblocks == g->nblocks && last.block_size == g->block_size &&
+		      last.status_offset > g->blocks_offset,
+	      "%u x %u", last.nblocks, last.block_size);
+	struct fcap_ioc_ring bad = { .ring = CARD_RINGS };
+	check("RING: a ring past the last: EINVAL", ioc(fd, FCAP_IOC_RING, &bad) == -EINVAL, "");
 	bad = (struct fcap_ioc_ring){ .flags = 1 };
 	check("RING: flags set: EINVAL", ioc(fd, FCAP_IOC_RING, &bad) == -EINVAL, "");
 }
@@ -207,9 +215,11 @@ static void check_mmap(int fd, const struct fcap_ioc_ring *g)
 	check("mmap across two chunks is refused", p == MAP_FAILED && errno == EINVAL, "%s", strerror(errno));
 	p = mmap(NULL, g->status_len + 4096, PROT_READ, MAP_SHARED, fd, (off_t)g->status_offset);
 	check("mmap of the status page and more is refused", p == MAP_FAILED && errno == EINVAL, "");
-	off_t end = (off_t)(g->blocks_offset + (uint64_t)g->nblocks * g->block_size);
+	struct fcap_ioc_ring last = { .ring = CARD_RINGS - 1 };
+	ioc(fd, FCAP_IOC_RING, &last);
+	off_t end = (off_t)(last.blocks_offset + (uint64_t)last.nblocks * last.block_size);
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, end);
-	check("mmap past the ring is refused", p == MAP_FAILED && errno == EINVAL, "");
+	check("mmap past the last ring is refused", p == MAP_FAILED && errno == EINVAL, "");
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, (off_t)1 << 46);
 	check("mmap at a huge offset is refused", p == MAP_FAILED && errno == EINVAL, "");
 }
@@ -255,11 +265,17 @@ static void check_owner(int ro, const char *node)
 		close(fd2);
 	struct fcap_ioc_start st = { .snaplen = 16385 };
 	check("START: snap length above the card's: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
-	st = (struct fcap_ioc_start){ .flags = 1 };
-	check("START: flags set: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
-	st = (struct fcap_ioc_start){ .reserved = { 0, 0, 0, 1 } };
+	st = (struct fcap_ioc_start){ .flags = 0x80000000u };
+	check("START: unknown flag set: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
+	st = (struct fcap_ioc_start){ .reserved = { 0, 1 } };
 	check("START: reserved field set: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
-	st = (struct fcap_ioc_start){ .block_timeout_ns = 10000000 };
+	st = (struct fcap_ioc_start){ .irq_usecs = FCAP_MAX_IRQ_USECS + 1 };
+	check("START: interrupt delay above 1 s: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
+	st = (struct fcap_ioc_start){ .irq_blocks = 0xFFFFFFFFu };
+	check("START: interrupt count above the ring's blocks: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL,
+	      "");
+	st = (struct fcap_ioc_start){ .block_timeout_ns = 10000000, .flags = FCAP_START_HASH, .irq_blocks = 2,
+				      .irq_usecs = 100 };
 	check("START", ioc(fd, FCAP_IOC_START, &st) == 0, "%s", strerror(errno));
 	struct fcap_ioc_info info = { 0 };
 	ioc(ro, FCAP_IOC_INFO, &info);
@@ -267,8 +283,8 @@ static void check_owner(int ro, const char *node)
 	check("START while running: EBUSY", ioc(fd, FCAP_IOC_START, &st) == -EBUSY, "");
 	struct fcap_ioc_release rel = { .ring = 0, .cons = 1 };
 	check("RELEASE of a block not published: EINVAL", ioc(fd, FCAP_IOC_RELEASE, &rel) == -EINVAL, "");
-	rel = (struct fcap_ioc_release){ .ring = 3 };
-	check("RELEASE on ring 3 of 1: EINVAL", ioc(fd, FCAP_IOC_RELEASE, &rel) == -EINVAL, "");
+	rel = (struct fcap_ioc_release){ .ring = CARD_RINGS };
+	check("RELEASE on a ring past the last: EINVAL", ioc(fd, FCAP_IOC_RELEASE, &rel) == -EINVAL, "");
 	rel = (struct fcap_ioc_release){ .reserved = { 1, 0 } };
 	check("RELEASE: reserved field set: EINVAL", ioc(fd, FCAP_IOC_RELEASE, &rel) == -EINVAL, "");
 	rel = (struct fcap_ioc_release){ 0 };

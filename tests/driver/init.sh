@@ -94,7 +94,7 @@ t "both cards bound: /dev/fcap0 and /dev/fcap1" test -c /dev/fcap0 -a -c /dev/fc
 t "damaged device tree: not bound" not_bound "$badcard"
 t "damaged device tree: the kernel log says what and where" sh -c "dmesg | grep '$badcard' | grep -q 'device tree: bad magic (byte offset 0)'"
 t "damaged device tree: no third node" test ! -e /dev/fcap2
-t "the kernel log describes the cards" sh -c 'dmesg | grep -q "fcap0: card 1.0, 4 port(s), 1 ring(s) of 16 x 1048576 bytes, msi-x" && dmesg | grep -q "fcap1: card 1.0, 4 port(s), 1 ring(s) of 16 x 1048576 bytes, poll"'
+t "the kernel log describes the cards" sh -c 'dmesg | grep -q "fcap0: card 1.0, 4 port(s), 4 ring(s) of 16 x 1048576 bytes, msi-x" && dmesg | grep -q "fcap1: card 1.0, 4 port(s), 4 ring(s) of 16 x 1048576 bytes, poll"'
 t "sysfs: irq_mode of the card with MSI-X" test "$(cat /sys/class/fcap/fcap0/irq_mode)" = msi-x
 t "sysfs: irq_mode of the card without interrupt" test "$(cat /sys/class/fcap/fcap1/irq_mode)" = poll
 t "sysfs: state" test "$(cat /sys/class/fcap/fcap0/state)" = stopped
@@ -118,7 +118,10 @@ t "fcap info -d /dev/fcap1 as uid 1000: the card's model" grep -q "model *fcap 4
 timeout -s INT 3 /drvtest --as 1000:1000 exec /bin/fcap capture -d pcie:1 -w /tmp/u/c.pcapng > /tmp/u/cap.txt 2>&1
 rc=$?
 cat /tmp/u/cap.txt
-t "fcap capture -d pcie:1 as uid 1000, stopped by SIGINT: exit 0" test "$rc" = 0
+# The stand-in card's counters claim frames it never delivered, so the capture
+# must end with exit 1 and say that the frames do not add up.
+t "fcap capture -d pcie:1 as uid 1000, stopped by SIGINT: the stand-in's counters do not add up (exit 1)" test "$rc" = 1
+t "fcap capture: says so" grep -q "accounting mismatch" /tmp/u/cap.txt
 rx=$(( (0x1001 << 32) | 0xC0DE1000 ))
 t "fcap capture: the card's counters in the summary" grep -q "received $rx frames" /tmp/u/cap.txt
 echo "FCAPTEST file-begin"

@@ -109,21 +109,29 @@ for i, path in enumerate(sys.argv[1:]):
     u64 = lambda off: struct.unpack_from("<Q", r, off)[0]
     say(u32(0x34) == 4 and u32(0x38) == 0 and u32(0x3C) == 0,
         "card%d: time increment 4 ns for the 250 MHz core clock (got %d + %d/%d)" % (i, u32(0x34), u32(0x38), u32(0x3C)))
-    say(u32(0x44) == 1 << 20, "card%d: RING_BLOCK_SIZE 1 MiB (got %d)" % (i, u32(0x44)))
-    status = u64(0x48)
-    say(status != 0 and status % 4096 == 0, "card%d: status word address set, page aligned" % i)
+    # four rings (hw/dts/fcap_4x10g.dts), registers at 0x400 + 0x40 r, 16 blocks each
+    ring = lambda r, off: 0x400 + 0x40 * r + off
     table = [u64(0x2000 + 8 * b) for b in range(512)]
-    used = table[:16]
-    say(all(a and a % 4096 == 0 for a in used) and len(set(used)) == 16 and status not in used,
-        "card%d: 16 distinct page-aligned block addresses" % i)
-    say(all(used[b + 1] - used[b] == 1 << 20 for b in range(16) if b % 4 != 3),
-        "card%d: blocks of one 4 MiB chunk are contiguous" % i)
-    say(not any(table[16:]), "card%d: table entries past 16 untouched" % i)
-    say(u32(0x40) == 0 and u32(0x10) == 0 and u32(0x60) == 0,
-        "card%d: after unbind: RING_BLOCKS 0, CTRL 0, IRQ_ENABLE 0" % i)
+    statuses = []
+    for q in range(4):
+        say(u32(ring(q, 0x04)) == 1 << 20, "card%d ring %d: block size 1 MiB (got %d)" % (i, q, u32(ring(q, 0x04))))
+        status = u64(ring(q, 0x08))
+        statuses.append(status)
+        say(status != 0 and status % 4096 == 0, "card%d ring %d: status word address set, page aligned" % (i, q))
+        say(u32(ring(q, 0x1C)) == 16 * q, "card%d ring %d: block table base %d (got %d)" % (i, q, 16 * q, u32(ring(q, 0x1C))))
+        used = table[16 * q:16 * q + 16]
+        say(all(a and a % 4096 == 0 for a in used) and len(set(used)) == 16 and status not in used,
+            "card%d ring %d: 16 distinct page-aligned block addresses" % (i, q))
+        say(all(used[b + 1] - used[b] == 1 << 20 for b in range(16) if b % 4 != 3),
+            "card%d ring %d: blocks of one 4 MiB chunk are contiguous" % (i, q))
+    say(len(set(statuses)) == 4 and len(set(table[:64])) == 64, "card%d: rings do not share memory" % i)
+    say(not any(table[64:]), "card%d: table entries past 64 untouched" % i)
+    say(all(u32(0x3000 + 4 * e) == e % 4 for e in range(128)), "card%d: steering table spreads over 4 rings" % i)
+    say(all(u32(ring(q, 0)) == 0 for q in range(4)) and u32(0x10) == 0 and u32(0x60) == 0,
+        "card%d: after unbind: every ring's BLOCKS 0, CTRL 0, IRQ_ENABLE 0" % i)
     say(u64(0x28) > 1600000000 * 10**9, "card%d: time of day loaded at start" % i)
 r = open(sys.argv[2], "rb").read()
-timeout = struct.unpack_from("<I", r, 0x58)[0]
+timeout = struct.unpack_from("<I", r, 0x400 + 0x18)[0]
 say(timeout == 2500000, "card1: fcap capture's 10 ms block timeout as 2500000 clocks (got %d)" % timeout)
 sys.exit(1 if bad else 0)
 PY

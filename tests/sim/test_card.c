@@ -25,240 +25,11 @@
 #include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
 #include "fcap/dev.h"
+#include "fcap/flowhash.h"
 #include "fcap/ring.h"
 #include "fcap_sim.h"
+#include "harness.h"
 
-#define T0_NS 1700000000123456789ull /* card time loaded at set-up */
-
-/* ---- harness ---------------------------------------------------------------- */
-
-/* The register file performs a write one clock after the bus handshake (at
- * edge E+1 for a handshake at E); for TIME_CTRL.SET the time unit loads the
- * value at E+2, so the clock reads the value set at edge E+3. A snapshot
- * (TIME_CTRL.SNAPSHOT) latches the time of edge E+1. */
-static uint64_t time_set_ps(const struct fcap_sim *sim)
-{
-	return fcap_sim_last_write_ps(sim) + 3ull * fcap_sim_clock_period_ps(sim);
-}
-
-static uint64_t snapshot_ps(const struct fcap_sim *sim)
-{
-	return fcap_sim_last_write_ps(sim) + fcap_sim_clock_period_ps(sim);
-}
-
-struct frame {
-	unsigned port;
-	uint8_t *data;
-	uint32_t caplen, origlen;
-	uint64_t ts;           /* card timestamp (received) */
-	uint64_t arrival_ps;   /* first byte on the wire (sent) */
-	uint64_t first_beat_ps;
-	bool has_flags, has_dropcount;
-	uint32_t flags;
-	uint64_t dropcount;
-};
-
-struct frames {
-	struct frame *v;
-	size_t n, cap;
-};
-
-struct harness {
-	struct fcap_dev *dev;
-	struct fcap_sim *sim;
-	struct fcap_card_info ci;
-	struct fcap_ring ring;
-	struct frames sent, got;
-	uint64_t time0_ps;       /* simulated time at which the card's clock read T0_NS */
-	uint64_t blocks;
-	uint32_t block_drops;    /* sum of the block headers' drops fields */
-	struct fcap_block_info last_block;
-	char err[FCAP_ERRBUF_SIZE];
-};
-
-static const char *data_dir;
-
-static struct frame *frames_add(struct frames *f)
-{
-	if (f->n == f->cap) {
-		f->cap = f->cap ? 2 * f->cap : 1024;
-		f->v = realloc(f->v, f->cap * sizeof(*f->v));
-	}
-	struct frame *fr = &f->v[f->n++];
-	memset(fr, 0, sizeof(*fr));
-	return fr;
-}
-
-static void frames_free(struct frames *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].data);
-	free(f->v);
-	memset(f, 0, sizeof(*f));
-}
-
-static void on_frame(void *ctx, const struct fcap_sim_frame_event *ev)
-{
-	struct harness *h = ctx;
-	struct frame *fr = frames_add(&h->sent);
-	fr->port = ev->port;
-	fr->data = malloc(ev->len);
-	memcpy(fr->data, ev->data, ev->len);
-	fr->caplen = fr->origlen = ev->len;
-	fr->arrival_ps = ev->arrival_ps;
-	fr->first_beat_ps = ev->first_beat_ps;
-}
-
-/* Opens the card and sets it up like `fcap capture` does, with the time
- * loaded at a known simulated instant. */
-static int h_open(struct harness *h, const struct fcap_ring_config *rc)
-{
-	memset(h, 0, sizeof(*h));
-	h->dev = fcap_dev_open_sim(NULL, h->err);
-	if (!h->dev)
-		return -1;
-	h->sim = fcap_dev_sim(h->dev);
-	fcap_sim_mac_on_frame(h->sim, on_frame, h);
-	if (fcap_card_read_info(h->dev, &h->ci, h->err) < 0 ||
-	    fcap_card_set_clock(h->dev, h->ci.clock_hz, h->err) < 0 ||
-	    fcap_card_set_time(h->dev, T0_NS, h->err) < 0)
-		return -1;
-	h->time0_ps = time_set_ps(h->sim);
-	if (fcap_ring_setup(&h->ring, h->dev, &h->ci, rc, h->err) < 0)
-		return -1;
-	if (fcap_card_enable(h->dev, h->err) < 0)
-		return -1;
-	h->dev->ops->start_source(h->dev);
-	return 0;
-}
-
-static void h_close(struct harness *h)
-{
-	if (h->ring.dev)
-		fcap_ring_teardown(&h->ring);
-	fcap_dev_close(h->dev);
-	frames_free(&h->sent);
-	frames_free(&h->got);
-}
-
-/* Consumes every published block; all must be valid. */
-static int h_drain(struct harness *h)
-{
-	uint8_t *blk;
-	int rc;
-	while ((rc = fcap_ring_peek(&h->ring, &blk, h->err)) > 0) {
-		struct fcap_block_info bi;
-		if (fcap_block_check(blk, h->ring.block_size, h->ring.cons, h->ci.nports, &bi, h->err) < 0)
-			return -1;
-		size_t off = 0;
-		struct fcap_record r;
-		while (fcap_block_next(blk, &bi, h->ci.nports, &off, &r, h->err) > 0) {
-			struct frame *fr = frames_add(&h->got);
-			fr->port = r.port;
-			fr->data = malloc(r.caplen ? r.caplen : 1);
-			memcpy(fr->data, r.data, r.caplen);
-			fr->caplen = r.caplen;
-			fr->origlen = r.origlen;
-			fr->ts = r.ts;
-			fr->has_flags = r.has_flags;
-			fr->flags = r.flags;
-			fr->has_dropcount = r.has_dropcount;
-			fr->dropcount = r.dropcount;
-		}
-		h->blocks++;
-		h->block_drops += bi.drops;
-		h->last_block = bi;
-		if (fcap_ring_release(&h->ring, h->err) < 0)
-			return -1;
-	}
-	return rc;
-}
-
-/* Runs until the MAC has sent everything and the card is idle, consuming as
- * blocks arrive, then stops the card (flush) and consumes the rest. */
-static int h_run_to_end(struct harness *h)
-{
-	for (;;) {
-		if (h_drain(h) < 0)
-			return -1;
-		if (fcap_sim_mac_done(h->sim) && fcap_sim_card_idle(h->sim))
-			break;
-		fcap_reg_write(h->dev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
-		fcap_sim_run_until(h->sim, 100000, FCAP_SIM_STOP_IRQ | FCAP_SIM_STOP_IDLE);
-	}
-	if (fcap_card_stop(h->dev, h->err) < 0)
-		return -1;
-	return h_drain(h);
-}
-
-/* The card's timestamp for a frame whose first beat the MAC presented at
- * t_ps: the time of the first core clock edge after it (the clock reads T0
- * at time0_ps and counts floor(elapsed) ns). */
-static uint64_t first_core_edge_after(const struct harness *h, uint64_t t_ps)
-{
-	uint64_t period = fcap_sim_clock_period_ps(h->sim);
-	return (t_ps / period + 1) * period;
-}
-
-static uint64_t expected_ts(const struct harness *h, uint64_t t_ps)
-{
-	return T0_NS + (first_core_edge_after(h, t_ps) - h->time0_ps) / 1000u;
-}
-
-/* Frames of one port, in order. */
-static void frames_of_port(const struct frames *all, unsigned port, struct frames *out)
-{
-	for (size_t i = 0; i < all->n; i++) {
-		if (all->v[i].port != port)
-			continue;
-		struct frame *fr = frames_add(out);
-		*fr = all->v[i];
-		fr->data = malloc(fr->caplen ? fr->caplen : 1);
-		memcpy(fr->data, all->v[i].data, fr->caplen);
-	}
-}
-
-static bool need_data(void)
-{
-	if (data_dir)
-		return true;
-	fprintf(stderr, "SKIP: $FCAP_DATA is not set or not a directory (the bundled captures)\n");
-	return false;
-}
-
-static char *data_path(const char *name)
-{
-	char *p;
-	if (asprintf(&p, "%s/%s", data_dir, name) < 0)
-		abort();
-	return p;
-}
-
-/* Reads a capture file with libpcap, independently of the simulator. */
-static size_t read_capture(const char *path, struct frames *out)
-{
-	char perr[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
-	if (!p)
-		return 0;
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
-	size_t n = 0;
-	while (pcap_next_ex(p, &hdr, &data) == 1) {
-		struct frame *fr = frames_add(out);
-		fr->data = malloc(hdr->caplen);
-		memcpy(fr->data, data, hdr->caplen);
-		fr->caplen = hdr->caplen;
-		fr->origlen = hdr->len;
-		n++;
-	}
-	pcap_close(p);
-	return n;
-}
-
-static const struct fcap_ring_config default_ring = {
-	.blocks = 8, .block_size = 256 * 1024, .timeout_ns = 100000, .snaplen = 0,
-};
 
 /* ---- tests ---------------------------------------------------------------------- */
 
@@ -366,6 +137,7 @@ static void test_fractional_clock_is_exact(void)
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NS, 6);
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NUM, 2);
 	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_DEN, 5);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC);
 	CU_ASSERT_EQUAL_FATAL(fcap_card_set_time(h.dev, 0, h.err), 0);
 	uint64_t start_ps = time_set_ps(h.sim);
 	static const uint64_t runs[] = { 0, 1, 4, 1000, 1000000 };
@@ -375,6 +147,58 @@ static void test_fractional_clock_is_exact(void)
 		uint64_t m = (snapshot_ps(h.sim) - start_ps) / period;
 		CU_ASSERT_EQUAL(t, 6 * m + (2 * m) / 5);
 	}
+	h_close(&h);
+}
+
+/* What a PTP servo does: step the time by a signed amount, trim the
+ * frequency, and read the time latched by a PPS edge. */
+static void test_time_adjust_trim_pps(void)
+{
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &default_ring), 0);
+	uint64_t period = fcap_sim_clock_period_ps(h.sim);   /* 4 ns: 4 + 0/0 per clock */
+
+	/* Steps: the clock moves by exactly the amount, once. */
+	uint64_t t0 = fcap_card_time(h.dev);
+	uint64_t s0 = snapshot_ps(h.sim);
+	CU_ASSERT_EQUAL(fcap_card_adjust_time(h.dev, 1000000, h.err), 0);
+	CU_ASSERT_EQUAL(fcap_card_adjust_time(h.dev, -250, h.err), 0);
+	uint64_t t1 = fcap_card_time(h.dev);
+	uint64_t s1 = snapshot_ps(h.sim);
+	CU_ASSERT_EQUAL(t1 - t0, (s1 - s0) / 1000 + 1000000 - 250);
+
+	/* Trim: +250 ppm is 4 + 1/1000 ns per clock, applied in one clock. */
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NS, 4);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_NUM, 1);
+	fcap_reg_write(h.dev, FCAP_REG_TIME_INC_DEN, 1000);
+	uint64_t before = fcap_card_time(h.dev);  /* staged values are not in effect yet */
+	uint64_t sb = snapshot_ps(h.sim);
+	CU_ASSERT_EQUAL(fcap_reg_write(h.dev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC), 0);
+	uint64_t apply_ps = fcap_sim_last_write_ps(h.sim) + period; /* the write's effect, then the new step */
+	fcap_sim_run(h.sim, 100000);
+	uint64_t after = fcap_card_time(h.dev);
+	uint64_t sa = snapshot_ps(h.sim);
+	uint64_t old_clocks = (apply_ps + period - sb) / period;  /* clocks at 4 ns */
+	uint64_t new_clocks = (sa - apply_ps - period) / period;  /* clocks at 4.001 ns */
+	CU_ASSERT_EQUAL(after - before, 4 * old_clocks + 4 * new_clocks + new_clocks / 1000);
+
+	/* PPS: the time of the first core edge after the pulse's rising edge. */
+	fcap_sim_run(h.sim, 7);
+	uint64_t t = fcap_card_time(h.dev);
+	uint64_t snap = snapshot_ps(h.sim);
+	uint64_t pulse_ps = fcap_sim_time_ps(h.sim);   /* the pulse rises now */
+	uint64_t card_at_pulse = t + (pulse_ps - snap) * 4001 / 4000000;
+	fcap_sim_set_pps(h.sim, true);
+	fcap_sim_run(h.sim, 10);
+	fcap_sim_set_pps(h.sim, false);
+	fcap_sim_run(h.sim, 10);
+	CU_ASSERT_EQUAL(fcap_reg_read(h.dev, FCAP_REG_PPS_COUNT), 1);
+	uint64_t pps = (uint64_t)fcap_reg_read(h.dev, FCAP_REG_PPS_TIME_HI) << 32 |
+		       fcap_reg_read(h.dev, FCAP_REG_PPS_TIME_LO);
+	/* within one core clock after the pulse (plus the ns rounding) */
+	CU_ASSERT(pps >= card_at_pulse && pps <= card_at_pulse + 5);
+	printf("\n    step +1000000-250 ns exact; +250 ppm trim exact over 100000 clocks; PPS latched %lld ns "
+	       "after the pulse ", (long long)(pps - card_at_pulse));
 	h_close(&h);
 }
 
@@ -395,12 +219,12 @@ static void test_ring_full_drops_are_exact(void)
 	size_t sent = h.sent.n;
 
 	/* Both blocks are published and full; count their records without returning them. */
-	CU_ASSERT_EQUAL(fcap_ring_prod(&h.ring), 2);
+	CU_ASSERT_EQUAL(fcap_ring_prod(&h.rings[0]), 2);
 	CU_ASSERT_TRUE(fcap_reg_read(h.dev, FCAP_REG_STATUS) & FCAP_STATUS_RING_FULL);
 	uint64_t in_ring = 0;
 	for (uint32_t b = 0; b < 2; b++) {
 		struct fcap_block_info bi;
-		CU_ASSERT_EQUAL_FATAL(fcap_block_check(h.ring.blocks + (size_t)b * rc.block_size, rc.block_size, b,
+		CU_ASSERT_EQUAL_FATAL(fcap_block_check(h.rings[0].blocks + (size_t)b * rc.block_size, rc.block_size, b,
 						       1, &bi, h.err), 0);
 		in_ring += bi.records;
 	}
@@ -460,6 +284,85 @@ static void test_quiet_link_delivers_within_timeout(void)
 	CU_ASSERT_TRUE(h.last_block.close_flags & FCAP_BLOCK_CLOSED_TIMEOUT);
 	printf("\n    published %.3f us after arrival (timeout %llu us) ", delay_ps / 1e6,
 	       (unsigned long long)timeout_ns / 1000);
+	h_close(&h);
+}
+
+/* One frame, alone in its block: the block times out and is published.
+ * Returns the simulated time (ps) at which the host saw the new producer
+ * index, or 0 if it did not within 1 ms. */
+static uint64_t publish_one_block(struct harness *h, uint32_t prod_before)
+{
+	static const uint8_t frame[60] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xB5 };
+	fcap_sim_mac_add_frame(h->sim, 0, frame, sizeof(frame), false);
+	for (int i = 0; i < 1000; i++) {
+		if (fcap_ring_prod(&h->rings[0]) != prod_before)
+			return fcap_sim_time_ps(h->sim);
+		fcap_sim_run(h->sim, 250); /* 1 us */
+	}
+	return 0;
+}
+
+/* Interrupt moderation: by count (the interrupt waits for the Nth block), by
+ * time (a lone block interrupts that long after it was published), and
+ * polling (the interrupt line never rises; IRQ_STATUS still records). */
+static void test_interrupt_moderation(void)
+{
+	struct fcap_ring_config rc = default_ring;
+	rc.timeout_ns = 2000;
+	rc.irq_blocks = 3;
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+	unsigned early = 0, on_count = 0;
+	for (uint32_t b = 0; b < 6; b++) {
+		CU_ASSERT_FATAL(publish_one_block(&h, b) != 0);
+		fcap_sim_run(h.sim, 10);
+		if ((b + 1) % 3 != 0) {
+			early += fcap_sim_irq(h.sim);
+		} else {
+			on_count += fcap_sim_irq(h.sim);
+			fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+		}
+	}
+	CU_ASSERT_EQUAL(early, 0);
+	CU_ASSERT_EQUAL(on_count, 2);
+	h_close(&h);
+
+	/* By time: a count that is not reached, and a 20 us delay. */
+	const uint64_t delay_ns = 20000;
+	rc.irq_blocks = 8;
+	rc.irq_usecs = (uint32_t)(delay_ns / 1000);
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+	uint64_t seen_ps = publish_one_block(&h, 0);
+	CU_ASSERT_FATAL(seen_ps != 0);
+	CU_ASSERT_FALSE(fcap_sim_irq(h.sim));
+	fcap_sim_run_until(h.sim, 100000, FCAP_SIM_STOP_IRQ);
+	CU_ASSERT_TRUE_FATAL(fcap_sim_irq(h.sim));
+	/* The card counts from the status write leaving it; the host sees that
+	 * write a link latency (under 1 us) later. */
+	int64_t late_ps = (int64_t)(fcap_sim_time_ps(h.sim) - seen_ps) - (int64_t)delay_ns * 1000;
+	CU_ASSERT(late_ps > -1000000 && late_ps < 1000000);
+	printf("\n    by count: 0 early, %u of 2 on the 3rd block; by time: %.3f us after the block (delay %llu us) ",
+	       on_count, (double)(fcap_sim_time_ps(h.sim) - seen_ps) / 1e6, (unsigned long long)delay_ns / 1000);
+	h_close(&h);
+
+	/* Polling: blocks are published, the line stays low. */
+	rc.irq_blocks = 0;
+	rc.irq_usecs = 0;
+	rc.poll = true;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+	unsigned raised = 0;
+	for (uint32_t b = 0; b < 3; b++) {
+		CU_ASSERT_FATAL(publish_one_block(&h, b) != 0);
+		fcap_sim_run(h.sim, 10);
+		raised += fcap_sim_irq(h.sim);
+	}
+	CU_ASSERT_EQUAL(raised, 0);
+	CU_ASSERT_EQUAL(fcap_reg_read(h.dev, FCAP_REG_IRQ_STATUS) & 1u, 1u);
+	CU_ASSERT_EQUAL(h_drain(&h), 0);
+	CU_ASSERT_EQUAL(h.got.n, 3);
 	h_close(&h);
 }
 
@@ -558,6 +461,85 @@ static void test_malformed_replay_is_reported(void)
 	unlink(cut);
 }
 
+/* The hash orders both directions of a flow the same way: the unordered
+ * pair of (address, port) endpoints of an IPv4 TCP/UDP frame, as a key. */
+static bool flow_key(const uint8_t *f, uint32_t len, uint8_t key[12])
+{
+	if (len < 38 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4)
+		return false;
+	uint32_t ihl = (uint32_t)(f[14] & 15) * 4;
+	if ((f[23] != 6 && f[23] != 17) || 14 + ihl + 4 > len)
+		return false;
+	uint8_t a[6], b[6];
+	memcpy(a, f + 26, 4);
+	memcpy(a + 4, f + 14 + ihl, 2);
+	memcpy(b, f + 30, 4);
+	memcpy(b + 4, f + 14 + ihl + 2, 2);
+	bool a_first = memcmp(a, b, 6) < 0;
+	memcpy(key, a_first ? a : b, 6);
+	memcpy(key + 6, a_first ? b : a, 6);
+	return true;
+}
+
+/* Four rings, epb_hash on: each record carries the hash the host computes
+ * from its bytes, comes through the ring the steering table names for it,
+ * and both directions of every flow come through the same ring. */
+static void test_flow_hash_and_steering(void)
+{
+	if (!need_data())
+		return;
+	static const char *const files[] = { "http_espn.pcapng", "tcp_ports.pcapng", "dns_isp_hijack.pcapng",
+					     "arppoison.pcapng" };
+	struct fcap_ring_config rc = default_ring;
+	rc.rings = 4;
+	rc.hash = true;
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	for (unsigned p = 0; p < 4; p++) {
+		char *path = data_path(files[p]);
+		CU_ASSERT_EQUAL_FATAL(fcap_sim_mac_add_file(h.sim, p, path, h.err, sizeof(h.err)), 0);
+		free(path);
+	}
+	CU_ASSERT_EQUAL_FATAL(h_run_to_end(&h), 0);
+	CU_ASSERT_EQUAL_FATAL(h.got.n, h.sent.n);
+
+	size_t wrong_hash = 0, wrong_ring = 0, split_flows = 0, flows = 0;
+	size_t per_ring[4] = { 0 };
+	struct { uint8_t key[12]; unsigned ring; } *seen = calloc(h.got.n, sizeof(*seen));
+	for (size_t i = 0; i < h.got.n; i++) {
+		const struct frame *g = &h.got.v[i];
+		CU_ASSERT_TRUE_FATAL(g->has_hash);
+		if (g->hash != fcap_flow_hash(g->data, g->caplen))
+			wrong_hash++;
+		if (g->ring != (g->hash & 127) % 4)
+			wrong_ring++;
+		per_ring[g->ring]++;
+		uint8_t key[12];
+		if (!flow_key(g->data, g->caplen, key))
+			continue;
+		size_t k = 0;
+		while (k < flows && memcmp(seen[k].key, key, 12))
+			k++;
+		if (k == flows) {
+			memcpy(seen[flows].key, key, 12);
+			seen[flows++].ring = g->ring;
+		} else if (seen[k].ring != g->ring) {
+			split_flows++;
+			seen[k].ring = g->ring; /* count each change once */
+		}
+	}
+	free(seen);
+	CU_ASSERT_EQUAL(wrong_hash, 0);
+	CU_ASSERT_EQUAL(wrong_ring, 0);
+	CU_ASSERT_EQUAL(split_flows, 0);
+	for (unsigned r = 0; r < 4; r++)
+		CU_ASSERT(per_ring[r] > 0);
+	printf("\n    %zu records, %zu TCP/UDP flows; per ring %zu/%zu/%zu/%zu; hash mismatches %zu, "
+	       "misrouted %zu, flows split across rings %zu ", h.got.n, flows, per_ring[0], per_ring[1],
+	       per_ring[2], per_ring[3], wrong_hash, wrong_ring, split_flows);
+	h_close(&h);
+}
+
 int main(void)
 {
 	const char *d = getenv("FCAP_DATA");
@@ -569,11 +551,14 @@ int main(void)
 	CU_add_test(s, "card describes itself; registers", test_card_describes_itself);
 	CU_add_test(s, "replayed captures come out identical, timestamped", test_replay_is_identical);
 	CU_add_test(s, "fractional clock increment is exact", test_fractional_clock_is_exact);
+	CU_add_test(s, "time: step adjust, frequency trim, PPS latch", test_time_adjust_trim_pps);
 	CU_add_test(s, "ring full: exact drops, reported in the next record", test_ring_full_drops_are_exact);
 	CU_add_test(s, "quiet link delivers within the block timeout", test_quiet_link_delivers_within_timeout);
+	CU_add_test(s, "interrupt moderation by count and time; polling", test_interrupt_moderation);
 	CU_add_test(s, "FCS error flag and snap length", test_fcs_error_and_snaplen);
 	CU_add_test(s, "every small frame length", test_all_small_lengths);
 	CU_add_test(s, "malformed replay file is reported", test_malformed_replay_is_reported);
+	CU_add_test(s, "flow hash, steering to four rings, flows kept whole", test_flow_hash_and_steering);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

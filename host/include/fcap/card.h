@@ -31,21 +31,21 @@
 #define FCAP_REG_TIME_SET_LO         0x0028u /* RW  value loaded by TIME_CTRL.SET, ns */
 #define FCAP_REG_TIME_SET_HI         0x002Cu /* RW */
 #define FCAP_REG_TIME_CTRL           0x0030u /* WO  FCAP_TIME_CTRL_* (self-clearing) */
-#define FCAP_REG_TIME_INC_NS         0x0034u /* RW  whole ns added per core clock */
-#define FCAP_REG_TIME_INC_NUM        0x0038u /* RW  fractional ns per clock = NUM/DEN */
-#define FCAP_REG_TIME_INC_DEN        0x003Cu /* RW  0 = no fractional part */
+#define FCAP_REG_TIME_INC_NS         0x0034u /* RW  whole ns added per core clock (staged) */
+#define FCAP_REG_TIME_INC_NUM        0x0038u /* RW  fractional ns per clock = NUM/DEN (staged) */
+#define FCAP_REG_TIME_INC_DEN        0x003Cu /* RW  0 = no fractional part (staged) */
 
-#define FCAP_REG_RING_BLOCKS         0x0040u /* RW  number of ring blocks (1..max) */
-#define FCAP_REG_RING_BLOCK_SIZE     0x0044u /* RW  bytes per block, multiple of 4096 */
-#define FCAP_REG_RING_STATUS_LO      0x0048u /* RW  bus address of the status word */
-#define FCAP_REG_RING_STATUS_HI      0x004Cu /* RW */
-#define FCAP_REG_RING_PROD           0x0050u /* RO  blocks published (free-running) */
-#define FCAP_REG_RING_CONS           0x0054u /* RW  blocks returned by the host */
-#define FCAP_REG_RING_TIMEOUT        0x0058u /* RW  close a non-empty block after N clocks, 0 = never */
+#define FCAP_REG_RINGS               0x0040u /* RO  number of host rings */
 #define FCAP_REG_SNAPLEN             0x005Cu /* RW  bytes kept per frame, 0 = maximum */
 
-#define FCAP_REG_IRQ_ENABLE          0x0060u /* RW  FCAP_IRQ_* */
-#define FCAP_REG_IRQ_STATUS          0x0064u /* RW1C FCAP_IRQ_* */
+#define FCAP_REG_IRQ_ENABLE          0x0060u /* RW  bit r: ring r's interrupt */
+#define FCAP_REG_IRQ_STATUS          0x0064u /* RW1C bit r: ring r published blocks */
+
+#define FCAP_REG_TIME_ADJ_LO         0x0068u /* RW  signed ns added by TIME_CTRL.ADJUST */
+#define FCAP_REG_TIME_ADJ_HI         0x006Cu /* RW */
+#define FCAP_REG_PPS_TIME_LO         0x0070u /* RO  time of the last PPS rising edge, ns */
+#define FCAP_REG_PPS_TIME_HI         0x0074u /* RO */
+#define FCAP_REG_PPS_COUNT           0x0078u /* RO  PPS rising edges seen */
 
 #define FCAP_REG_CNT_CTRL            0x0080u /* WO  FCAP_CNT_CTRL_* (self-clearing) */
 #define FCAP_REG_CNT_RECORDS         0x0088u /* RO  64-bit snapshot: records written */
@@ -61,7 +61,29 @@
 #define FCAP_PORT_RX_ERRORS          0x0020u /* frames with a MAC/FCS error (still recorded) */
 #define FCAP_PORT_TRUNCATED          0x0028u /* frames cut to the snap length */
 
-/* Block address table: entry i is a 64-bit bus address, LO at +8i, HI at +8i+4. */
+/* Per-ring registers: ring r's at FCAP_REG_RING_BASE + r * FCAP_REG_RING_STRIDE. */
+#define FCAP_REG_RING_BASE           0x0400u
+#define FCAP_REG_RING_STRIDE         0x0040u
+#define FCAP_RING_BLOCKS             0x0000u /* RW  number of ring blocks (1..max) */
+#define FCAP_RING_BLOCK_SIZE         0x0004u /* RW  bytes per block, multiple of 4096 */
+#define FCAP_RING_STATUS_LO          0x0008u /* RW  bus address of the status word */
+#define FCAP_RING_STATUS_HI          0x000Cu /* RW */
+#define FCAP_RING_PROD               0x0010u /* RO  blocks closed (free-running) */
+#define FCAP_RING_CONS               0x0014u /* RW  blocks returned by the host */
+#define FCAP_RING_TIMEOUT            0x0018u /* RW  close a non-empty block after N clocks, 0 = never */
+#define FCAP_RING_TABLE_BASE         0x001Cu /* RW  the ring's first block table entry */
+#define FCAP_RING_IRQ_COUNT          0x0020u /* RW  interrupt after this many blocks (0, 1: each) */
+#define FCAP_RING_IRQ_TIME           0x0024u /* RW  ... or N clocks after the first unsignalled one */
+#define FCAP_MAX_RINGS               16u
+#define FCAP_RING_REG(r, off)        (FCAP_REG_RING_BASE + (r) * FCAP_REG_RING_STRIDE + (off))
+
+/* Flow steering: entry i (4 bytes apart) names the ring of frames whose flow
+ * hash has i in its low 7 bits. */
+#define FCAP_REG_STEER               0x3000u
+#define FCAP_STEER_ENTRIES           128u
+
+/* Block address table: entry i is a 64-bit bus address, LO at +8i, HI at +8i+4.
+ * Rings use disjoint ranges of it (FCAP_RING_TABLE_BASE). */
 #define FCAP_REG_RING_TABLE          0x2000u
 #define FCAP_RING_TABLE_ENTRIES      512u
 
@@ -73,6 +95,7 @@
 #define FCAP_CTRL_ENABLE             0x00000001u /* accept new frames */
 #define FCAP_CTRL_FLUSH              0x00000002u /* close the open block if it holds records */
 #define FCAP_CTRL_RING_RESET         0x00000004u /* drain the DMA path, then zero PROD/CONS */
+#define FCAP_CTRL_HASH_OPTION        0x00000008u /* write epb_hash in every record */
 
 #define FCAP_STATUS_ENABLED          0x00000001u
 #define FCAP_STATUS_IDLE             0x00000002u /* no frame anywhere between MAC and ring */
@@ -81,10 +104,12 @@
 #define FCAP_STATUS_FLUSH_PENDING    0x00000010u
 #define FCAP_STATUS_RESET_PENDING    0x00000020u /* RING_RESET waits for the DMA path to drain */
 
-#define FCAP_TIME_CTRL_SET           0x00000001u
-#define FCAP_TIME_CTRL_SNAPSHOT      0x00000002u
+#define FCAP_TIME_CTRL_SET           0x00000001u /* load TIME_SET */
+#define FCAP_TIME_CTRL_SNAPSHOT      0x00000002u /* latch the time into TIME_LO/HI */
+#define FCAP_TIME_CTRL_ADJUST        0x00000004u /* add TIME_ADJ once (a step) */
+#define FCAP_TIME_CTRL_APPLY_INC     0x00000008u /* make the staged TIME_INC_* the increment */
 
-#define FCAP_IRQ_BLOCK               0x00000001u /* a block was published */
+#define FCAP_IRQ_BLOCK               0x00000001u /* ring 0 published a block (bit r: ring r) */
 
 #define FCAP_CNT_CTRL_SNAPSHOT       0x00000001u /* copy live counters to the readable copies */
 #define FCAP_CNT_CTRL_CLEAR          0x00000002u /* zero live counters */
@@ -100,6 +125,8 @@
 #define FCAP_EPB_FIXED_LEN           32u /* EPB without data and options */
 #define FCAP_OPT_ENDOFOPT            0x0000u
 #define FCAP_OPT_EPB_FLAGS           0x0002u
+#define FCAP_OPT_EPB_HASH            0x0003u
+#define FCAP_EPB_HASH_TOEPLITZ       5u      /* epb_hash algorithm: Toeplitz */
 #define FCAP_OPT_EPB_DROPCOUNT       0x0004u
 
 #define FCAP_EPB_FLAG_INBOUND        0x00000001u

@@ -30,6 +30,9 @@ struct fcap_card_counters {
 /* Programs the time increment for a core clock of clock_hz exactly
  * (whole ns plus a reduced fraction). */
 int fcap_card_set_clock(struct fcap_dev *dev, uint64_t clock_hz, char *errbuf);
+/* Adds delta_ns to the card's clock in one clock cycle (a step; the
+ * fractional phase is kept). */
+int fcap_card_adjust_time(struct fcap_dev *dev, int64_t delta_ns, char *errbuf);
 /* Loads `ns` into the card's clock. */
 int fcap_card_set_time(struct fcap_dev *dev, uint64_t ns, char *errbuf);
 /* Latches and reads the card's clock (0 behind a driver). */

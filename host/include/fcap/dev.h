@@ -44,6 +44,10 @@ struct fcap_dev_ops {
 	/* Returns when the card raised its interrupt, the traffic source is
 	 * exhausted, or timeout_ns of card time passed. 0, or -1 on error. */
 	int (*wait)(struct fcap_dev *dev, uint64_t timeout_ns, char *errbuf);
+	/* Polling mode's pause between looks at the rings: lets about ns of
+	 * card time pass without waiting for an interrupt (returns early
+	 * when a finite traffic source is done). */
+	void (*pause)(struct fcap_dev *dev, uint64_t ns);
 	/* Starts a traffic source the backend owns (the sim's replay); NULL
 	 * for live devices, whose traffic never waits for the host. */
 	void (*start_source)(struct fcap_dev *dev);
@@ -67,7 +71,7 @@ struct fcap_dev_ops {
 			char *errbuf);
 	void (*ring_unmap)(struct fcap_dev *dev, struct fcap_ring *ring);
 	/* Returns blocks to the card: its consumer index becomes cons. */
-	int (*ring_return)(struct fcap_dev *dev, uint32_t cons, char *errbuf);
+	int (*ring_return)(struct fcap_dev *dev, uint32_t ring, uint32_t cons, char *errbuf);
 	/* Resets the ring, loads the clock, clears counters, enables capture. */
 	int (*start)(struct fcap_dev *dev, const struct fcap_ring_config *cfg, char *errbuf);
 	/* fcap_card_stop()'s sequence. */
@@ -110,6 +114,7 @@ struct fcap_sim_dev_config {
 	const struct fcap_replay *replay; /* files queued on their ports, in order */
 	unsigned nreplay;
 	uint64_t line_rate_bps;      /* 0: 10 Gb/s */
+	const char *bus;             /* PCIe link preset (sim/sim_bus.c); NULL: "gen3x8" */
 };
 
 struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *errbuf);
