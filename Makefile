@@ -31,7 +31,7 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-store test-score driver driver-check test-driver
+	test-store test-ipfix test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
@@ -279,6 +279,10 @@ test-tools: $(O)/bin/fcap-san
 test-store: $(O)/bin/fcap-san
 	tests/tools/test_store.sh $(O)/bin/fcap-san $(O)/test-store
 
+# IPFIX export collected by nfcapd in a network namespace, read back by nfdump.
+test-ipfix: $(O)/bin/fcap-san
+	tests/tools/test_ipfix.sh $(O)/bin/fcap-san $(O)/test-ipfix
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check-defs
@@ -286,6 +290,7 @@ test: deps
 	$(MAKE) test-sim
 	$(MAKE) test-tools
 	$(MAKE) test-store
+	$(MAKE) test-ipfix
 	$(MAKE) test-score
 	$(MAKE) lint
 	$(MAKE) synth

@@ -43,6 +43,11 @@ need /usr/bin/qemu-system-x86_64   qemu-system-x86
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$missing busybox-static"
 need /usr/bin/cpio                 cpio
 need /usr/bin/base64               coreutils
+# IPFIX export: nfcapd collects in a network namespace (ip, ss), nfdump reads back.
+need /usr/bin/nfcapd               nfdump
+need /usr/bin/nfdump               nfdump
+need /usr/sbin/ip                  iproute2
+need /usr/bin/ss                   iproute2
 
 if [ -z "$missing" ]; then
     exit 0

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "show what a card says about itself" },
 	{ "train", cmd_train, "train a packet-scoring model from labelled captures" },
 	{ "score", cmd_score, "score every packet of capture files with a model" },
+	{ "flows", cmd_flows, "flow records of capture files, exported over IPFIX" },
 };
 
 static void usage(FILE *f)

@@ -153,6 +153,9 @@ void *flowtab_get_h(struct flowtab *t, const struct flowkey *k, uint64_t h, uint
 			*fresh = idle(t, seen[w], now);
 			if (*fresh) {
 				t->evict_idle++;
+				if (t->on_end)
+					t->on_end(t->on_end_ctx, (const struct flowkey *)e, e + sizeof(*k), seen[w],
+						  FLOWTAB_END_IDLE);
 				memset(e + sizeof(*k), 0, t->esize - sizeof(*k));
 			}
 			seen[w] = now;
@@ -160,14 +163,18 @@ void *flowtab_get_h(struct flowtab *t, const struct flowkey *k, uint64_t h, uint
 		}
 	}
 	int victim = victim_way(tags, seen);
+	uint8_t *e = t->mem + (base + victim) * t->esize;
 	if (tags[victim]) {
-		if (idle(t, seen[victim], now))
+		bool was_idle = idle(t, seen[victim], now);
+		if (was_idle)
 			t->evict_idle++;
 		else
 			t->evict_lru++;
+		if (t->on_end)
+			t->on_end(t->on_end_ctx, (const struct flowkey *)e, e + sizeof(*k), seen[victim],
+				  was_idle ? FLOWTAB_END_IDLE : FLOWTAB_END_ROOM);
 	}
 	t->inserts++;
-	uint8_t *e = t->mem + (base + victim) * t->esize;
 	memset(e, 0, t->esize);
 	memcpy(e, k, sizeof(*k));
 	tags[victim] = tag;
@@ -179,4 +186,31 @@ void *flowtab_get_h(struct flowtab *t, const struct flowkey *k, uint64_t h, uint
 void *flowtab_get(struct flowtab *t, const struct flowkey *k, uint64_t now, bool *fresh)
 {
 	return flowtab_get_h(t, k, flowtab_hash(k), now, fresh);
+}
+
+/* Ends the live entries (only the idle ones if only_idle): on_end first, then the way is freed. */
+static void end_where(struct flowtab *t, uint64_t now, int why, bool only_idle)
+{
+	size_t n = ((size_t)t->set_mask + 1) * FLOWTAB_WAYS;
+	for (size_t i = 0; i < n; i++) {
+		if (!t->tags[i] || (only_idle && !idle(t, t->seen[i], now)))
+			continue;
+		uint8_t *e = t->mem + i * t->esize;
+		if (t->on_end)
+			t->on_end(t->on_end_ctx, (const struct flowkey *)e, e + sizeof(struct flowkey), t->seen[i], why);
+		t->tags[i] = 0;
+		t->seen[i] = 0;
+	}
+}
+
+void flowtab_expire(struct flowtab *t, uint64_t now)
+{
+	if (t->map && t->idle_ns)
+		end_where(t, now, FLOWTAB_END_IDLE, true);
+}
+
+void flowtab_drain(struct flowtab *t, int why)
+{
+	if (t->map)
+		end_where(t, 0, why, false);
 }

@@ -32,7 +32,18 @@ struct flowtab {
 	size_t esize;          /* bytes per entry: key + payload */
 	uint64_t idle_ns;
 	uint64_t inserts, evict_idle, evict_lru;
+	/* Optional: called with a live entry just before it is reused (idle =
+	 * it was idle past idle_ns, else pushed out for room) or forgotten by
+	 * flowtab_expire/flowtab_drain. The flow meter exports flows from here;
+	 * the feature tables leave it NULL. */
+	void (*on_end)(void *ctx, const struct flowkey *k, void *payload, uint64_t seen, int why);
+	void *on_end_ctx;
 };
+
+/* Why an entry ended: the values of IPFIX flowEndReason (RFC 7012, IE 136). */
+#define FLOWTAB_END_IDLE 1   /* idle timeout */
+#define FLOWTAB_END_FORCED 4 /* forced end: the capture ended */
+#define FLOWTAB_END_ROOM 5   /* lack of resources: pushed out of a full set */
 
 int flowtab_init(struct flowtab *t, uint32_t entries, size_t payload, uint64_t idle_ns);
 void flowtab_free(struct flowtab *t);
@@ -49,6 +60,11 @@ void *flowtab_get(struct flowtab *t, const struct flowkey *k, uint64_t now, bool
  * flowtab_prefetch_entry (the entry the key will get: its own, or the one
  * it would replace), then flowtab_get_h. The prefetches are hints: they
  * change nothing, and flowtab_get_h decides afresh. */
+/* Ends (on_end, then frees) every entry idle past idle_ns at time now. */
+void flowtab_expire(struct flowtab *t, uint64_t now);
+/* Ends every entry with reason why. */
+void flowtab_drain(struct flowtab *t, int why);
+
 uint64_t flowtab_hash(const struct flowkey *k);
 void flowtab_prefetch_set(const struct flowtab *t, uint64_t h);
 void flowtab_prefetch_entry(const struct flowtab *t, uint64_t h);

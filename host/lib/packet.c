@@ -55,6 +55,7 @@ static void decode_ipv4(const uint8_t *p, size_t n, struct fcap_pkt_info *pi)
 		return;
 	size_t ihl = (size_t)(p[0] & 15) * 4;
 	pi->ip_version = 4;
+	pi->ip_len = be16(p + 2);
 	pi->ip_proto = p[9];
 	memcpy(pi->src_ip, p + 12, 4);
 	memcpy(pi->dst_ip, p + 16, 4);
@@ -70,6 +71,7 @@ static void decode_ipv6(const uint8_t *p, size_t n, struct fcap_pkt_info *pi)
 	if (n < 40 || (p[0] >> 4) != 6)
 		return;
 	pi->ip_version = 6;
+	pi->ip_len = 40u + be16(p + 4);
 	pi->ip_proto = p[6];
 	memcpy(pi->src_ip, p + 8, 16);
 	memcpy(pi->dst_ip, p + 24, 16);

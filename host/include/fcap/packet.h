@@ -35,6 +35,7 @@ struct fcap_pkt_info {
 	uint8_t src_ip[16], dst_ip[16];  /* ARP: sender/target protocol address; non-IP: MACs */
 	uint16_t sport, dport;       /* TCP/UDP, else 0 */
 	uint8_t tcp_flags;
+	uint32_t ip_len;             /* IP header + payload from the IP header (IPv6: 40 + payload length), else 0 */
 };
 
 /* Decodes what it can; never fails (unknown frames are FCAP_L4_NONE). */
