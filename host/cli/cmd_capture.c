@@ -11,6 +11,8 @@
 #include "fcap/capture.h"
 #include "fcap/dev.h"
 #include "fcap/pcap_reader.h"
+#include "fcap/flowmeter.h"
+#include "fcap/ipfix.h"
 #include "fcap/score_stream.h"
 
 #define MAX_REPLAY 64
@@ -63,6 +65,9 @@ static void help(void)
 	       "                          'fcap train' (fixed point) and write the score\n"
 	       "                          stream (as 'fcap score' does) to --scores\n"
 	       "      --scores FILE       where the score stream goes (default: stdout)\n"
+	       "      --ipfix HOST:PORT   export flow records over IPFIX (UDP) as flows end\n"
+	       "                          (docs/IPFIX.md)\n"
+	       "      --flow-idle SECONDS a flow idle this long ends (default 15)\n"
 	       "      --rings N           host rings to spread flows over by their hash\n"
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
@@ -88,6 +93,8 @@ struct capture_args {
 	bool quiet;
 	const char *model;
 	const char *scores;
+	const char *ipfix;      /* collector, HOST:PORT */
+	uint64_t flow_idle_ns;
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
@@ -107,7 +114,8 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
 	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
-	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED };
+	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED, OPT_IPFIX,
+	       OPT_FLOW_IDLE };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -125,6 +133,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
+		{ "ipfix", required_argument, NULL, OPT_IPFIX },
+		{ "flow-idle", required_argument, NULL, OPT_FLOW_IDLE },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -208,6 +218,13 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			break;
 		case OPT_SCORES:
 			a->scores = optarg;
+			break;
+		case OPT_IPFIX:
+			a->ipfix = optarg;
+			break;
+		case OPT_FLOW_IDLE:
+			if (!parse_seconds(optarg, &a->flow_idle_ns) || a->flow_idle_ns == 0)
+				return usage_error("capture", "--flow-idle '%s': want a duration above 0", optarg);
 			break;
 		case 'q':
 			a->quiet = true;
@@ -375,11 +392,85 @@ struct scoring {
 	uint64_t number;
 };
 
-static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
+/* What watches each captured record: the scorer, the flow meter, or both. */
+struct watchers {
+	struct scoring *scoring;
+	struct fcap_flowmeter *flows;
+};
+
+static void watch_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
 {
-	struct scoring *sc = ctx;
-	fcap_score_stream_packet(&sc->stream, file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
-				 r->caplen, r->origlen);
+	struct watchers *w = ctx;
+	if (w->scoring)
+		fcap_score_stream_packet(&w->scoring->stream, file, offset, ++w->scoring->number,
+					 FCAP_LINKTYPE_ETHERNET, r->ts, r->data, r->caplen, r->origlen);
+	if (w->flows) {
+		struct fcap_pkt_info pi;
+		fcap_packet_decode(FCAP_LINKTYPE_ETHERNET, r->data, r->caplen, &pi);
+		fcap_flowmeter_packet(w->flows, &pi, r->port, r->ts);
+	}
+}
+
+/* Flow records out over IPFIX as flows end (--ipfix). */
+static int start_flow_export(const struct capture_args *a, struct fcap_ipfix **x, struct fcap_flowmeter **m,
+			     char *err)
+{
+	struct fcap_ipfix_config xc = { .collector = a->ipfix };
+	if (!(*x = fcap_ipfix_open(&xc, err)))
+		return -1;
+	if (!(*m = fcap_flowmeter_new(0, a->flow_idle_ns, fcap_ipfix_sink, *x, err))) {
+		fcap_ipfix_close(*x);
+		*x = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void stop_flow_export(const struct capture_args *a, struct fcap_ipfix *x, struct fcap_flowmeter *m)
+{
+	fcap_flowmeter_finish(m);
+	fcap_ipfix_flush(x);
+	struct fcap_flowmeter_stats fs;
+	struct fcap_ipfix_stats xs;
+	fcap_flowmeter_stats(m, &fs);
+	fcap_ipfix_stats(x, &xs);
+	if (!a->quiet)
+		fprintf(stderr, "  flows    %llu (%llu idle, %llu end of capture, %llu no room); IPFIX to %s: %llu messages, "
+				"%llu records, %llu refused\n",
+			(unsigned long long)fs.flows, (unsigned long long)fs.ended[1], (unsigned long long)fs.ended[4],
+			(unsigned long long)fs.ended[5], a->ipfix, (unsigned long long)xs.messages,
+			(unsigned long long)xs.records, (unsigned long long)xs.send_errors);
+	fcap_flowmeter_free(m);
+	fcap_ipfix_close(x);
+}
+
+/* Opens the device, captures until the replay ends or a signal, sums up.
+ * Sets *rc; false when the device could not be opened. */
+static bool run_capture(struct capture_args *a, int *rc)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_sim_dev_config sim_cfg = { .replay = a->replay, .nreplay = a->nreplay, .line_rate_bps = a->rate,
+					       .bus = a->bus };
+	struct fcap_dev *dev = a->pcie_path[0] ? fcap_dev_open_pcie(a->pcie_path, true, err)
+					      : fcap_dev_open_sim(&sim_cfg, err);
+	struct fcap_capture_stats st = { 0 };
+	if (!dev) {
+		fprintf(stderr, "fcap capture: %s\n", err);
+		*rc = EXIT_RUNTIME;
+	} else {
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		*rc = fcap_capture_run(dev, &a->cfg, &st, &stop_requested, err) < 0 ? EXIT_RUNTIME : EXIT_OK;
+		if (*rc != EXIT_OK)
+			fprintf(stderr, "fcap capture: %s\n", err);
+		fcap_dev_close(dev);
+		if (!a->quiet && st.card_info.nports)
+			print_summary(a, &st);
+		if (*rc == EXIT_OK && st.card_info.nports && !accounting_holds(&st))
+			*rc = EXIT_RUNTIME;
+	}
+	return dev != NULL;
 }
 
 int cmd_capture(int argc, char **argv)
@@ -400,6 +491,8 @@ int cmd_capture(int argc, char **argv)
 	char err[FCAP_ERRBUF_SIZE];
 	struct fcap_model model;
 	struct scoring scoring = { 0 };
+	struct watchers watchers = { 0 };
+	bool captured = false;   /* the device opened: there is something to sum up */
 	FILE *scores = NULL;
 	if (a.model) {
 		if (fcap_model_load(&model, a.model, err) < 0) {
@@ -415,29 +508,24 @@ int cmd_capture(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 		fcap_score_stream_header(&scoring.stream);
-		a.cfg.on_record = score_record;
-		a.cfg.on_record_ctx = &scoring;
+		watchers.scoring = &scoring;
 	}
-	struct fcap_sim_dev_config sim_cfg = { .replay = a.replay, .nreplay = a.nreplay, .line_rate_bps = a.rate,
-					       .bus = a.bus };
-	struct fcap_dev *dev = a.pcie_path[0] ? fcap_dev_open_pcie(a.pcie_path, true, err)
-					      : fcap_dev_open_sim(&sim_cfg, err);
-	if (!dev) {
+	struct fcap_ipfix *ipfix = NULL;
+	if (a.ipfix && start_flow_export(&a, &ipfix, &watchers.flows, err) < 0) {
 		fprintf(stderr, "fcap capture: %s\n", err);
-		return EXIT_RUNTIME;
+		rc = EXIT_RUNTIME;
+	} else {
+		if (watchers.scoring || watchers.flows) {
+			a.cfg.on_record = watch_record;
+			a.cfg.on_record_ctx = &watchers;
+		}
+		captured = run_capture(&a, &rc);
+		if (watchers.flows)
+			stop_flow_export(&a, ipfix, watchers.flows);
 	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	struct fcap_capture_stats st;
-	rc = fcap_capture_run(dev, &a.cfg, &st, &stop_requested, err);
-	fcap_dev_close(dev);
-	if (!a.quiet && st.card_info.nports)
-		print_summary(&a, &st);
 	if (a.model) {
 		fcap_score_stream_flush(&scoring.stream);
-		if (!a.quiet)
+		if (!a.quiet && captured)
 			fprintf(stderr, "  scored   %llu frames; alerts %llu (both %llu, classifier %llu, anomaly %llu)\n",
 				(unsigned long long)scoring.stream.packets,
 				(unsigned long long)(scoring.stream.alerts[1] + scoring.stream.alerts[2] +
@@ -445,13 +533,11 @@ int cmd_capture(int argc, char **argv)
 				(unsigned long long)scoring.stream.alerts[1], (unsigned long long)scoring.stream.alerts[2],
 				(unsigned long long)scoring.stream.alerts[3]);
 		fcap_score_stream_free(&scoring.stream);
-		if (scores != stdout && fclose(scores) != 0 && rc == 0)
-			rc = fcap_err(err, "%s: write failed", a.scores);
+		if (scores != stdout && fclose(scores) != 0 && rc == EXIT_OK) {
+			fprintf(stderr, "fcap capture: %s: write failed\n", a.scores);
+			rc = EXIT_RUNTIME;
+		}
 		fcap_model_free(&model);
 	}
-	if (rc < 0) {
-		fprintf(stderr, "fcap capture: %s\n", err);
-		return EXIT_RUNTIME;
-	}
-	return st.card_info.nports && !accounting_holds(&st) ? EXIT_RUNTIME : EXIT_OK;
+	return rc;
 }

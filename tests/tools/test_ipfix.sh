@@ -9,6 +9,8 @@
 #     exporter restarting the sequence on the same domain is reported by
 #     nfcapd (the judge does look at sequence numbers);
 #   - the packets in fcap's flows are tshark's IP packets;
+#   - fcap capture --ipfix (the simulated card, two ports) exports the flows
+#     that fcap flows finds in the file it wrote, ingress = card port;
 #   - errors: a bad collector, a truncated file (named with its offset,
 #     the flows read before it still reported).
 #
@@ -89,6 +91,24 @@ echo "$cases" | while IFS='|' read -r case_name opts files; do
     fi
     [ "$fails" -eq 0 ] || exit 1
 done || fails=$((fails + 1))
+
+echo "test_ipfix: a sensor: fcap capture --ipfix exports as it captures"
+check "nfcapd listens" start_collector "$out/capture/nf"
+ip netns exec "$ns" "$fcap" capture -q -r "0:$D/http_espn.pcapng" -r "1:$D/dns_isp_hijack.pcapng" \
+    -r "1:$D/http_post.pcapng" -w "$out/capture/cap.pcapng" --ipfix 127.0.0.1:$port 2>"$out/capture/err"
+eq "fcap capture --ipfix exits 0" $? 0
+stop_collector
+# The same flow meter over the file the capture wrote: what was exported is
+# what the file holds, with each flow's card port as its ingress interface.
+"$fcap" flows -q -o "$out/capture/file.csv" "$out/capture/cap.pcapng"
+fcap_flows "$out/capture/file.csv" >"$out/capture/fcap.txt"
+nf_flows "$out/capture/nf" >"$out/capture/nfdump.txt"
+check "nfdump reads back the flows of the captured file ($(wc -l <"$out/capture/fcap.txt"))" \
+    cmp -s "$out/capture/fcap.txt" "$out/capture/nfdump.txt"
+eq "flows on port 1 (ingressInterface)" "$(awk '$6 == 1' "$out/capture/nfdump.txt" | wc -l)" \
+    "$(awk -F, '$6 == 1' "$out/capture/file.csv" | wc -l)"
+check "some flows came in on port 1" test "$(awk '$6 == 1' "$out/capture/nfdump.txt" | wc -l)" -gt 0
+eq "nfcapd's sequence failures" "$(nfdump -R "$out/capture/nf" -I | awk '/^Sequence failures:/ { print $3 }')" 0
 
 echo "test_ipfix: the judge sees a sequence restarting"
 check "nfcapd listens again" start_collector "$out/seq/nf"
