@@ -28,10 +28,10 @@ OPT      := -O2 -g
 SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 INC      := -Ihost/include -Isim
 VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
-LIBS     := -lpcap -lfdt -lpthread -lm
+LIBS     := -lpcap -lfdt -lnats -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-store test-ipfix test-score driver driver-check test-driver
+	test-store test-ipfix test-fleet test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
@@ -283,6 +283,10 @@ test-store: $(O)/bin/fcap-san
 test-ipfix: $(O)/bin/fcap-san
 	tests/tools/test_ipfix.sh $(O)/bin/fcap-san $(O)/test-ipfix
 
+# The fleet's streams on a 3-node NATS JetStream cluster in a network namespace.
+test-fleet: $(O)/bin/fcap-san
+	tests/tools/test_fleet.sh $(O)/bin/fcap-san $(O)/test-fleet
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check-defs
@@ -291,6 +295,7 @@ test: deps
 	$(MAKE) test-tools
 	$(MAKE) test-store
 	$(MAKE) test-ipfix
+	$(MAKE) test-fleet
 	$(MAKE) test-score
 	$(MAKE) lint
 	$(MAKE) synth

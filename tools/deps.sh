@@ -48,6 +48,9 @@ need /usr/bin/nfcapd               nfdump
 need /usr/bin/nfdump               nfdump
 need /usr/sbin/ip                  iproute2
 need /usr/bin/ss                   iproute2
+# The fleet: the NATS C client to build, a 3-node nats-server cluster to test.
+need /usr/include/nats/nats.h      libnats-dev
+need /usr/sbin/nats-server         nats-server
 
 if [ -z "$missing" ]; then
     exit 0

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "train", cmd_train, "train a packet-scoring model from labelled captures" },
 	{ "score", cmd_score, "score every packet of capture files with a model" },
 	{ "flows", cmd_flows, "flow records of capture files, exported over IPFIX" },
+	{ "fleet", cmd_fleet, "the fleet's streams on NATS JetStream: init, publish, alerts" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,528 @@
+/*
+ * fleet.c - a sensor's spool and its sender to NATS JetStream (fcap/fleet.h).
+ *
+ * The spool is a directory: one file per message, named by its sequence
+ * number (%020llu.msg, so that names sort in order), holding the kind, a
+ * newline, and the message. A file is written under a temporary name and
+ * renamed, so a crash leaves whole messages or none. The next sequence
+ * number is kept in the file "next" so that ids are never reused (a reused
+ * id would be dropped by JetStream as a duplicate).
+ *
+ * One sender thread publishes the oldest spooled message, waits for its
+ * acknowledgement, removes the file, and goes on: messages reach a stream in
+ * the order they were put. A failed publish (cluster away, no quorum,
+ * timeout) is retried with the same id after a pause.
+ */
+#include "fcap/fleet.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
+
+#define DEFAULT_SPOOL_MAX (64ull << 20)
+#define PUBLISH_WAIT_MS 2000
+#define RETRY_PAUSE_MS 200
+
+static const char *const kinds[] = { "alert", "flow", "stats" };
+static const char *const streams[] = { "FCAP_ALERTS", "FCAP_FLOWS", "FCAP_STATS" };
+#define NKINDS 3
+
+struct spooled {
+	uint64_t seq;
+	uint64_t bytes;
+};
+
+struct fcap_fleet {
+	char sensor[FCAP_FLEET_SENSOR_MAX + 1];
+	char *dir;
+	uint64_t spool_max;
+	uint64_t next_seq;
+	natsConnection *nc;
+	jsCtx *js;
+	pthread_t sender;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	bool stop;
+	struct spooled *q;       /* ring of spooled messages, oldest at head */
+	size_t q_cap, q_head, q_len;
+	struct fcap_fleet_stats st;
+};
+
+static bool valid_sensor(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > FCAP_FLEET_SENSOR_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+static int kind_index(const char *kind)
+{
+	for (int i = 0; i < NKINDS; i++)
+		if (!strcmp(kind, kinds[i]))
+			return i;
+	return -1;
+}
+
+static void msg_path(const struct fcap_fleet *f, uint64_t seq, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%020" PRIu64 ".msg", f->dir, seq);
+}
+
+static int queue_push(struct fcap_fleet *f, uint64_t seq, uint64_t bytes)
+{
+	if (f->q_len == f->q_cap) {
+		size_t cap = f->q_cap ? f->q_cap * 2 : 1024;
+		struct spooled *q = malloc(cap * sizeof(*q));
+		if (!q)
+			return -1;
+		for (size_t i = 0; i < f->q_len; i++)
+			q[i] = f->q[(f->q_head + i) % f->q_cap];
+		free(f->q);
+		f->q = q;
+		f->q_cap = cap;
+		f->q_head = 0;
+	}
+	f->q[(f->q_head + f->q_len) % f->q_cap] = (struct spooled){ seq, bytes };
+	f->q_len++;
+	f->st.spooled++;
+	f->st.spool_bytes += bytes;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Re-queues the messages an earlier run left, in order, and reads "next". */
+static int load_spool(struct fcap_fleet *f, char *errbuf)
+{
+	DIR *d = opendir(f->dir);
+	if (!d)
+		return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
+	uint64_t *seqs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long long seq = strtoull(e->d_name, &end, 10);
+		if (end == e->d_name || strcmp(end, ".msg") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			uint64_t *s = realloc(seqs, cap * sizeof(*s));
+			if (!s) {
+				free(seqs);
+				closedir(d);
+				return fcap_err(errbuf, "spool %s: out of memory", f->dir);
+			}
+			seqs = s;
+		}
+		seqs[n++] = seq;
+	}
+	closedir(d);
+	if (n)
+		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		struct stat sb;
+		msg_path(f, seqs[i], path, sizeof(path));
+		if (stat(path, &sb) == 0 && queue_push(f, seqs[i], (uint64_t)sb.st_size) < 0) {
+			free(seqs);
+			return fcap_err(errbuf, "spool %s: out of memory", f->dir);
+		}
+		if (seqs[i] >= f->next_seq)
+			f->next_seq = seqs[i] + 1;
+	}
+	free(seqs);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/next", f->dir);
+	FILE *fp = fopen(path, "r");
+	unsigned long long next;
+	if (fp) {
+		if (fscanf(fp, "%llu", &next) == 1 && next > f->next_seq)
+			f->next_seq = next;
+		fclose(fp);
+	}
+	if (f->next_seq == 0)
+		f->next_seq = 1;
+	return 0;
+}
+
+static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	bool ok = write(fd, a, alen) == (ssize_t)alen && (!blen || write(fd, b, blen) == (ssize_t)blen);
+	if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void sleep_ms(struct fcap_fleet *f, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&f->lock);
+	if (!f->stop)
+		pthread_cond_timedwait(&f->changed, &f->lock, &ts);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Publishes one spooled message; 0 when JetStream acknowledged it. */
+static int publish_one(struct fcap_fleet *f, uint64_t seq)
+{
+	char path[4096];
+	msg_path(f, seq, path, sizeof(path));
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return 1;   /* gone: nothing to send */
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			char *b = realloc(buf, cap);
+			if (!b)
+				break;
+			buf = b;
+		}
+		size_t got = fread(buf + len, 1, cap - len, fp);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	fclose(fp);
+	char *nl = buf ? memchr(buf, '\n', len) : NULL;
+	int rc = -1;
+	if (nl) {
+		*nl = 0;
+		char subject[128], id[80];
+		snprintf(subject, sizeof(subject), "fcap.%s.%s", f->sensor, buf);
+		snprintf(id, sizeof(id), "%s-%" PRIu64, f->sensor, seq);
+		jsPubOptions po;
+		jsPubOptions_Init(&po);
+		po.MsgId = id;
+		po.MaxWait = PUBLISH_WAIT_MS;
+		jsPubAck *ack = NULL;
+		size_t off = (size_t)(nl + 1 - buf);
+		if (js_Publish(&ack, f->js, subject, buf + off, (int)(len - off), &po, NULL) == NATS_OK) {
+			pthread_mutex_lock(&f->lock);
+			f->st.acked++;
+			if (ack && ack->Duplicate)
+				f->st.duplicates++;
+			pthread_mutex_unlock(&f->lock);
+			jsPubAck_Destroy(ack);
+			rc = 0;
+		}
+	} else {
+		rc = 1;   /* not a message of ours: drop it from the queue */
+	}
+	free(buf);
+	if (rc >= 0)
+		unlink(path);
+	return rc;
+}
+
+static void *sender(void *arg)
+{
+	struct fcap_fleet *f = arg;
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		while (!f->stop && f->q_len == 0)
+			pthread_cond_wait(&f->changed, &f->lock);
+		if (f->stop) {
+			pthread_mutex_unlock(&f->lock);
+			return NULL;
+		}
+		struct spooled head = f->q[f->q_head];
+		pthread_mutex_unlock(&f->lock);
+		if (publish_one(f, head.seq) < 0) {
+			pthread_mutex_lock(&f->lock);
+			f->st.publish_errors++;
+			pthread_mutex_unlock(&f->lock);
+			sleep_ms(f, RETRY_PAUSE_MS);
+			continue;
+		}
+		pthread_mutex_lock(&f->lock);
+		f->q_head = (f->q_head + 1) % f->q_cap;
+		f->q_len--;
+		f->st.spooled--;
+		f->st.spool_bytes -= head.bytes;
+		pthread_cond_broadcast(&f->changed);
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
+/* With a connected callback, a first connection that fails goes on in the
+ * background instead of blocking the caller (the library's rule). */
+static void on_connected(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	(void)closure;
+}
+
+static int connect_js(const char *servers, const char *creds, bool retry, natsConnection **nc, jsCtx **js,
+		      char *errbuf)
+{
+	/* "URL,URL,...": each one a server of the cluster, tried in turn. */
+	char list[1024];
+	const char *urls[16];
+	int nurls = 0;
+	snprintf(list, sizeof(list), "%s", servers);
+	for (char *save = NULL, *u = strtok_r(list, ",", &save); u && nurls < 16; u = strtok_r(NULL, ",", &save))
+		urls[nurls++] = u;
+	if (nurls == 0)
+		return fcap_err(errbuf, "NATS servers '%s': want nats://HOST:PORT[,...]", servers);
+	natsOptions *o = NULL;
+	natsStatus s = natsOptions_Create(&o);
+	if (s == NATS_OK)
+		s = natsOptions_SetServers(o, urls, nurls);
+	if (s == NATS_OK && creds)
+		s = natsOptions_SetUserCredentialsFromFiles(o, creds, NULL);
+	if (s == NATS_OK && retry) {
+		/* Keep trying for ever, in the library's own thread; publishes
+		 * fail meanwhile and are retried from the spool. */
+		s = natsOptions_SetMaxReconnect(o, -1);
+		if (s == NATS_OK)
+			s = natsOptions_SetReconnectWait(o, 250);
+		if (s == NATS_OK)
+			s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
+	}
+	if (s == NATS_OK) {
+		s = natsConnection_Connect(nc, o);
+		if (s == NATS_NOT_YET_CONNECTED)
+			s = NATS_OK;
+	}
+	if (s == NATS_OK)
+		s = natsConnection_JetStream(js, *nc, NULL);
+	natsOptions_Destroy(o);
+	if (s != NATS_OK) {
+		fcap_err(errbuf, "NATS %s: %s", servers, natsStatus_GetText(s));
+		natsConnection_Destroy(*nc);
+		*nc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *errbuf)
+{
+	if (!cfg->sensor || !valid_sensor(cfg->sensor)) {
+		fcap_err(errbuf, "sensor id '%s': want 1 to %d of A-Z a-z 0-9 _ -", cfg->sensor ? cfg->sensor : "",
+			 FCAP_FLEET_SENSOR_MAX);
+		return NULL;
+	}
+	if (mkdir(cfg->spool_dir, 0700) != 0 && errno != EEXIST) {
+		fcap_err(errbuf, "spool %s: %s", cfg->spool_dir, strerror(errno));
+		return NULL;
+	}
+	struct fcap_fleet *f = calloc(1, sizeof(*f));
+	if (!f || !(f->dir = strdup(cfg->spool_dir))) {
+		free(f);
+		fcap_err(errbuf, "fleet: out of memory");
+		return NULL;
+	}
+	strcpy(f->sensor, cfg->sensor);
+	f->spool_max = cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_MAX;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->changed, NULL);
+	if (load_spool(f, errbuf) < 0 || connect_js(cfg->servers, cfg->creds, true, &f->nc, &f->js, errbuf) < 0 ||
+	    pthread_create(&f->sender, NULL, sender, f) != 0) {
+		if (f->nc) {
+			jsCtx_Destroy(f->js);
+			natsConnection_Destroy(f->nc);
+			fcap_err(errbuf, "fleet: cannot start the sender thread");
+		}
+		free(f->q);
+		free(f->dir);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, size_t len, char *errbuf)
+{
+	if (kind_index(kind) < 0)
+		return fcap_err(errbuf, "fleet: unknown message kind '%s'", kind);
+	char head[16];
+	int hl = snprintf(head, sizeof(head), "%s\n", kind);
+	uint64_t bytes = (uint64_t)hl + len;
+	pthread_mutex_lock(&f->lock);
+	if (f->st.spool_bytes + bytes > f->spool_max) {
+		f->st.overflow++;
+		pthread_mutex_unlock(&f->lock);
+		return 1;
+	}
+	uint64_t seq = f->next_seq++;
+	pthread_mutex_unlock(&f->lock);
+	char path[4096], next[4200], num[32];
+	msg_path(f, seq, path, sizeof(path));
+	snprintf(next, sizeof(next), "%s/next", f->dir);
+	int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + 1);
+	if (write_file(next, num, (size_t)nl, NULL, 0) < 0 || write_file(path, head, (size_t)hl, data, len) < 0)
+		return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
+	pthread_mutex_lock(&f->lock);
+	int rc = queue_push(f, seq, bytes);
+	f->st.put++;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->lock);
+	return rc < 0 ? fcap_err(errbuf, "fleet: out of memory") : 0;
+}
+
+int fcap_fleet_drain(struct fcap_fleet *f, int64_t timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&f->lock);
+	while (f->q_len && pthread_cond_timedwait(&f->changed, &f->lock, &until) != ETIMEDOUT)
+		;
+	int rc = f->q_len ? -1 : 0;
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+void fcap_fleet_stats(struct fcap_fleet *f, struct fcap_fleet_stats *st)
+{
+	pthread_mutex_lock(&f->lock);
+	*st = f->st;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fcap_fleet_close(struct fcap_fleet *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->sender, NULL);
+	jsCtx_Destroy(f->js);
+	natsConnection_Destroy(f->nc);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->changed);
+	free(f->q);
+	free(f->dir);
+	free(f);
+}
+
+int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas, int64_t max_age_s, char *errbuf)
+{
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	if (connect_js(servers, creds, false, &nc, &js, errbuf) < 0)
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < NKINDS && rc == 0; i++) {
+		char subject[64];
+		snprintf(subject, sizeof(subject), "fcap.*.%s", kinds[i]);
+		const char *subjects[] = { subject };
+		jsStreamConfig sc;
+		jsStreamConfig_Init(&sc);
+		sc.Name = streams[i];
+		sc.Subjects = subjects;
+		sc.SubjectsLen = 1;
+		sc.Storage = js_FileStorage;
+		sc.Replicas = replicas;
+		sc.MaxAge = max_age_s * 1000000000LL;
+		sc.Duplicates = 120LL * 1000000000LL;   /* JetStream's dedup window: 2 minutes */
+		jsStreamInfo *si = NULL;
+		jsErrCode jerr = 0;
+		natsStatus s = js_AddStream(&si, js, &sc, NULL, &jerr);
+		if (s != NATS_OK && jerr == JSStreamNameExistErr)
+			s = js_UpdateStream(&si, js, &sc, NULL, &jerr);
+		if (s != NATS_OK)
+			rc = fcap_err(errbuf, "stream %s on %s: %s (JetStream error %d)", streams[i], servers,
+				      natsStatus_GetText(s), (int)jerr);
+		jsStreamInfo_Destroy(si);
+	}
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	return rc;
+}
+
+long fcap_fleet_read(const char *servers, const char *creds, const char *kind, const char *sensor,
+		     int64_t idle_ms, fcap_fleet_msg_fn fn, void *ctx, char *errbuf)
+{
+	if (kind_index(kind) < 0)
+		return fcap_err(errbuf, "fleet: unknown message kind '%s'", kind);
+	if (sensor && !valid_sensor(sensor))
+		return fcap_err(errbuf, "sensor id '%s': want 1 to %d of A-Z a-z 0-9 _ -", sensor,
+				FCAP_FLEET_SENSOR_MAX);
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	if (connect_js(servers, creds, false, &nc, &js, errbuf) < 0)
+		return -1;
+	char subject[96];
+	snprintf(subject, sizeof(subject), "fcap.%s.%s", sensor ? sensor : "*", kind);
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Ordered = true;   /* an ephemeral consumer from the first message, redelivery-free */
+	so.Config.DeliverPolicy = js_DeliverAll;
+	natsSubscription *sub = NULL;
+	jsErrCode jerr = 0;
+	/* Right after a node is lost the consumer's placement can time out
+	 * while the cluster elects new leaders: try again for a while. */
+	natsStatus s = NATS_TIMEOUT;
+	for (int attempt = 0; attempt < 6 && s == NATS_TIMEOUT; attempt++)
+		s = js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr);
+	long n = 0;
+	if (s != NATS_OK) {
+		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, servers,
+			     natsStatus_GetText(s), (int)jerr);
+	} else {
+		natsMsg *m = NULL;
+		while ((s = natsSubscription_NextMsg(&m, sub, idle_ms)) == NATS_OK) {
+			const char *subj = natsMsg_GetSubject(m);   /* fcap.SENSOR.KIND */
+			char who[FCAP_FLEET_SENSOR_MAX + 1] = "";
+			const char *a = strchr(subj, '.'), *b = a ? strchr(a + 1, '.') : NULL;
+			if (a && b && b - a - 1 <= FCAP_FLEET_SENSOR_MAX)
+				memcpy(who, a + 1, (size_t)(b - a - 1));
+			fn(ctx, who, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+			natsMsg_Destroy(m);
+			n++;
+		}
+		if (s != NATS_TIMEOUT)
+			n = fcap_err(errbuf, "reading %s on %s: %s", subject, servers, natsStatus_GetText(s));
+		natsSubscription_Destroy(sub);
+	}
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	return n;
+}
