@@ -53,6 +53,9 @@ static void help(void)
 	       "      --max-size SIZE|N%%  store: keep segments and indexes within SIZE\n"
 	       "                          bytes (100G) or N%% of the filesystem\n"
 	       "      --buffered          store: write through the page cache, not O_DIRECT\n"
+	       "      --index-lag N       store: when N written blocks wait for the index\n"
+	       "                          thread, a segment's keys are indexed after it is\n"
+	       "                          published (default: half the queue; 0: always)\n"
 	       "  -s, --snaplen N         bytes kept per frame (default: the card's maximum)\n"
 	       "      --blocks N          ring blocks (default 16; a driver's card: its own)\n"
 	       "      --block-size SIZE   ring block size, e.g. 256K, 1M (default 1M; a\n"
@@ -107,7 +110,7 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
 	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
-	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED };
+	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED, OPT_INDEX_LAG };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -129,6 +132,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "buffered", no_argument, NULL, OPT_BUFFERED },
+		{ "index-lag", required_argument, NULL, OPT_INDEX_LAG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -247,6 +251,12 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			a->cfg.buffered = true;
 			a->store_opts = true;
 			break;
+		case OPT_INDEX_LAG:
+			if (!parse_size(optarg, 1u << 20, &v))
+				return usage_error("capture", "--index-lag '%s': expected a number of blocks", optarg);
+			a->cfg.index_lag = v ? (int32_t)v : -1;
+			a->store_opts = true;
+			break;
 		case 'h':
 			help();
 			exit(EXIT_OK);
@@ -266,7 +276,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	if (!a->cfg.out_path && !a->cfg.store_dir)
 		return usage_error("capture", "no output file: give -w FILE or --store DIR");
 	if (a->store_opts && !a->cfg.store_dir)
-		return usage_error("capture", "-C, -G, -W, --max-age, --max-size and --buffered need --store DIR");
+		return usage_error("capture", "-C, -G, -W, --max-age, --max-size, --buffered and --index-lag need --store DIR");
 	char err[FCAP_ERRBUF_SIZE];
 	int pcie = fcap_dev_pcie_path(a->device, a->pcie_path, sizeof(a->pcie_path), err);
 	if (pcie < 0)
@@ -329,10 +339,16 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)st->corrupt_blocks,
 			(unsigned long long)st->corrupt_records, (unsigned long long)lost);
 	if (st->store)
+	{
 		fprintf(stderr, "  store    index %.3f s CPU; retention removed %llu segments; %llu published without "
 				"index; at start %u recovered, %u indexes rebuilt\n",
 			rs->index_cpu_s, (unsigned long long)rs->deleted, (unsigned long long)rs->index_failures,
 			rs->recovery.recovered, rs->recovery.rebuilt);
+		fprintf(stderr, "  index    keys deferred (indexing behind the disk) in %llu segments, indexed late %llu "
+				"(%.3f s CPU; %.3f s of it at close)\n",
+			(unsigned long long)rs->index_deferred, (unsigned long long)rs->index_late, rs->index_late_cpu_s,
+			rs->index_close_s);
+	}
 	fprintf(stderr, "  ring     %llu blocks of %u bytes consumed\n", (unsigned long long)st->blocks,
 		st->block_size);
 	if (a->pcie_path[0])

@@ -481,8 +481,10 @@ static int indexed_segment(struct run *x, uint32_t seg, struct fcap_index *ix, c
 		return 0;
 	}
 	int rc = 0;
-	if (x->nterms == 0) {
-		/* Time only (and the filter): every block in the range. */
+	if (x->nterms == 0 || !ix->has_keys) {
+		/* Time only (and the filter), or an index without keys (deferred
+		 * while recording, not yet completed): every block in the range,
+		 * each record checked exactly. */
 		uint8_t *buf = NULL;
 		size_t cap = 0;
 		for (uint64_t i = 0; i < ix->nblocks && rc == 0; i++) {

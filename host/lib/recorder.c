@@ -17,6 +17,15 @@
  * When the disk falls behind, the queue fills, the consumer stops
  * returning blocks, the ring fills and the card drops and counts.
  *
+ * Write first, index later: when the index thread finds more written blocks
+ * waiting for it than index_lag_blocks (a flood of new keys costs more than
+ * the disk), it stops filing keys for the segment it is on, so that the
+ * ring never waits for indexing while the disk keeps up. That segment is
+ * published with an index of its blocks and records flagged "keys
+ * deferred", and a low-priority thread (nice 19) completes it from the
+ * segment file, as repair does; close completes what is left. Counted in
+ * the statistics and logged, never silent.
+ *
  * One mutex guards the queue positions, the closing list and the catalog;
  * the threads do their I/O and indexing without it. The writer owns each
  * ring's open segment; when it closes one (rotation, time, a failed write,
@@ -32,8 +41,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +76,7 @@ struct seg {
 	/* the finisher's */
 	struct fcap_index_builder *ib;
 	bool index_failed;
+	bool keys_deferred;
 	uint64_t backlog_drops, corrupt_lost, disk_lost;
 	struct seg *next;            /* closing list */
 };
@@ -133,6 +145,13 @@ struct fcap_recorder {
 	 * the disk takes writes again (publisher only) */
 	char (*no_index)[FCAP_SEG_NAME_MAX];
 	size_t nno_index;
+	/* segments published with their keys deferred, oldest first (under mu) */
+	char (*late)[FCAP_SEG_NAME_MAX];
+	size_t nlate;
+	bool late_stop;
+	pthread_cond_t cv_late;
+	pthread_t late_indexer;
+	bool late_thread;
 	uint64_t fs_bytes;
 
 	struct fcap_recorder_stats st;
@@ -470,7 +489,7 @@ static void count_loss(struct fcap_recorder *r, struct ring_state *rs, const str
 	}
 }
 
-static void index_job(struct fcap_recorder *r, struct job *j)
+static void index_job(struct fcap_recorder *r, struct job *j, uint64_t lag)
 {
 	struct ring_state *rs = &r->rings[j->ring];
 	if (!j->stored) {
@@ -500,6 +519,17 @@ static void index_job(struct fcap_recorder *r, struct job *j)
 		rs->fin_seg = s;
 	}
 	s->backlog_drops += j->backlog;
+	if (s->ib && !s->keys_deferred && !r->cfg.index_keys_off &&
+	    (lag > r->cfg.index_lag_blocks || r->cfg.index_defer_all)) {
+		/* Behind: write first, index later. */
+		s->keys_deferred = true;
+		fcap_ib_defer_keys(s->ib);
+		logf_(r, "%s: indexing is %llu blocks behind the disk: its keys are deferred (indexed after it is "
+		      "published)", s->f.name, (unsigned long long)lag);
+		pthread_mutex_lock(&r->mu);
+		r->st.index_deferred++;
+		pthread_mutex_unlock(&r->mu);
+	}
 	if (s->ib) {
 		char err[FCAP_ERRBUF_SIZE];
 		double t0 = thread_cpu_s();
@@ -589,6 +619,82 @@ static void remember_no_index(struct fcap_recorder *r, const char *name)
 	snprintf(r->no_index[r->nno_index++], FCAP_SEG_NAME_MAX, "%s", name);
 }
 
+/* ---- late indexing ---------------------------------------------------------- */
+
+static void queue_late(struct fcap_recorder *r, const char *name)
+{
+	pthread_mutex_lock(&r->mu);
+	char (*p)[FCAP_SEG_NAME_MAX] = realloc(r->late, (r->nlate + 1) * sizeof(*p));
+	if (p) {
+		r->late = p;
+		snprintf(r->late[r->nlate++], FCAP_SEG_NAME_MAX, "%s", name);
+		pthread_cond_signal(&r->cv_late);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (!p)
+		logf_(r, "%s: out of memory queueing its keys; fcap store repair completes its index", name);
+}
+
+/* Completes the index of a segment published with its keys deferred. */
+static void index_late(struct fcap_recorder *r, const char *name)
+{
+	char path[FCAP_STORE_PATH_MAX], ipath[FCAP_STORE_PATH_MAX], err[FCAP_ERRBUF_SIZE];
+	fcap_store_path(path, sizeof(path), r->dir, name, "pcapng", false);
+	fcap_store_path(ipath, sizeof(ipath), r->dir, name, "idx", false);
+	double t0 = thread_cpu_s();
+	struct stat sb, ib;
+	if (stat(path, &sb) < 0) {
+		logf_(r, "%s: removed (retention) before its keys were indexed", name);
+		return;
+	}
+	if (fcap_store_rebuild_index(r->dir, name, relay_log, r, err) < 0) {
+		logf_(r, "%s: completing its index failed: %s (fcap store repair completes it)", name, err);
+		note_error(r, err);
+		return;
+	}
+	double dt = thread_cpu_s() - t0;
+	logf_(r, "%s: keys indexed late (%.2f s)", name, dt);
+	pthread_mutex_lock(&r->mu);
+	r->st.index_late++;
+	r->st.index_late_cpu_s += dt;
+	if (stat(ipath, &ib) == 0)
+		for (size_t i = 0; i < r->ncat; i++)
+			if (!strcmp(r->cat[i].name, name))
+				r->cat[i].bytes = (uint64_t)sb.st_size + (uint64_t)ib.st_size;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Takes the oldest segment waiting for its keys (under mu). */
+static bool take_late(struct fcap_recorder *r, char *name)
+{
+	if (!r->nlate)
+		return false;
+	snprintf(name, FCAP_SEG_NAME_MAX, "%s", r->late[0]);
+	memmove(r->late[0], r->late[1], (r->nlate - 1) * sizeof(*r->late));
+	r->nlate--;
+	return true;
+}
+
+/* Low priority: it uses what the writer and the index thread leave. */
+static void *late_main(void *arg)
+{
+	struct fcap_recorder *r = arg;
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	char name[FCAP_SEG_NAME_MAX];
+	pthread_mutex_lock(&r->mu);
+	while (!r->late_stop) {
+		if (take_late(r, name)) {
+			pthread_mutex_unlock(&r->mu);
+			index_late(r, name);
+			pthread_mutex_lock(&r->mu);
+			continue;
+		}
+		timed_wait(&r->cv_late, &r->mu, IDLE_NS);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
 /* Statistics, fsync, index, rename, directory fsync: docs/STORE.md. */
 static void publish(struct fcap_recorder *r, struct seg *s)
 {
@@ -659,6 +765,8 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 		remember_no_index(r, s->f.name);
 	else if (r->nno_index)
 		index_left_behind(r);
+	if (with_index && s->keys_deferred)
+		queue_late(r, s->f.name);
 done:
 	pthread_mutex_lock(&r->mu);
 	r->open_segs--;
@@ -712,8 +820,9 @@ static void *finisher_main(void *arg)
 		}
 		if (r->fpos < r->wpos) {
 			struct job *j = &r->jobs[r->fpos % r->cap];
+			uint64_t lag = r->wpos - r->fpos;
 			pthread_mutex_unlock(&r->mu);
-			index_job(r, j);
+			index_job(r, j, lag);
 			pthread_mutex_lock(&r->mu);
 			r->fpos++;
 			pthread_cond_broadcast(&r->cv_done);
@@ -859,6 +968,7 @@ static void free_recorder(struct fcap_recorder *r)
 	free(r->jobs);
 	free(r->cat);
 	free(r->no_index);
+	free(r->late);
 	for (unsigned i = 0; i < MAX_RINGS; i++)
 		fcap_ib_free(r->rings[i].spare);
 	seg_buffers_free(&r->bufs);
@@ -867,6 +977,7 @@ static void free_recorder(struct fcap_recorder *r)
 	pthread_cond_destroy(&r->cv_fin);
 	pthread_cond_destroy(&r->cv_done);
 	pthread_cond_destroy(&r->cv_pub);
+	pthread_cond_destroy(&r->cv_late);
 	free(r);
 }
 
@@ -944,6 +1055,8 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 	if (!r->cfg.segment_bytes)
 		r->cfg.segment_bytes = DEFAULT_SEGMENT_BYTES;
 	r->cap = cfg->queue_blocks ? cfg->queue_blocks : DEFAULT_QUEUE;
+	if (!r->cfg.index_lag_blocks)
+		r->cfg.index_lag_blocks = r->cap / 2 ? r->cap / 2 : 1;
 	r->nports = cfg->ci->nports;
 	r->direct_ok = !cfg->buffered;
 	pthread_mutex_init(&r->mu, NULL);
@@ -951,6 +1064,7 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 	init_condvar(&r->cv_fin);
 	init_condvar(&r->cv_done);
 	init_condvar(&r->cv_pub);
+	init_condvar(&r->cv_late);
 	r->to_publish_tail = &r->to_publish;
 	r->jobs = calloc(r->cap, sizeof(*r->jobs));
 	if (!r->jobs || seg_buffers_init(&r->bufs, errbuf) < 0) {
@@ -991,6 +1105,9 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 		goto fail;
 	}
 	r->threads = true;
+	r->late_thread = pthread_create(&r->late_indexer, NULL, late_main, r) == 0;
+	if (!r->late_thread)
+		logf_(r, "%s: no thread for late indexing: deferred keys are indexed when the recorder closes", r->dir);
 	return r;
 fail:
 	free_recorder(r);
@@ -1008,6 +1125,21 @@ int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st,
 		pthread_join(r->finisher, NULL);
 		pthread_join(r->publisher, NULL);
 	}
+	/* Segments still waiting for their keys: completed here, at normal
+	 * priority, so that the store is whole when the capture ends. */
+	uint64_t t0 = mono_ns();
+	if (r->late_thread) {
+		pthread_mutex_lock(&r->mu);
+		r->late_stop = true;
+		pthread_cond_signal(&r->cv_late);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->late_indexer, NULL);
+		r->late_thread = false;
+	}
+	char name[FCAP_SEG_NAME_MAX];
+	while (take_late(r, name))
+		index_late(r, name);
+	r->st.index_close_s = (double)(mono_ns() - t0) * 1e-9;
 	int rc = 0;
 	if (r->first_error[0])
 		rc = fcap_err(errbuf, "%s", r->first_error);

@@ -385,11 +385,16 @@ int fcap_store_recover(const char *dir, fcap_log_fn log, void *log_ctx, struct f
 		char ipath[FCAP_STORE_PATH_MAX], why[FCAP_ERRBUF_SIZE];
 		fcap_store_path(ipath, sizeof(ipath), dir, name, "idx", false);
 		struct fcap_index ix;
+		bool deferred = false;
 		if (access(ipath, F_OK) == 0 && fcap_index_open(&ix, ipath, (uint64_t)sb.st_size, why) == 0) {
+			deferred = ix.keys_deferred;
 			fcap_index_close(&ix);
-			continue;
+			if (!deferred)
+				continue;
 		}
-		if (access(ipath, F_OK) == 0)
+		if (deferred)
+			say(&c, "%s: its keys were deferred while recording: indexing them now", name);
+		else if (access(ipath, F_OK) == 0)
 			say(&c, "%s: rebuilding: %s", ipath, why);
 		else
 			say(&c, "%s: no index: rebuilding it", name);

@@ -41,6 +41,7 @@
 #define IX_PORT_DROPS     384 /* 16 x 8 */
 
 #define IX_FLAG_KEYS 1u
+#define IX_FLAG_KEYS_DEFERRED 2u   /* keys left out while recording: to be completed */
 
 /* The header's CRC: header bytes with the CRC field as zero, then the page
  * CRC array that follows the header. */

@@ -20,6 +20,7 @@
 
 #include "bytes.h"
 #include "fcap/crc32c.h"
+#include "fcap/pktkeys.h"
 #include "seg_index_format.h"
 
 void fcap_index_close(struct fcap_index *ix)
@@ -50,9 +51,11 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 				FCAP_INDEX_HEADER_LEN);
 	if (memcmp(h + IX_MAGIC, FCAP_INDEX_MAGIC, 8))
 		return fcap_err(errbuf, "%s: offset 0: not an fcap index (bad magic)", ix->path);
-	if (ld32(h + IX_VERSION) != FCAP_INDEX_VERSION)
-		return fcap_err(errbuf, "%s: offset %u: index version %u, this fcap reads %u", ix->path, IX_VERSION,
-				ld32(h + IX_VERSION), FCAP_INDEX_VERSION);
+	ix->version = ld32(h + IX_VERSION);
+	if (ix->version != 1 && ix->version != FCAP_INDEX_VERSION)
+		return fcap_err(errbuf, "%s: offset %u: index version %u, this fcap reads 1 and %u", ix->path,
+				IX_VERSION, ix->version, FCAP_INDEX_VERSION);
+	ix->key_len = ix->version == 1 ? FCAP_INDEX_KEY1_LEN : FCAP_INDEX_KEY2_LEN;
 	if (ld32(h + IX_HEADER_LEN) != FCAP_INDEX_HEADER_LEN || ld32(h + IX_PAGE) != FCAP_INDEX_PAGE)
 		return fcap_err(errbuf, "%s: offset %u: header length %u / page size %u, expected %u / %u",
 				ix->path, IX_HEADER_LEN, ld32(h + IX_HEADER_LEN), ld32(h + IX_PAGE),
@@ -75,6 +78,7 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 	ix->ring = ld32(h + IX_RING);
 	ix->nports = ld32(h + IX_NPORTS);
 	ix->has_keys = ld32(h + IX_FLAGS) & IX_FLAG_KEYS;
+	ix->keys_deferred = ld32(h + IX_FLAGS) & IX_FLAG_KEYS_DEFERRED;
 	ix->blocks_end = ld64(h + IX_BLOCKS_END);
 	ix->file_size = ld64(h + IX_FILE_SIZE);
 	ix->nblocks = ld64(h + IX_NBLOCKS);
@@ -92,13 +96,13 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 				ix->path, (unsigned long long)ix->nrecords, (unsigned long long)ix->npostings);
 	if (check_section(ix, "block", ix->off_blocks, ix->nblocks, sizeof(struct fcap_index_block), errbuf) < 0 ||
 	    check_section(ix, "record offset", ix->off_offsets, ix->nrecords, 4, errbuf) < 0 ||
-	    check_section(ix, "key", ix->off_keys, ix->nkeys, sizeof(struct fcap_index_key), errbuf) < 0 ||
+	    check_section(ix, "key", ix->off_keys, ix->nkeys, ix->key_len, errbuf) < 0 ||
 	    check_section(ix, "posting", ix->off_postings, ix->npostings, 4, errbuf) < 0)
 		return -1;
 	/* In order and not overlapping. */
 	if (ix->off_blocks + ix->nblocks * sizeof(struct fcap_index_block) > ix->off_offsets ||
 	    ix->off_offsets + ix->nrecords * 4 > ix->off_keys ||
-	    ix->off_keys + ix->nkeys * sizeof(struct fcap_index_key) > ix->off_postings)
+	    ix->off_keys + ix->nkeys * ix->key_len > ix->off_postings)
 		return fcap_err(errbuf, "%s: header: sections overlap", ix->path);
 	if (ix->blocks_end > ix->file_size)
 		return fcap_err(errbuf, "%s: header: blocks end at %llu, past the segment's %llu bytes", ix->path,
@@ -216,16 +220,22 @@ int fcap_index_record_offset(struct fcap_index *ix, uint64_t ordinal, uint64_t *
 	return 0;
 }
 
-/* Key i, read in place (its page checked). */
+/* Key i, decoded; returns where its entry lies (its page checked). */
 static const uint8_t *key_at(struct fcap_index *ix, uint64_t i, struct fcap_index_key *k, char *errbuf)
 {
-	const uint8_t *p = body(ix, ix->off_keys + i * sizeof(*k), sizeof(*k), errbuf);
-	if (p)
-		memcpy(k, p, sizeof(*k));
+	const uint8_t *p = body(ix, ix->off_keys + i * ix->key_len, ix->key_len, errbuf);
+	if (!p)
+		return NULL;
+	if (ix->version == 1)
+		*k = (struct fcap_index_key){ ld64(p), ld32(p + 8), ld32(p + 12) };
+	else
+		*k = (struct fcap_index_key){ ld32(p), ld32(p + 4), ld32(p + 8) };
 	return p;
 }
 
-int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
+/* The postings of the entry whose stored key is key (the key itself in
+ * version 1, its fold in version 2). */
+static int lookup_stored(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
 {
 	*n = 0;
 	*postings = NULL;
@@ -250,11 +260,11 @@ int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **post
 	if (k.key != key)
 		return 0;
 	if (k.count == 1) {
-		/* A single record: its ordinal is in the key entry. */
+		/* A single record: its ordinal is the entry's start field. */
 		if (k.start >= ix->nrecords)
 			return fcap_err(errbuf, "%s: key %llu: record %u of %llu", ix->path, (unsigned long long)lo,
 					k.start, (unsigned long long)ix->nrecords);
-		*postings = (const uint32_t *)(const void *)(at + 8);
+		*postings = (const uint32_t *)(const void *)(at + ix->key_len - 8);
 		*n = 1;
 		return 0;
 	}
@@ -274,6 +284,11 @@ int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **post
 	*postings = post;
 	*n = k.count;
 	return 0;
+}
+
+int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
+{
+	return lookup_stored(ix, ix->version == 1 ? key : fcap_key_fold(key), postings, n, errbuf);
 }
 
 int fcap_index_verify(struct fcap_index *ix, char *errbuf)
@@ -316,7 +331,7 @@ int fcap_index_verify(struct fcap_index *ix, char *errbuf)
 					(unsigned long long)i);
 		const uint32_t *post;
 		uint32_t n;
-		if (fcap_index_lookup(ix, k.key, &post, &n, errbuf) < 0)
+		if (lookup_stored(ix, k.key, &post, &n, errbuf) < 0)
 			return -1;
 		if (!single)
 			total += k.count;

@@ -4,7 +4,9 @@
 #
 #   1. record bundled captures on four ports into rotating segments
 #   2. extraction counts and bytes against tcpdump's and tshark's own
-#      filtering of the inputs; time ranges against editcap; exact edges
+#      filtering of the inputs; time ranges against editcap; exact edges;
+#      a spoofed SYN flood indexed live and late (keys deferred) against
+#      tcpdump, and its live indexes equal to those rebuilt from segments
 #   3. kill -9 at random points while recording; recovery keeps every whole
 #      block, and the store holds a gap-free prefix of the input
 #   4. a full disk (a tmpfs made here): clean close, loss counted by stage,
@@ -177,6 +179,42 @@ eq "--to only" "$(count "$out/x.pcapng")" "$(awk -v b="$t" '($1 "") < (b "")' "$
 eq "--from only" "$(count "$out/x.pcap")" "$(awk -v a="$t" '($1 "") >= (a "")' "$out/ts.txt" | wc -l)"
 tshark -r "$out/x.pcap" -T fields -e frame.time_epoch 2>/dev/null | tr -d . > "$out/order.txt"
 check "merged in timestamp order across ports and segments" sort -n -c "$out/order.txt"
+
+# ---------------------------------------------------------------------------
+echo "flood: a spoofed SYN flood (every packet a new host and flow), indexed live and late"
+fin=$d/pkt.TCP.synflood.spoofed.pcap
+fl=$out/flood fl0=$out/flood-late
+"$fcap" capture -r "$fin" --store "$fl" --block-size 64K -C 1M --index-lag 64 2> "$out/fl.err"
+eq "flood capture exit status" "$?" 0
+contains "flood: no keys deferred with --index-lag 64" "$out/fl.err" "keys deferred (indexing behind the disk) in 0 segments"
+"$fcap" capture -r "$fin" --store "$fl0" --block-size 64K -C 1M --index-lag 0 2> "$out/fl0.err"
+eq "flood capture --index-lag 0 exit status" "$?" 0
+nfl=$(segments "$fl0")
+contains "flood: every segment's keys deferred and indexed late" "$out/fl0.err" \
+    "keys deferred (indexing behind the disk) in $nfl segments, indexed late $nfl "
+set -- $(tshark -r "$fin" -T fields -e ip.src -e tcp.srcport -e ip.dst -c 1 2>/dev/null)
+fsrc=$1 fsport=$2 fdst=$3
+flood_ref() { tcpdump -r "$fin" -w "$out/ref.pcap" "$1" 2>/dev/null; echo "$(count "$out/ref.pcap") $(dsize "$out/ref.pcap")"; }
+for flt in "host $fsrc" "host $fsrc and port $fsport" "port $fsport" "dst host $fdst and tcp port 25565" \
+           "host 10.10.10.11"; do
+    fwant=$(flood_ref "$flt")
+    for s in "$fl" "$fl0"; do
+        "$fcap" extract -q -s "$s" -w "$out/x.pcapng" "$flt"
+        eq "flood ($(basename "$s")), '$flt': packets and bytes" "$(count "$out/x.pcapng") $(dsize "$out/x.pcapng")" "$fwant"
+    done
+done
+"$fcap" extract -q -s "$fl0" --flow "$fsrc:$fsport>$fdst:25565/tcp" -w "$out/x.pcapng"
+eq "flood, --flow vs tcpdump" "$(count "$out/x.pcapng")" \
+   "$(tcpdump -r "$fin" -n "host $fsrc and host $fdst and tcp port $fsport and tcp port 25565" 2>/dev/null | wc -l)"
+# An index built live equals the one repair builds from the segment (what
+# late indexing runs).
+mkdir -p "$out/flood-idx"
+cp "$fl"/*.idx "$out/flood-idx/"
+rm -f "$fl"/*.idx
+"$fcap" store repair "$fl" 2> /dev/null
+same=0
+for i in "$out"/flood-idx/*.idx; do cmp -s "$i" "$fl/$(basename "$i")" && same=$((same + 1)); done
+eq "flood: every index rebuilt from its segment equals the live one" "$same" "$(segments "$fl")"
 
 # ---------------------------------------------------------------------------
 echo "kill -9 while recording, then recovery"

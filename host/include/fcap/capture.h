@@ -30,6 +30,8 @@ struct fcap_capture_config {
 	uint64_t segment_bytes, segment_ns;
 	struct fcap_retention retention;
 	bool buffered;
+	int32_t index_lag;          /* index_lag_blocks of fcap_recorder_config (0: its default);
+	                             * -1: defer every segment's keys */
 	fcap_log_fn log;            /* the recorder's messages */
 	void *log_ctx;
 };

@@ -57,6 +57,7 @@ struct fcap_segment {
 	uint64_t idx_bytes;       /* index file size, 0 if none */
 	bool pinned;
 	enum fcap_index_state index;
+	bool keys_deferred;       /* an OK index whose keys are still to be completed */
 	char index_error[FCAP_ERRBUF_SIZE];
 	struct fcap_seg_stats stats;  /* valid when index == FCAP_INDEX_OK */
 };
@@ -81,7 +82,7 @@ int fcap_store_lock(const char *dir, char *errbuf);
 struct fcap_recovery {
 	unsigned recovered;      /* hidden segments cut back, closed and published */
 	unsigned removed;        /* hidden segments without a packet, removed */
-	unsigned rebuilt;        /* indexes rebuilt (missing, corrupt or stale) */
+	unsigned rebuilt;        /* indexes rebuilt (missing, corrupt, stale, or keys deferred) */
 	unsigned orphans;        /* indexes or pins without a segment, removed */
 	unsigned damaged;        /* segments with unreadable parts (reported) */
 	uint64_t cut_bytes;      /* bytes of partial blocks cut from hidden segments */
@@ -149,6 +150,10 @@ struct fcap_recorder_config {
 	bool buffered;                /* never O_DIRECT */
 	bool index_keys_off;          /* index blocks and records only (benchmarks: the keys' cost) */
 	uint32_t queue_blocks;        /* bounded queue between consumer and writer; 0: 16 */
+	/* The index thread defers a segment's keys when this many written
+	 * blocks wait for it; 0: half the queue. */
+	uint32_t index_lag_blocks;
+	bool index_defer_all;         /* defer every segment's keys (tests: late indexing) */
 	fcap_log_fn log;
 	void *log_ctx;
 };
@@ -164,6 +169,14 @@ struct fcap_recorder_stats {
 	uint64_t index_failures;      /* segments published without an index (rebuilt later) */
 	uint64_t queue_full;          /* times the consumer found the queue full */
 	double index_cpu_s;           /* time spent building indexes */
+	/* Write first, index later: segments whose keys the index thread
+	 * left out because it was behind (published with an index of blocks
+	 * and records, flagged deferred), how many of them were completed
+	 * later, and how long fcap_recorder_close spent completing the rest. */
+	uint64_t index_deferred;
+	uint64_t index_late;
+	double index_late_cpu_s;      /* CPU time of completing them (low-priority thread and close) */
+	double index_close_s;         /* wall time close spent on them */
 	bool direct;                  /* O_DIRECT was used */
 	struct fcap_recovery recovery;
 };
