@@ -53,9 +53,11 @@ static void help(void)
 	       "      --max-size SIZE|N%%  store: keep segments and indexes within SIZE\n"
 	       "                          bytes (100G) or N%% of the filesystem\n"
 	       "      --buffered          store: write through the page cache, not O_DIRECT\n"
-	       "      --index-lag N       store: when N written blocks wait for the index\n"
-	       "                          thread, a segment's keys are indexed after it is\n"
-	       "                          published (default: half the queue; 0: always)\n"
+	       "      --index-lag N|off   store: when N written blocks wait for the index\n"
+	       "                          thread (or the queue is 3/4 full), a segment's\n"
+	       "                          keys are indexed after it is published (default:\n"
+	       "                          half the queue; 0: always; off: never, the ring\n"
+	       "                          waits for indexing)\n"
 	       "  -s, --snaplen N         bytes kept per frame (default: the card's maximum)\n"
 	       "      --blocks N          ring blocks (default 16; a driver's card: its own)\n"
 	       "      --block-size SIZE   ring block size, e.g. 256K, 1M (default 1M; a\n"
@@ -252,9 +254,12 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			a->store_opts = true;
 			break;
 		case OPT_INDEX_LAG:
-			if (!parse_size(optarg, 1u << 20, &v))
-				return usage_error("capture", "--index-lag '%s': expected a number of blocks", optarg);
-			a->cfg.index_lag = v ? (int32_t)v : -1;
+			if (!strcmp(optarg, "off"))
+				a->cfg.index_lag = -2;
+			else if (!parse_size(optarg, 1u << 20, &v))
+				return usage_error("capture", "--index-lag '%s': expected a number of blocks or off", optarg);
+			else
+				a->cfg.index_lag = v ? (int32_t)v : -1;
 			a->store_opts = true;
 			break;
 		case 'h':

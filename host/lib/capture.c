@@ -373,7 +373,7 @@ static int open_sink(struct session *s, const struct fcap_capture_config *cfg, c
 			.segment_bytes = cfg->segment_bytes, .segment_ns = cfg->segment_ns,
 			.retention = cfg->retention, .buffered = cfg->buffered, .queue_blocks = queue,
 			.index_lag_blocks = cfg->index_lag > 0 ? (uint32_t)cfg->index_lag : 0,
-			.index_defer_all = cfg->index_lag < 0,
+			.index_defer_all = cfg->index_lag == -1, .index_never_defer = cfg->index_lag == -2,
 			.log = cfg->log, .log_ctx = cfg->log_ctx,
 		};
 		s->rec = fcap_recorder_open(&rc, errbuf);

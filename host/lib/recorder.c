@@ -19,11 +19,13 @@
  *
  * Write first, index later: when the index thread finds more written blocks
  * waiting for it than index_lag_blocks (a flood of new keys costs more than
- * the disk), it stops filing keys for the segment it is on, so that the
- * ring never waits for indexing while the disk keeps up. That segment is
+ * the disk), or the queue nearly full (the disk is behind, and a flood's
+ * index files add a quarter to what it writes), it stops filing keys for
+ * the segment it is on, so that the ring never waits for indexing. That segment is
  * published with an index of its blocks and records flagged "keys
  * deferred", and a low-priority thread (nice 19) completes it from the
- * segment file, as repair does; close completes what is left. Counted in
+ * segment file, as repair does, giving way block by block while the queue
+ * is more than a quarter full; close completes what is left. Counted in
  * the statistics and logged, never silent.
  *
  * One mutex guards the queue positions, the closing list and the catalog;
@@ -152,6 +154,7 @@ struct fcap_recorder {
 	pthread_cond_t cv_late;
 	pthread_t late_indexer;
 	bool late_thread;
+	struct fcap_index_builder *late_ib;   /* late indexing's, kept across segments */
 	uint64_t fs_bytes;
 
 	struct fcap_recorder_stats st;
@@ -489,7 +492,23 @@ static void count_loss(struct fcap_recorder *r, struct ring_state *rs, const str
 	}
 }
 
-static void index_job(struct fcap_recorder *r, struct job *j, uint64_t lag)
+/* Why the index thread defers a segment's keys, or NULL: it is behind the
+ * writer by more than index_lag_blocks, or the queue is nearly full (the
+ * disk is behind: the index file would only add to its load). */
+static const char *defer_reason(const struct fcap_recorder *r, uint64_t lag, uint64_t queued)
+{
+	if (r->cfg.index_defer_all)
+		return "deferred by configuration";
+	if (r->cfg.index_never_defer)
+		return NULL;
+	if (lag > r->cfg.index_lag_blocks)
+		return "indexing is behind the disk";
+	if (queued > (uint64_t)r->cap * 3 / 4)
+		return "the disk is behind";
+	return NULL;
+}
+
+static void index_job(struct fcap_recorder *r, struct job *j, uint64_t lag, uint64_t queued)
 {
 	struct ring_state *rs = &r->rings[j->ring];
 	if (!j->stored) {
@@ -519,13 +538,13 @@ static void index_job(struct fcap_recorder *r, struct job *j, uint64_t lag)
 		rs->fin_seg = s;
 	}
 	s->backlog_drops += j->backlog;
-	if (s->ib && !s->keys_deferred && !r->cfg.index_keys_off &&
-	    (lag > r->cfg.index_lag_blocks || r->cfg.index_defer_all)) {
+	const char *why = s->ib && !s->keys_deferred && !r->cfg.index_keys_off ? defer_reason(r, lag, queued) : NULL;
+	if (why) {
 		/* Behind: write first, index later. */
 		s->keys_deferred = true;
 		fcap_ib_defer_keys(s->ib);
-		logf_(r, "%s: indexing is %llu blocks behind the disk: its keys are deferred (indexed after it is "
-		      "published)", s->f.name, (unsigned long long)lag);
+		logf_(r, "%s: %s (%llu blocks to index, %llu queued): its keys are deferred, indexed after it is "
+		      "published", s->f.name, why, (unsigned long long)lag, (unsigned long long)queued);
 		pthread_mutex_lock(&r->mu);
 		r->st.index_deferred++;
 		pthread_mutex_unlock(&r->mu);
@@ -635,6 +654,24 @@ static void queue_late(struct fcap_recorder *r, const char *name)
 		logf_(r, "%s: out of memory queueing its keys; fcap store repair completes its index", name);
 }
 
+/* Whether the recorder is busy: more than a quarter of the queue holds
+ * blocks not yet written and indexed (under mu). */
+static bool queue_busy(const struct fcap_recorder *r)
+{
+	return r->head - r->tail > r->cap / 4;
+}
+
+/* Late indexing gives way while the recorder is busy, block by block:
+ * packets first (until close, which wants the store whole). */
+static void late_pace(void *arg)
+{
+	struct fcap_recorder *r = arg;
+	pthread_mutex_lock(&r->mu);
+	while (!r->late_stop && queue_busy(r))
+		timed_wait(&r->cv_late, &r->mu, IDLE_NS);
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* Completes the index of a segment published with its keys deferred. */
 static void index_late(struct fcap_recorder *r, const char *name)
 {
@@ -647,7 +684,9 @@ static void index_late(struct fcap_recorder *r, const char *name)
 		logf_(r, "%s: removed (retention) before its keys were indexed", name);
 		return;
 	}
-	if (fcap_store_rebuild_index(r->dir, name, relay_log, r, err) < 0) {
+	if (!r->late_ib)
+		r->late_ib = fcap_ib_new(0, r->nports, true);   /* NULL: the rebuild makes its own */
+	if (fcap_store_rebuild_index_paced(r->dir, name, relay_log, r, late_pace, r, r->late_ib, err) < 0) {
 		logf_(r, "%s: completing its index failed: %s (fcap store repair completes it)", name, err);
 		note_error(r, err);
 		return;
@@ -683,7 +722,7 @@ static void *late_main(void *arg)
 	char name[FCAP_SEG_NAME_MAX];
 	pthread_mutex_lock(&r->mu);
 	while (!r->late_stop) {
-		if (take_late(r, name)) {
+		if (!queue_busy(r) && take_late(r, name)) {
 			pthread_mutex_unlock(&r->mu);
 			index_late(r, name);
 			pthread_mutex_lock(&r->mu);
@@ -820,9 +859,9 @@ static void *finisher_main(void *arg)
 		}
 		if (r->fpos < r->wpos) {
 			struct job *j = &r->jobs[r->fpos % r->cap];
-			uint64_t lag = r->wpos - r->fpos;
+			uint64_t lag = r->wpos - r->fpos, queued = r->head - r->tail;
 			pthread_mutex_unlock(&r->mu);
-			index_job(r, j, lag);
+			index_job(r, j, lag, queued);
 			pthread_mutex_lock(&r->mu);
 			r->fpos++;
 			pthread_cond_broadcast(&r->cv_done);
@@ -969,6 +1008,7 @@ static void free_recorder(struct fcap_recorder *r)
 	free(r->cat);
 	free(r->no_index);
 	free(r->late);
+	fcap_ib_free(r->late_ib);
 	for (unsigned i = 0; i < MAX_RINGS; i++)
 		fcap_ib_free(r->rings[i].spare);
 	seg_buffers_free(&r->bufs);

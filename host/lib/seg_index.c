@@ -157,6 +157,13 @@ void fcap_ib_reset(struct fcap_index_builder *ib, uint32_t ring)
 	memset(&ib->st, 0, sizeof(ib->st));
 }
 
+void fcap_ib_reuse(struct fcap_index_builder *ib, uint32_t ring, uint32_t nports)
+{
+	fcap_ib_reset(ib, ring);
+	ib->nports = nports;
+	ib->keys = true;
+}
+
 void fcap_ib_defer_keys(struct fcap_index_builder *ib)
 {
 	if (!ib->keys)

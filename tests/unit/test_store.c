@@ -1065,7 +1065,7 @@ static struct fcap_recorder_stats record_store_keys(const char *sd, struct pkt *
 {
 	struct fcap_card_info ci = card();
 	struct fcap_recorder_config cfg = { .dir = sd, .ci = &ci, .userappl = "test_store", .segment_bytes = seg_bytes,
-					    .queue_blocks = 4, .index_lag_blocks = 1000, .index_defer_all = defer_all,
+					    .queue_blocks = 4, .index_defer_all = defer_all, .index_never_defer = !defer_all,
 					    .log = quiet_log };
 	char err[FCAP_ERRBUF_SIZE] = "";
 	struct fcap_recorder_stats st = { 0 };

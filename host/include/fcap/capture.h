@@ -31,7 +31,7 @@ struct fcap_capture_config {
 	struct fcap_retention retention;
 	bool buffered;
 	int32_t index_lag;          /* index_lag_blocks of fcap_recorder_config (0: its default);
-	                             * -1: defer every segment's keys */
+	                             * -1: defer every segment's keys; -2: never defer */
 	fcap_log_fn log;            /* the recorder's messages */
 	void *log_ctx;
 };

@@ -74,6 +74,8 @@ void fcap_ib_free(struct fcap_index_builder *ib);
  * tables are hundreds of megabytes: touching fresh pages each segment
  * would cost more than the indexing). */
 void fcap_ib_reset(struct fcap_index_builder *ib, uint32_t ring);
+/* The same for a segment of nports interfaces, keys on. */
+void fcap_ib_reuse(struct fcap_index_builder *ib, uint32_t ring, uint32_t nports);
 /* Drops the keys filed so far and files no more for this segment (the
  * index thread fell behind): the index is written without keys, flagged
  * as deferred, and completed later from the segment. Undone by reset. */

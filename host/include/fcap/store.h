@@ -108,6 +108,12 @@ int fcap_store_check(const char *dir, fcap_log_fn log, void *log_ctx, unsigned *
 /* Rebuilds one published segment's index from the segment (hidden file,
  * fsync, rename, directory fsync). Damaged blocks are skipped and logged. */
 int fcap_store_rebuild_index(const char *dir, const char *name, fcap_log_fn log, void *log_ctx, char *errbuf);
+/* The same, calling pace(pace_ctx) before each block: a caller that must
+ * not slow something more urgent (the recorder's late indexing) waits
+ * there; and with ib, building in that builder (reset first; its memory
+ * is kept for the next) rather than in a new one. */
+int fcap_store_rebuild_index_paced(const char *dir, const char *name, fcap_log_fn log, void *log_ctx,
+				   void (*pace)(void *), void *pace_ctx, struct fcap_index_builder *ib, char *errbuf);
 
 /* ---- retention ------------------------------------------------------------- */
 
@@ -154,6 +160,7 @@ struct fcap_recorder_config {
 	 * blocks wait for it; 0: half the queue. */
 	uint32_t index_lag_blocks;
 	bool index_defer_all;         /* defer every segment's keys (tests: late indexing) */
+	bool index_never_defer;       /* index every key live; the ring waits for it (as before deferral) */
 	fcap_log_fn log;
 	void *log_ctx;
 };
