@@ -66,6 +66,13 @@ struct key2 {
 };
 _Static_assert(sizeof(struct key2) == FCAP_INDEX_KEY2_LEN, "version 2 key entry");
 
+/* A key of a single record: the record's ordinal, no posting (a flood of
+ * spoofed sources is mostly such keys). */
+struct single {
+	uint32_t key, ordinal;
+};
+_Static_assert(sizeof(struct single) == FCAP_INDEX_SINGLE_LEN, "version 2 single entry");
+
 struct fcap_index_builder {
 	uint32_t ring, nports;
 	bool keys;
@@ -89,6 +96,8 @@ struct fcap_index_builder {
 	size_t cap_sort;
 	struct key2 *keytab;
 	size_t cap_keytab;
+	struct single *singles;
+	size_t cap_singles;
 	uint32_t *post;
 	size_t cap_post;
 };
@@ -140,6 +149,7 @@ void fcap_ib_free(struct fcap_index_builder *ib)
 	free(ib->sa);
 	free(ib->sb);
 	free(ib->keytab);
+	free(ib->singles);
 	free(ib->post);
 	free(ib);
 }
@@ -314,14 +324,19 @@ oom:
 
 /* ---- closing: sort each bucket, lay out keys and postings, write ---------- */
 
+/* Counts of the sections being laid out. */
+struct layout {
+	size_t nkeys, nsingles, npost;
+};
+
 /* Appends the keys and postings of n sorted entries. A record filed twice
  * under one key (two of its keys with the same fold) counts once. A key of
- * a single record holds that record's ordinal itself, with no posting (a
- * flood of spoofed sources is mostly such keys). */
-static void emit(struct fcap_index_builder *ib, const uint64_t *e, size_t n, size_t *nkeys, size_t *npost)
+ * a single record goes to the singles. */
+static void emit(struct fcap_index_builder *ib, const uint64_t *e, size_t n, struct layout *lay)
 {
-	struct key2 *kt = ib->keytab + *nkeys;
-	uint32_t *post = ib->post + *npost;
+	struct key2 *kt = ib->keytab + lay->nkeys;
+	struct single *sg = ib->singles + lay->nsingles;
+	uint32_t *post = ib->post + lay->npost;
 	size_t i = 0;
 	while (i < n) {
 		uint32_t key = (uint32_t)(e[i] >> 32), first = (uint32_t)e[i];
@@ -329,7 +344,7 @@ static void emit(struct fcap_index_builder *ib, const uint64_t *e, size_t n, siz
 		while (j < n && e[j] == e[i])
 			j++;
 		if (j == n || (uint32_t)(e[j] >> 32) != key) {
-			*kt++ = (struct key2){ key, first, 1 };
+			*sg++ = (struct single){ key, first };
 			i = j;
 			continue;
 		}
@@ -341,8 +356,9 @@ static void emit(struct fcap_index_builder *ib, const uint64_t *e, size_t n, siz
 		*kt++ = (struct key2){ key, start, (uint32_t)(post - ib->post) - start };
 		i = j;
 	}
-	*nkeys = (size_t)(kt - ib->keytab);
-	*npost = (size_t)(post - ib->post);
+	lay->nkeys = (size_t)(kt - ib->keytab);
+	lay->nsingles = (size_t)(sg - ib->singles);
+	lay->npost = (size_t)(post - ib->post);
 }
 
 /* Sorts bucket b's n entries by their key bits below the bucket's
@@ -429,10 +445,10 @@ static const uint64_t *sort_bucket(struct fcap_index_builder *ib, const struct b
 	return s;
 }
 
-/* Every bucket in key order into keytab and post. */
-static bool lay_out(struct fcap_index_builder *ib, size_t *nkeys, size_t *npost)
+/* Every bucket in key order into keytab, singles and post. */
+static bool lay_out(struct fcap_index_builder *ib, struct layout *lay)
 {
-	*nkeys = *npost = 0;
+	*lay = (struct layout){ 0 };
 	if (!ib->keys || ib->nent == 0)
 		return true;
 	size_t most = 0;
@@ -450,13 +466,14 @@ static bool lay_out(struct fcap_index_builder *ib, size_t *nkeys, size_t *npost)
 		return false;
 	ib->cap_sort = cs;
 	if (!grow((void **)&ib->keytab, &ib->cap_keytab, ib->nent, sizeof(struct key2)) ||
+	    !grow((void **)&ib->singles, &ib->cap_singles, ib->nent, sizeof(struct single)) ||
 	    !grow((void **)&ib->post, &ib->cap_post, ib->nent, sizeof(uint32_t)))
 		return false;
 	for (unsigned i = 0; i < BUCKETS; i++) {
 		const struct bucket *b = &ib->bk[i];
 		size_t n = b->nchunks ? (size_t)(b->nchunks - 1) * CHUNK + b->fill : 0;
 		if (n)
-			emit(ib, sort_bucket(ib, b, n), n, nkeys, npost);
+			emit(ib, sort_bucket(ib, b, n), n, lay);
 	}
 	return true;
 }
@@ -530,22 +547,23 @@ int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint6
 	uint32_t *crc = NULL;
 	uint8_t *head = NULL;
 	int rc = -1;
-	size_t nkeys, npost;
-	if (!lay_out(ib, &nkeys, &npost)) {
+	struct layout lay;
+	if (!lay_out(ib, &lay)) {
 		fcap_err(errbuf, "%s: out of memory writing the index", path);
 		goto out;
 	}
-	const struct key2 *keys = ib->keytab;
-	const uint32_t *post = ib->post;
+	size_t nkeys = lay.nkeys, npost = lay.npost;
 
-	/* Body: blocks | offsets | keys | postings, each 8-byte aligned. */
+	/* Body: blocks | offsets | keys | singles | postings, each 8-byte aligned. */
 	size_t lb = ib->nblocks * sizeof(struct fcap_index_block), lo = ib->nrec * 4, lk = nkeys * sizeof(struct key2),
-	       lp = npost * 4;
-	uint64_t o_blocks = 0, o_offsets = align8(lb), o_keys = o_offsets + align8(lo), o_post = o_keys + align8(lk);
+	       ls = lay.nsingles * sizeof(struct single), lp = npost * 4;
+	uint64_t o_blocks = 0, o_offsets = align8(lb), o_keys = o_offsets + align8(lo), o_singles = o_keys + align8(lk),
+		 o_post = o_singles + align8(ls);
 	uint64_t body_len = o_post + align8(lp);
 	struct piece pc[] = {
-		{ ib->blocks, lb }, { pad_bytes, align8(lb) - lb }, { ib->offsets, lo }, { pad_bytes, align8(lo) - lo },
-		{ keys, lk },       { pad_bytes, align8(lk) - lk }, { post, lp },        { pad_bytes, align8(lp) - lp },
+		{ ib->blocks, lb },   { pad_bytes, align8(lb) - lb }, { ib->offsets, lo }, { pad_bytes, align8(lo) - lo },
+		{ ib->keytab, lk },   { pad_bytes, align8(lk) - lk }, { ib->singles, ls }, { pad_bytes, align8(ls) - ls },
+		{ ib->post, lp },     { pad_bytes, align8(lp) - lp },
 	};
 	int npc = (int)(sizeof(pc) / sizeof(pc[0]));
 	uint64_t npages = (body_len + FCAP_INDEX_PAGE - 1) / FCAP_INDEX_PAGE;
@@ -578,6 +596,8 @@ int fcap_ib_write(struct fcap_index_builder *ib, int fd, const char *path, uint6
 	st64(head + IX_OFF_OFFSETS, o_offsets);
 	st64(head + IX_OFF_KEYS, o_keys);
 	st64(head + IX_OFF_POSTINGS, o_post);
+	st64(head + IX_NSINGLES, lay.nsingles);
+	st64(head + IX_OFF_SINGLES, o_singles);
 	st64(head + IX_FIRST_TS, st->first_ts);
 	st64(head + IX_LAST_TS, st->last_ts);
 	st64(head + IX_CARD_DROPS, st->card_drops);

@@ -89,6 +89,8 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 	ix->off_offsets = ld64(h + IX_OFF_OFFSETS);
 	ix->off_keys = ld64(h + IX_OFF_KEYS);
 	ix->off_postings = ld64(h + IX_OFF_POSTINGS);
+	ix->nsingles = ix->version == 1 ? 0 : ld64(h + IX_NSINGLES);
+	ix->off_singles = ix->version == 1 ? ix->off_postings : ld64(h + IX_OFF_SINGLES);
 	if (ix->nports == 0 || ix->nports > FCAP_MAX_PORTS)
 		return fcap_err(errbuf, "%s: offset %u: %u ports", ix->path, IX_NPORTS, ix->nports);
 	if (ix->nrecords > FCAP_SEG_MAX_RECORDS || ix->npostings > UINT32_MAX || ix->blocks_end > FCAP_SEG_MAX_BYTES)
@@ -97,12 +99,14 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 	if (check_section(ix, "block", ix->off_blocks, ix->nblocks, sizeof(struct fcap_index_block), errbuf) < 0 ||
 	    check_section(ix, "record offset", ix->off_offsets, ix->nrecords, 4, errbuf) < 0 ||
 	    check_section(ix, "key", ix->off_keys, ix->nkeys, ix->key_len, errbuf) < 0 ||
+	    check_section(ix, "single", ix->off_singles, ix->nsingles, FCAP_INDEX_SINGLE_LEN, errbuf) < 0 ||
 	    check_section(ix, "posting", ix->off_postings, ix->npostings, 4, errbuf) < 0)
 		return -1;
 	/* In order and not overlapping. */
 	if (ix->off_blocks + ix->nblocks * sizeof(struct fcap_index_block) > ix->off_offsets ||
 	    ix->off_offsets + ix->nrecords * 4 > ix->off_keys ||
-	    ix->off_keys + ix->nkeys * ix->key_len > ix->off_postings)
+	    ix->off_keys + ix->nkeys * ix->key_len > ix->off_singles ||
+	    ix->off_singles + ix->nsingles * FCAP_INDEX_SINGLE_LEN > ix->off_postings)
 		return fcap_err(errbuf, "%s: header: sections overlap", ix->path);
 	if (ix->blocks_end > ix->file_size)
 		return fcap_err(errbuf, "%s: header: blocks end at %llu, past the segment's %llu bytes", ix->path,
@@ -233,6 +237,45 @@ static const uint8_t *key_at(struct fcap_index *ix, uint64_t i, struct fcap_inde
 	return p;
 }
 
+/* Single i (version 2): its key and record, read in place. */
+static const uint8_t *single_at(struct fcap_index *ix, uint64_t i, uint32_t *key, char *errbuf)
+{
+	const uint8_t *p = body(ix, ix->off_singles + i * FCAP_INDEX_SINGLE_LEN, FCAP_INDEX_SINGLE_LEN, errbuf);
+	if (p)
+		*key = ld32(p);
+	return p;
+}
+
+/* A key of a single record (version 2): found 1 with *postings at its
+ * record, 0 when absent, -1 on a bad page. */
+static int lookup_single(struct fcap_index *ix, uint32_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
+{
+	uint64_t lo = 0, hi = ix->nsingles;
+	uint32_t k;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (!single_at(ix, mid, &k, errbuf))
+			return -1;
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ix->nsingles)
+		return 0;
+	const uint8_t *at = single_at(ix, lo, &k, errbuf);
+	if (!at)
+		return -1;
+	if (k != key)
+		return 0;
+	if (ld32(at + 4) >= ix->nrecords)
+		return fcap_err(errbuf, "%s: single %llu: record %u of %llu", ix->path, (unsigned long long)lo,
+				ld32(at + 4), (unsigned long long)ix->nrecords);
+	*postings = (const uint32_t *)(const void *)(at + 4);
+	*n = 1;
+	return 1;
+}
+
 /* The postings of the entry whose stored key is key (the key itself in
  * version 1, its fold in version 2). */
 static int lookup_stored(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
@@ -253,14 +296,15 @@ static int lookup_stored(struct fcap_index *ix, uint64_t key, const uint32_t **p
 			hi = mid;
 	}
 	if (lo == ix->nkeys)
-		return 0;
+		return ix->nsingles ? (lookup_single(ix, (uint32_t)key, postings, n, errbuf) < 0 ? -1 : 0) : 0;
 	const uint8_t *at = key_at(ix, lo, &k, errbuf);
 	if (!at)
 		return -1;
 	if (k.key != key)
-		return 0;
-	if (k.count == 1) {
-		/* A single record: its ordinal is the entry's start field. */
+		return ix->nsingles ? (lookup_single(ix, (uint32_t)key, postings, n, errbuf) < 0 ? -1 : 0) : 0;
+	if (k.count == 1 && ix->version == 1) {
+		/* Version 1 keeps a single record's ordinal in the start field
+		 * (version 2 has a section of singles). */
 		if (k.start >= ix->nrecords)
 			return fcap_err(errbuf, "%s: key %llu: record %u of %llu", ix->path, (unsigned long long)lo,
 					k.start, (unsigned long long)ix->nrecords);
@@ -325,7 +369,7 @@ int fcap_index_verify(struct fcap_index *ix, char *errbuf)
 	for (uint64_t i = 0; i < ix->nkeys; i++) {
 		if (!key_at(ix, i, &k, errbuf))
 			return -1;
-		bool single = k.count == 1;
+		bool single = k.count == 1 && ix->version == 1;
 		if ((i && k.key <= prev.key) || k.count == 0 || (!single && (k.start != total || k.count > ix->npostings - total)))
 			return fcap_err(errbuf, "%s: key %llu is out of order or its postings do not follow", ix->path,
 					(unsigned long long)i);
@@ -340,5 +384,27 @@ int fcap_index_verify(struct fcap_index *ix, char *errbuf)
 	if (total != ix->npostings)
 		return fcap_err(errbuf, "%s: keys cover %llu postings of %llu", ix->path, (unsigned long long)total,
 				(unsigned long long)ix->npostings);
+	/* Singles: in order, each a record, none also among the keys. */
+	uint64_t ki = 0;
+	for (uint64_t i = 0; i < ix->nsingles; i++) {
+		uint32_t key, prev_key = 0;
+		const uint8_t *at = single_at(ix, i, &key, errbuf);
+		if (!at)
+			return -1;
+		if (i && !single_at(ix, i - 1, &prev_key, errbuf))
+			return -1;
+		if ((i && key <= prev_key) || ld32(at + 4) >= ix->nrecords)
+			return fcap_err(errbuf, "%s: single %llu is out of order or names no record", ix->path,
+					(unsigned long long)i);
+		while (ki < ix->nkeys) {
+			if (!key_at(ix, ki, &k, errbuf))
+				return -1;
+			if (k.key >= key)
+				break;
+			ki++;
+		}
+		if (ki < ix->nkeys && k.key == key)
+			return fcap_err(errbuf, "%s: single %llu is also a key", ix->path, (unsigned long long)i);
+	}
 	return 0;
 }

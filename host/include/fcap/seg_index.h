@@ -25,6 +25,7 @@
 #define FCAP_INDEX_VERSION 2u
 #define FCAP_INDEX_KEY1_LEN 16u
 #define FCAP_INDEX_KEY2_LEN 12u
+#define FCAP_INDEX_SINGLE_LEN 8u
 #define FCAP_INDEX_HEADER_LEN 512u
 #define FCAP_INDEX_PAGE 4096u
 /* Records per segment: ordinals and posting positions are 32-bit. The
@@ -112,6 +113,7 @@ struct fcap_index {
 	uint64_t blocks_end, file_size;
 	uint64_t nblocks, nrecords, nkeys, npostings;
 	uint64_t off_blocks, off_offsets, off_keys, off_postings;  /* in the body */
+	uint64_t nsingles, off_singles;   /* version 2: keys of one record (key, record) */
 	struct fcap_seg_stats stats;
 };
 
