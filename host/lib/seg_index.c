@@ -15,6 +15,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #include "bytes.h"
 #include "fcap/card.h"
@@ -38,7 +41,9 @@ _Static_assert(sizeof(struct fcap_index_key) == 16, "key entry is 16 bytes in th
  * one of BUCKETS lists chosen by the top bits of its key: a sequential
  * write into one of a few hundred kilobytes of chunk tails, instead of a
  * hash table lookup that misses the cache for every new key of a flood.
- * The lists are chunks of a pool kept across segments. Closing sorts each
+ * Entries reach the lists a cache line at a time (staged per list, then
+ * streamed past the cache). The lists are chunks of a pool kept across
+ * segments. Closing sorts each
  * bucket on its own (two radix passes over the remaining key bits, in
  * cache) and emits its keys and postings in one sequential pass. Memory:
  * 8 bytes per (key, record) while the segment is open, whatever the keys.
@@ -73,7 +78,15 @@ struct single {
 };
 _Static_assert(sizeof(struct single) == FCAP_INDEX_SINGLE_LEN, "version 2 single entry");
 
+/* Entries a cache line holds: lists are written a line at a time. */
+#define LINE 8u
+
 struct fcap_index_builder {
+	/* Each list's entries for its next cache line, gathered here (16 KiB,
+	 * in the first-level cache) and written out as a whole line that
+	 * bypasses the cache: no read of the line before it is written, no
+	 * eviction of what decoding needs. */
+	uint64_t stage[BUCKETS][LINE] __attribute__((aligned(64)));
 	uint32_t ring, nports;
 	bool keys;
 	bool deferred;               /* keys dropped: to be completed from the segment */
@@ -126,9 +139,10 @@ static void buckets_empty(struct fcap_index_builder *ib)
 
 struct fcap_index_builder *fcap_ib_new(uint32_t ring, uint32_t nports, bool keys)
 {
-	struct fcap_index_builder *ib = calloc(1, sizeof(*ib));
+	struct fcap_index_builder *ib = aligned_alloc(64, (sizeof(*ib) + 63) & ~(size_t)63);
 	if (!ib)
 		return NULL;
+	memset(ib, 0, sizeof(*ib));
 	ib->ring = ring;
 	ib->nports = nports;
 	ib->keys = keys;
@@ -233,18 +247,39 @@ static bool new_chunk(struct fcap_index_builder *ib, struct bucket *b)
 	return true;
 }
 
+/* A whole line of staged entries to its place in a chunk (64-byte aligned). */
+static inline void write_line(uint64_t *dst, const uint64_t *src)
+{
+#if defined(__x86_64__)
+	for (unsigned i = 0; i < LINE; i += 2)
+		_mm_stream_si128((__m128i *)(void *)(dst + i), _mm_load_si128((const __m128i *)(const void *)(src + i)));
+#else
+	memcpy(dst, src, LINE * sizeof(*dst));
+#endif
+}
+
 static inline bool put(struct fcap_index_builder *ib, uint64_t e)
 {
-	struct bucket *b = &ib->bk[e >> (64 - BUCKET_BITS)];
+	unsigned i = (unsigned)(e >> (64 - BUCKET_BITS));
+	struct bucket *b = &ib->bk[i];
 	if (__builtin_expect(b->fill == CHUNK, 0) && !new_chunk(ib, b))
 		return false;
-	/* The list's next cache line, fetched for writing while this one
-	 * fills: a thousand lists are written at random, so the hardware
-	 * prefetcher cannot see their streams. */
-	if ((b->fill & 7) == 0)
-		__builtin_prefetch(b->tail + b->fill + 8, 1, 3);
-	b->tail[b->fill++] = e;
+	ib->stage[i][b->fill % LINE] = e;
+	if (++b->fill % LINE == 0)
+		write_line(b->tail + b->fill - LINE, ib->stage[i]);
 	return true;
+}
+
+/* The staged entries of every list's last, partial line to their chunks
+ * (before the lists are read). */
+static void flush_stage(struct fcap_index_builder *ib)
+{
+	for (unsigned i = 0; i < BUCKETS; i++) {
+		struct bucket *b = &ib->bk[i];
+		uint32_t part = b->fill % LINE;
+		if (b->nchunks && part)
+			memcpy(b->tail + (b->fill - part), ib->stage[i], part * sizeof(uint64_t));
+	}
 }
 
 static void count_record(struct fcap_seg_stats *st, uint32_t port, uint64_t ts, uint64_t dropcount)
@@ -316,6 +351,11 @@ int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const s
 		off += len;
 	}
 	ib->nent += nent;
+#if defined(__x86_64__)
+	/* The streamed lines are ordered before whatever follows, e.g. handing
+	 * the builder to the thread that writes the index. */
+	_mm_sfence();
+#endif
 	return 0;
 oom:
 	ib->oom = true;
@@ -451,6 +491,7 @@ static bool lay_out(struct fcap_index_builder *ib, struct layout *lay)
 	*lay = (struct layout){ 0 };
 	if (!ib->keys || ib->nent == 0)
 		return true;
+	flush_stage(ib);
 	size_t most = 0;
 	for (unsigned i = 0; i < BUCKETS; i++) {
 		const struct bucket *b = &ib->bk[i];
