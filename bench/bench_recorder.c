@@ -15,8 +15,8 @@
  *      wall time; once with the index's keys off to show what they cost,
  *      then three times (BENCH_ROUNDS) each followed by dd of the same size
  *      on the same disk
- *   2. the index alone on one core (CPU time): blocks of one segment in,
- *      the file written to memory
+ *   2. the index alone on one core (CPU time, best of three passes):
+ *      blocks of one segment in, the file written to memory
  *   3. the same packets as a nanosecond pcap, for the tcpdump peer
  *
  * Prints key=value lines for recorder.sh.
@@ -238,29 +238,38 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 
-	/* The index alone, one core: a segment's worth of blocks per index. */
+	/* The index alone, one core: a segment's worth of blocks per index,
+	 * the file written to memory. CPU time of the whole pass, best of
+	 * three passes (the machine is shared: the least disturbed pass). */
 	double cpu = 0;
 	uint64_t idx_bytes = 0, records = 0;
 	size_t per_seg = (size_t)(SEGMENT / BLOCK);
 	struct fcap_index_builder *ib = fcap_ib_new(0, 4, true);
-	for (size_t s = 0; s < nblocks; s += per_seg) {
-		int fd = memfd_create("index", 0);
-		double c0 = now(CLOCK_THREAD_CPUTIME_ID);
-		fcap_ib_reset(ib, 0);
-		uint64_t off = 4096;
-		for (size_t k = s; k < s + per_seg && k < nblocks; k++) {
-			struct fcap_block_info bi;
-			fcap_block_header(mem + k * (size_t)BLOCK, BLOCK, &bi, err);
-			if (fcap_ib_add_block(ib, mem + k * (size_t)BLOCK, &bi, off, err) < 0)
+	for (int pass = 0; pass < 3; pass++) {
+		double pass_cpu = 0;
+		idx_bytes = records = 0;
+		for (size_t s = 0; s < nblocks; s += per_seg) {
+			int fd = memfd_create("index", 0);
+			double c0 = now(CLOCK_THREAD_CPUTIME_ID);
+			fcap_ib_reset(ib, 0);
+			uint64_t off = 4096;
+			for (size_t k = s; k < s + per_seg && k < nblocks; k++) {
+				struct fcap_block_info bi;
+				fcap_block_header(mem + k * (size_t)BLOCK, BLOCK, &bi, err);
+				if (fcap_ib_add_block(ib, mem + k * (size_t)BLOCK, &bi, off, err) < 0)
+					die(err);
+				off += fcap_block_stored_len(bi.used, bi.block_size);
+				records += bi.records;
+			}
+			if (fcap_ib_write(ib, fd, "memfd", off, off, err) < 0)
 				die(err);
-			off += fcap_block_stored_len(bi.used, bi.block_size);
-			records += bi.records;
+			pass_cpu += now(CLOCK_THREAD_CPUTIME_ID) - c0;
+			idx_bytes += (uint64_t)lseek(fd, 0, SEEK_END);
+			close(fd);
 		}
-		if (fcap_ib_write(ib, fd, "memfd", off, off, err) < 0)
-			die(err);
-		cpu += now(CLOCK_THREAD_CPUTIME_ID) - c0;
-		idx_bytes += (uint64_t)lseek(fd, 0, SEEK_END);
-		close(fd);
+		printf("index_pass%d_cpu_seconds=%.6f\n", pass + 1, pass_cpu);
+		if (pass == 0 || pass_cpu < cpu)
+			cpu = pass_cpu;
 	}
 	fcap_ib_free(ib);
 	printf("index_cpu_seconds=%.6f\nindex_records=%llu\nindex_file_bytes=%llu\n", cpu, (unsigned long long)records,

@@ -6,7 +6,8 @@
 #             best of 3, each run followed by the dd peer (back to back)
 #   dd        dd if=/dev/zero of=F bs=1M count=SAME oflag=direct conv=fsync
 #   tcpdump   tcpdump -r big.pcap -w out.pcap, the same packets
-#   index     one core building the index of the same blocks
+#   index     one core building the index of the same blocks (CPU time,
+#             best of 3 passes)
 #   extract   one flow out of the store: fcap extract 'host A and port P'
 #             versus tcpdump -r SEGMENT 'host A and port P' over every segment
 #
@@ -128,7 +129,8 @@ BEGIN {
     printf "(filter '\''%s'\''; tcpdump found %d packets; indexes %.1f%% of the segments; index thread CPU while recording %.2f s;\n", \
         filter, sc_n, 100 * ib / sb, ricpu
     printf " keys deferred while recording (write first, index later) in %d of %d segments, completed later: %.2f s CPU;\n", defer, segs, late_cpu
-    printf " recorder and dd best of 3, run back to back; load average %s; extraction best of 3 wall, incl. process start;\n", load
+    printf " recorder and dd best of 3, run back to back; index CPU time best of 3 passes; load average %s;\n", load
+    printf " extraction best of 3 wall, incl. process start;"
     printf " page cache warm for both; tcpdump -w does not fsync)\n"
     printf "{\n  \"bytes\": %.0f, \"packets\": %.0f, \"packet_bytes\": %.0f, \"segments\": %.0f, \"direct\": %.0f,\n", bytes, pk, pb, segs, direct > json
     printf "  \"recorder_all_indexed_s\": %.6f, \"keys_deferred_segments\": %d, \"late_index_cpu_s\": %.6f, \"load\": \"%s\",\n", rec_all_s, defer, late_cpu, load > json
