@@ -192,6 +192,7 @@ eq "flood capture --index-lag 0 exit status" "$?" 0
 nfl=$(segments "$fl0")
 contains "flood: every segment's keys deferred and indexed late" "$out/fl0.err" \
     "keys deferred (indexing behind the disk) in $nfl segments, indexed late $nfl "
+# shellcheck disable=SC2046  # three fields, split on purpose
 set -- $(tshark -r "$fin" -T fields -e ip.src -e tcp.srcport -e ip.dst -c 1 2>/dev/null)
 fsrc=$1 fsport=$2 fdst=$3
 flood_ref() { tcpdump -r "$fin" -w "$out/ref.pcap" "$1" 2>/dev/null; echo "$(count "$out/ref.pcap") $(dsize "$out/ref.pcap")"; }
