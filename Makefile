@@ -7,6 +7,7 @@
 #   make lint       verilator --lint-only -Wall on the RTL
 #   make synth      yosys synthesis of the card
 #   make bench      simulated capture speed; scorer speed and detection
+#   make fuzz       libFuzzer campaign over every parser (FUZZ_SECONDS per target)
 #   make driver     the kernel module (kbuild, W=1) against Debian's headers
 #   make driver-check  sparse (C=2) and checkpatch --strict on the driver
 #   make eval-deps  install the evaluation-set generator's tools (docs/EVAL.md)
@@ -31,7 +32,7 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-store test-score driver driver-check test-driver
+	test-store test-score driver driver-check test-driver fuzz fuzz-build fuzz-smoke test-valgrind test-malformed
 .DEFAULT_GOAL := all
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
@@ -194,12 +195,23 @@ $(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/af
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $^ -lpthread -lcunit
 
+# The same unit tests without sanitizers, for valgrind (make test-valgrind).
+VG_TESTS := test_block $(UNIT_TESTS)
+$(addprefix $(O)/tests-vg/,$(VG_TESTS)): $(O)/tests-vg/%: $(O)/obj/tests/unit/%.o $(O)/obj/libfcap.a \
+		$(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $< $(obj_LINK) -lcunit
+
 # The driver's checks of untrusted input, run in user space (driver/fcap_dt.c, fcap_check.c).
 DRV_PORTABLE := driver/fcap_dt.c driver/fcap_check.c
 $(O)/tests/test_driver: $(O)/san/tests/unit/test_driver.o $(call obj,san,$(DRV_PORTABLE)) $(O)/san/libfcap.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $(O)/san/tests/unit/test_driver.o $(call obj,san,$(DRV_PORTABLE)) $(O)/san/libfcap.a \
 		-lfdt -lcunit
+
+$(O)/tests-vg/test_driver: $(O)/obj/tests/unit/test_driver.o $(call obj,obj,$(DRV_PORTABLE)) $(O)/obj/libfcap.a
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -o $@ $^ -lfdt -lcunit
 
 -include $(shell find $(O)/obj $(O)/san -name '*.d' 2>/dev/null)
 
@@ -251,6 +263,48 @@ test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/bin/fcap-cosim-san
 	tests/driver/test_cosim.sh $(KO) $(O)/bin/fcap $(O)/bin/fcap-cosim-san $(O)/test-cosim
 
 # ---------------------------------------------------------------------------
+# Fuzzing: libFuzzer targets (clang, ASan + UBSan) over every reader of
+# untrusted bytes; tests/fuzz/ and docs/FUZZING.md. The library is rebuilt
+# with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (fcap/checksum.h).
+
+FUZZ_TARGETS := pcap_reader replay block segment index model dt
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(INC) -Idriver
+FUZZ_LIB_SRCS := $(HOST_SRCS) sim/sim_mac.c driver/fcap_dt.c
+FUZZ_BINS    := $(addprefix $(O)/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+
+$(O)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/fuzz/libfcap.a: $(call obj,fuzz/obj,$(FUZZ_LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(O)/fuzz/bin/fuzz_%: $(O)/fuzz/obj/tests/fuzz/fuzz_%.o $(O)/fuzz/libfcap.a
+	@mkdir -p $(@D)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+$(O)/fuzz/seeds/.done: $(O)/bin/fcap $(O)/hw/fcap.dtb tests/fuzz/seeds.sh
+	tests/fuzz/seeds.sh $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/fuzz/seeds
+	@touch $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="model dt"]: the campaign.
+fuzz: deps
+	$(MAKE) fuzz-build $(O)/fuzz/seeds/.done
+	tests/fuzz/run.sh $(O)/fuzz/bin $(O)/fuzz/seeds $(O)/fuzz/work $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The short run make test does: regressions, then a few seconds a target.
+fuzz-smoke: $(FUZZ_BINS) $(O)/fuzz/seeds/.done
+	rm -rf $(O)/fuzz/smoke
+	tests/fuzz/run.sh $(O)/fuzz/bin $(O)/fuzz/seeds $(O)/fuzz/smoke 5 $(FUZZ_TARGETS)
+
+-include $(shell find $(O)/fuzz/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
 # Running
 
 demo: deps all
@@ -263,6 +317,20 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
 	$(O)/tests/test_store $(O)/test-unit/store
+
+# Every unit test under valgrind memcheck: any error or leak fails it.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
+test-valgrind: $(addprefix $(O)/tests-vg/,$(VG_TESTS) test_driver) $(O)/hw/fcap.dtb
+	$(VALGRIND) $(O)/tests-vg/test_block $(O)/hw/fcap.dtb
+	$(VALGRIND) $(O)/tests-vg/test_driver $(O)/hw/fcap.dtb
+	$(VALGRIND) $(O)/tests-vg/test_pcap_reader $(O)/test-vg
+	$(VALGRIND) $(O)/tests-vg/test_features
+	$(VALGRIND) $(O)/tests-vg/test_model $(O)/test-vg
+	$(VALGRIND) $(O)/tests-vg/test_store $(O)/test-vg/store
+
+# The malformed-input table (tests/malformed/cases.txt).
+test-malformed: $(O)/bin/fcap-san
+	tests/malformed/run.sh $(O)/bin/fcap-san $(O)/test-malformed
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
@@ -287,6 +355,8 @@ test: deps
 	$(MAKE) test-tools
 	$(MAKE) test-store
 	$(MAKE) test-score
+	$(MAKE) test-malformed
+	$(MAKE) fuzz-smoke
 	$(MAKE) lint
 	$(MAKE) synth
 	$(MAKE) driver

@@ -44,6 +44,12 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
 need /usr/bin/cpio                 cpio
 need /usr/bin/base64               coreutils
 
+# Fuzzing (make fuzz, and its smoke run in make test): clang's libFuzzer with
+# ASan and UBSan; the unit tests under valgrind (make test-valgrind).
+need /usr/bin/clang                clang
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$missing libclang-rt-14-dev"
+need /usr/bin/valgrind             valgrind
+
 if [ -z "$missing" ]; then
     exit 0
 fi

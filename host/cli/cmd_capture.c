@@ -71,6 +71,9 @@ static void help(void)
 	       "      --irq-delay T       ... or T after the first of them, e.g. 50us\n"
 	       "                          (default: never on time alone; at most 1s)\n"
 	       "      --poll              no interrupts: look at the rings every 20 us\n"
+	       "      --stall AT:T        fault injection: after AT of card time, stop\n"
+	       "                          consuming for T (e.g. 1ms:5ms); the card drops\n"
+	       "                          and counts what the full ring cannot take\n"
 	       "  -q, --quiet             no summary\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 the capture failed, 2 bad command line\n");
@@ -107,7 +110,7 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
 	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
-	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED };
+	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -123,6 +126,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "irq-blocks", required_argument, NULL, OPT_IRQ_BLOCKS },
 		{ "irq-delay", required_argument, NULL, OPT_IRQ_DELAY },
 		{ "poll", no_argument, NULL, OPT_POLL },
+		{ "stall", required_argument, NULL, OPT_STALL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
 		{ "store", required_argument, NULL, OPT_STORE },
@@ -203,6 +207,19 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_POLL:
 			a->cfg.ring.poll = true;
 			break;
+		case OPT_STALL: {
+			char at[32];
+			const char *colon = strchr(optarg, ':');
+			if (!colon || (size_t)(colon - optarg) >= sizeof(at))
+				return usage_error("capture", "--stall '%s': expected AT:T, e.g. 1ms:5ms", optarg);
+			memcpy(at, optarg, (size_t)(colon - optarg));
+			at[colon - optarg] = '\0';
+			if (!parse_duration_ns(at, &a->cfg.stall_at_ns) || !parse_duration_ns(colon + 1, &a->cfg.stall_ns) ||
+			    a->cfg.stall_ns == 0)
+				return usage_error("capture", "--stall '%s': expected AT:T with durations, e.g. 1ms:5ms",
+						   optarg);
+			break;
+		}
 		case 'm':
 			a->model = optarg;
 			break;

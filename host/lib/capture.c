@@ -42,6 +42,9 @@ struct session {
 	struct fcap_capture_stats *st;
 	uint32_t nports;
 	uint64_t per_port_records[FCAP_MAX_PORTS];
+	uint64_t per_port_dropcount[FCAP_MAX_PORTS];   /* epb_dropcount sums */
+	double t0;                           /* wall clock at the start */
+	bool stalled;                        /* the injected stall happened */
 };
 
 static double now_s(void)
@@ -62,6 +65,7 @@ static void account_records(struct session *s, const uint8_t *blk, const struct 
 		s->per_port_records[r.port]++;
 		s->st->record_bytes += r.caplen;
 		s->st->dropcount_sum += r.dropcount;
+		s->per_port_dropcount[r.port] += r.dropcount;
 		if (s->cfg->on_record)
 			s->cfg->on_record(s->cfg->on_record_ctx, file, file_at + r.offset, &r);
 	}
@@ -254,9 +258,29 @@ static int store_any_ready(struct session *s, char *errbuf)
 	return 0;
 }
 
+/* Fault injection (cfg->stall_ns, `fcap capture --stall`): once, after
+ * stall_at_ns of card time (wall time on a device that does not say), the
+ * host stops looking at its rings for stall_ns while the card goes on
+ * receiving, as a descheduled or overloaded consumer would. What the card
+ * then drops must show up in its counters and in the accounting. */
+static void maybe_stall(struct session *s)
+{
+	const struct fcap_capture_config *c = s->cfg;
+	if (!c->stall_ns || s->stalled)
+		return;
+	uint64_t now = s->dev->ops->elapsed_ns ? s->dev->ops->elapsed_ns(s->dev) : 0;
+	if (!now)
+		now = (uint64_t)((now_s() - s->t0) * 1e9);
+	if (now < c->stall_at_ns)
+		return;
+	s->stalled = true;
+	s->dev->ops->pause(s->dev, c->stall_ns);
+}
+
 static int store_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
 {
 	for (;;) {
+		maybe_stall(s);
 		if (store_drain(s, errbuf) < 0)
 			return -1;
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
@@ -301,6 +325,7 @@ static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *er
 	if (s->rec)
 		return store_loop(s, stop, errbuf);
 	for (;;) {
+		maybe_stall(s);
 		if (drain(s, errbuf) < 0)
 			return -1;
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
@@ -342,6 +367,15 @@ static int close_sink(struct session *s, char *errbuf)
 	int rc = 0;
 	char err[FCAP_ERRBUF_SIZE];
 	if (s->rec) {
+		/* Drops after a port's last record are in the card's counters
+		 * only: the last segments' statistics must count them too. */
+		uint64_t tail[FCAP_MAX_PORTS] = { 0 };
+		for (uint32_t p = 0; p < s->nports; p++) {
+			const struct fcap_port_counters *c = &s->st->card.port[p];
+			uint64_t card = c->drop_fifo + c->drop_ring;
+			tail[p] = card > s->per_port_dropcount[p] ? card - s->per_port_dropcount[p] : 0;
+		}
+		fcap_recorder_tail_drops(s->rec, tail);
 		rc = fcap_recorder_close(s->rec, &s->st->rec, err);
 		s->rec = NULL;
 		s->st->file_bytes = s->st->rec.bytes;
@@ -413,7 +447,7 @@ static int setup(struct session *s, const struct fcap_capture_config *cfg, char 
 int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg,
 		     struct fcap_capture_stats *st, volatile sig_atomic_t *stop, char *errbuf)
 {
-	struct session s = { .cfg = cfg, .dev = dev, .st = st };
+	struct session s = { .cfg = cfg, .dev = dev, .st = st, .t0 = now_s() };
 	memset(st, 0, sizeof(*st));
 	double t0 = now_s();
 	uint64_t card0 = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) : 0;

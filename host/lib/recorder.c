@@ -112,6 +112,11 @@ struct fcap_recorder {
 	struct seg_buffers bufs;
 
 	pthread_mutex_t mu;
+	/* Card drops after each port's last record (no record carries them):
+	 * set once before the final close, given to the first segment
+	 * published after it. Under mu. */
+	uint64_t tail_drops[FCAP_MAX_PORTS];
+	bool tail_pending;
 	pthread_cond_t cv_writer, cv_fin, cv_done;
 	struct job *jobs;
 	unsigned cap;
@@ -601,6 +606,15 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 	struct fcap_seg_stats none = { 0 }, *st = s->ib ? fcap_ib_stats(s->ib) : &none;
 	struct fcap_isb_stats isb[FCAP_MAX_PORTS];
 	isb_stats(s, st, r->nports, isb);
+	pthread_mutex_lock(&r->mu);
+	if (r->tail_pending) {
+		r->tail_pending = false;
+		for (uint32_t p = 0; p < r->nports; p++) {
+			isb[p].if_drop += r->tail_drops[p];
+			isb[p].if_recv += r->tail_drops[p];
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
 	if (!s->ib)
 		for (uint32_t p = 0; p < r->nports; p++)
 			isb[p].if_recv = isb[p].if_drop = FCAP_ISB_UNKNOWN;
@@ -995,6 +1009,17 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 fail:
 	free_recorder(r);
 	return NULL;
+}
+
+void fcap_recorder_tail_drops(struct fcap_recorder *r, const uint64_t *drops)
+{
+	pthread_mutex_lock(&r->mu);
+	r->tail_pending = false;
+	for (uint32_t p = 0; p < r->nports; p++) {
+		r->tail_drops[p] = drops[p];
+		r->tail_pending |= drops[p] != 0;
+	}
+	pthread_mutex_unlock(&r->mu);
 }
 
 int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st, char *errbuf)

@@ -152,7 +152,7 @@ static int rebuild_index(const struct ctx *c, const char *name, char *errbuf)
 		return 0;   /* reported; the rest of the store stays usable */
 	}
 	struct fcap_index_builder *ib = fcap_ib_new(ring, s.nports, true);
-	uint64_t cut;
+	uint64_t cut = 0;
 	int rc = ib ? index_segment(c, &s, name, ib, false, &cut, errbuf) : fcap_err(errbuf, "out of memory");
 	uint64_t end = cut ? cut : s.off;
 	if (rc == 0)

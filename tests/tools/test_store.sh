@@ -184,8 +184,8 @@ seed=${FCAP_KILL_SEED:-$(date +%s)}
 echo "  (kill points from seed $seed; FCAP_KILL_SEED=$seed repeats them)"
 in=$d/pkt.TCP.synflood.spoofed.pcap
 tcpdump -r "$in" -t -xx -n 2>/dev/null > "$out/want.hex"
-iters=${FCAP_KILL_ITERS:-12}
-bad_read=0 bad_prefix=0 bad_cut=0 bad_index=0 killed=0 recovered=0
+iters=${FCAP_KILL_ITERS:-100}
+bad_read=0 bad_prefix=0 bad_cut=0 bad_index=0 killed=0 recovered=0 early=0
 i=0
 while [ "$i" -lt "$iters" ]; do
     i=$((i + 1))
@@ -196,6 +196,10 @@ while [ "$i" -lt "$iters" ]; do
     sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
     kill -9 "$pid" 2> /dev/null && killed=$((killed + 1))
     wait "$pid" 2> /dev/null
+    if [ ! -d "$k" ]; then
+        early=$((early + 1))    # killed before the store existed: nothing to recover
+        continue
+    fi
     "$fcap" store repair "$k" 2> "$out/repair$i.err"
     [ "$(hidden "$k")" -eq 0 ] || bad_read=$((bad_read + 1))
     all_clean "$k" || bad_read=$((bad_read + 1))
@@ -209,7 +213,7 @@ while [ "$i" -lt "$iters" ]; do
          END { exit bad }' "$out/repair$i.err" || bad_cut=$((bad_cut + 1))
     grep -q "recovered and published" "$out/repair$i.err" && recovered=$((recovered + 1))
 done
-echo "  ($killed of $iters runs killed while recording; $recovered with a segment to recover)"
+echo "  ($killed of $iters runs killed while recording; $early before the store existed; $recovered with a segment to recover)"
 eq "after every kill: segments read cleanly, none hidden" "$bad_read" 0
 eq "after every kill: the store is a gap-free prefix of the input" "$bad_prefix" 0
 eq "after every kill: less than one ring block cut" "$bad_cut" 0
@@ -253,6 +257,49 @@ else
     umount "$small"
     trap - EXIT
 fi
+
+# ---------------------------------------------------------------------------
+echo "host stall: the consumer stops for 5 ms of card time; every stage adds up"
+# isb_sum STORE: received, dropped and delivered summed over the statistics
+# blocks of every segment (pcapng ISB options 4, 5 and 8).
+isb_sum() {
+    python3 - "$@" <<'PY'
+import glob, struct, sys
+tot = {4: 0, 5: 0, 8: 0}
+for f in sorted(glob.glob(sys.argv[1] + '/*.pcapng')):
+    b = open(f, 'rb').read()
+    off = 0
+    while off + 12 <= len(b):
+        t, n = struct.unpack_from('<II', b, off)
+        if n < 12:
+            sys.exit(f + ': bad block length at %d' % off)
+        if t == 5:
+            o = off + 20
+            while o + 4 <= off + n - 4:
+                c, l = struct.unpack_from('<HH', b, o)
+                if c == 0:
+                    break
+                if c in tot and l == 8:
+                    tot[c] += struct.unpack_from('<Q', b, o + 4)[0]
+                o += 4 + (l + 3) // 4 * 4
+        off += n
+print(tot[4], tot[5], tot[8])
+PY
+}
+"$fcap" capture -r "$in" --store "$out/stall" --block-size 64K --stall 1ms:5ms 2> "$out/stall.err"
+eq "capture exit status" "$?" 0
+sent=$(count "$in")
+rx=$(sed -n 's/^  card *received \([0-9]*\) frames.*/\1/p' "$out/stall.err")
+rec=$(sed -n 's/^fcap: \([0-9]*\) frames recorded.*/\1/p' "$out/stall.err")
+lost=$(sed -n 's/.*: \([0-9]*\) lost in all$/\1/p' "$out/stall.err")
+ring=$(sed -n 's/.*card ring full \([0-9]*\) .*/\1/p' "$out/stall.err")
+eq "the card received every frame sent" "$rx" "$sent"
+check "the stall made the card drop ($ring frames, ring full)" test "${ring:-0}" -gt 0
+eq "recorded + lost by stage = sent" "$((rec + lost))" "$sent"
+n=0
+for s in "$out"/stall/*.pcapng; do n=$((n + $(count "$s"))); done
+eq "the segments hold what was recorded" "$n" "$rec"
+eq "the segments' statistics blocks: received, dropped, delivered" "$(isb_sum "$out/stall")" "$sent $lost $rec"
 
 # ---------------------------------------------------------------------------
 echo "damaged indexes and segments"

@@ -32,6 +32,9 @@ struct fcap_capture_config {
 	bool buffered;
 	fcap_log_fn log;            /* the recorder's messages */
 	void *log_ctx;
+	/* fault injection (tests): the host stops consuming for stall_ns once
+	 * stall_at_ns of card time have passed; 0 = never */
+	uint64_t stall_at_ns, stall_ns;
 };
 
 struct fcap_capture_stats {
