@@ -7,10 +7,12 @@
 # checks the exit status and looks for the expected text in standard error.
 # A crash (status > 2, a sanitizer report) fails the case whatever it says.
 set -u
-FCAP=$1 W=$2
+FCAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # absolute: cases run inside W
+W=$2
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$W"
 mkdir -p "$W"
+W=$(cd "$W" && pwd)
 python3 "$here/make_inputs.py" "${FCAP_DATA:?}" "$W" || exit 1
 
 # Model files: one trained on the good capture, and damaged copies.
