@@ -28,7 +28,7 @@ OPT      := -O2 -g
 SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 INC      := -Ihost/include -Isim
 VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
-LIBS     := -lpcap -lfdt -lpthread -lm
+LIBS     := -lpcap -lfdt -lmicrohttpd -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
 	test-store test-score driver driver-check test-driver

@@ -27,7 +27,7 @@ for f in pkt.TCP.synflood.spoofed.pcap amp.UDP.isakmp.pcap http_espn.pcapng mail
     in=$data/$f
     n=$(capinfos -c -M "$in" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
     avg=$(capinfos -z -M "$in" 2>/dev/null | awk -F: '/Average packet size/ {gsub(/ bytes| /,"",$2); print $2}')
-    t_fcap=$(best_of_3 "$fcap" capture -q -r "$in" --rate 10G -w "$out/fcap.pcapng")
+    t_fcap=$(best_of_3 "$fcap" capture -i sim -q -r "$in" --rate 10G -w "$out/fcap.pcapng")
     t_peer=$(best_of_3 tcpdump -r "$in" -w "$out/tcpdump.pcap")
     fps_fcap=$(awk -v n="$n" -v t="$t_fcap" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
     fps_peer=$(awk -v n="$n" -v t="$t_peer" 'BEGIN { printf "%.0f", n / (t / 1e9) }')

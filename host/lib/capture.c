@@ -22,6 +22,7 @@
 #include "fcap/card.h"
 #include "fcap/dev.h"
 #include "fcap/pcapng.h"
+#include "fcap/stages.h"
 
 /* How long one wait for the card may last before the loop looks at the stop flag. */
 #define WAIT_NS 1000000u
@@ -254,11 +255,18 @@ static int store_any_ready(struct session *s, char *errbuf)
 	return 0;
 }
 
+static void tick(struct session *s)
+{
+	if (s->cfg->tick)
+		s->cfg->tick(s->cfg->tick_ctx, s->dev, s->st);
+}
+
 static int store_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
 {
 	for (;;) {
 		if (store_drain(s, errbuf) < 0)
 			return -1;
+		tick(s);
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
 			return 0;
 		if (needs_clock(s->cfg))
@@ -303,6 +311,7 @@ static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *er
 	for (;;) {
 		if (drain(s, errbuf) < 0)
 			return -1;
+		tick(s);
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
 			return 0;
 		if (s->cfg->ring.poll) {
@@ -349,7 +358,11 @@ static int close_sink(struct session *s, char *errbuf)
 		struct fcap_isb_stats isb[FCAP_MAX_PORTS];
 		s->st->file_bytes = s->out.offset;
 		fill_isb(s, isb);
-		rc = fcap_pcapng_close(&s->out, isb, err);
+		struct fcap_stages sg;
+		char comment[512];
+		fcap_stages_from_capture(s->st, &sg);
+		fcap_stages_format(&sg, comment, sizeof(comment));
+		rc = fcap_pcapng_close(&s->out, isb, comment, err);
 		s->st->file_bytes = s->out.offset;
 	} else if (s->out_open) {
 		fcap_pcapng_abort(&s->out);
