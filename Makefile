@@ -31,7 +31,7 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lmicrohttpd -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-store test-score driver driver-check test-driver
+	test-store test-score test-live driver driver-check test-driver
 .DEFAULT_GOAL := all
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
@@ -261,6 +261,11 @@ test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreb
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
 
+# Live capture through libpcap in network namespaces the test makes (veth
+# pair), judged by tcpdump; -Z, the filter stage, metrics through promtool.
+test-live: $(O)/bin/fcap-san
+	tests/tools/test_live.sh $(O)/bin/fcap-san $(O)/test-live
+
 # The store: recorder, extraction, kill -9 recovery, a full disk (tmpfs), retention.
 test-store: $(O)/bin/fcap-san
 	tests/tools/test_store.sh $(O)/bin/fcap-san $(O)/test-store
@@ -271,6 +276,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-sim
 	$(MAKE) test-tools
+	$(MAKE) test-live
 	$(MAKE) test-store
 	$(MAKE) test-score
 	$(MAKE) lint
