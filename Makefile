@@ -260,6 +260,7 @@ test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreb
 
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
+	tests/tools/test_cli.sh $(O)/bin/fcap-san $(O)/test-cli
 
 # Live capture through libpcap in network namespaces the test makes (veth
 # pair), judged by tcpdump; -Z, the filter stage, metrics through promtool.

@@ -11,10 +11,10 @@
 
 static void help(void)
 {
-	printf("usage: fcap extract -s DIR [OPTIONS] -w FILE|- [FILTER...]\n"
+	printf("usage: fcap extract -r DIR [OPTIONS] -w FILE|- [FILTER...]\n"
 	       "Writes the packets of a store that match every given condition, from all\n"
 	       "segments, rings and ports, in timestamp order (docs/STORE.md).\n\n"
-	       "  -s, --store DIR       the store\n"
+	       "  -r, --read DIR        the store to read (-s, --store DIR: the same)\n"
 	       "      --from TIME       packets at or after TIME (inclusive)\n"
 	       "      --to TIME         packets before TIME (exclusive)\n"
 	       "                        TIME: 1700000000.123456789 (seconds since the epoch,\n"
@@ -67,6 +67,7 @@ int cmd_extract(int argc, char **argv)
 	enum { OPT_FROM = 256, OPT_TO, OPT_HOST, OPT_PORT, OPT_FLOW, OPT_NO_INDEX };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "read", required_argument, NULL, 'r' },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "host", required_argument, NULL, OPT_HOST },
@@ -86,9 +87,12 @@ int cmd_extract(int argc, char **argv)
 	uint64_t v;
 	int c;
 	/* Options and filter words may mix, as with tcpdump; "--" ends the options. */
-	while ((c = getopt_long(argc, argv, "s:F:w:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:F:w:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
 		case 's':
+			if (dir && strcmp(dir, optarg))
+				return usage_error("extract", "-%c '%s': the store is already '%s'", c, optarg, dir);
 			dir = optarg;
 			break;
 		case OPT_FROM:
@@ -146,7 +150,7 @@ int cmd_extract(int argc, char **argv)
 		}
 	}
 	if (!dir)
-		return usage_error("extract", "no store: give -s DIR");
+		return usage_error("extract", "no store: give -r DIR");
 	if (!outpath)
 		return usage_error("extract", "no output: give -w FILE, or -w - for standard output");
 	if (q.has_from && q.has_to && q.to_ns <= q.from_ns)
