@@ -30,7 +30,7 @@ INC      := -Ihost/include -Isim
 VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
 LIBS     := -lpcap -lfdt -lmicrohttpd -lpthread -lm
 
-.PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
+.PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools install test-ops \
 	test-store test-score test-live driver driver-check test-driver
 .DEFAULT_GOAL := all
 
@@ -237,6 +237,25 @@ test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb
 	tests/driver/test_qemu.sh $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/test-driver
 
 # ---------------------------------------------------------------------------
+# Installing: the binary, the man pages, the systemd unit and its user.
+#   make install [PREFIX=/usr/local] [DESTDIR=staging]
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANPAGES    := $(sort $(wildcard man/*.1))
+
+install: $(O)/bin/fcap
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(O)/bin/fcap $(DESTDIR)$(BINDIR)/fcap
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/systemd/fcap@.service.in > $(DESTDIR)$(UNITDIR)/fcap@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fcap@.service
+	install -m 0644 dist/systemd/fcap.sysusers $(DESTDIR)$(SYSUSERSDIR)/fcap.conf
+
+# ---------------------------------------------------------------------------
 # Running
 
 demo: deps all
@@ -267,6 +286,14 @@ test-tools: $(O)/bin/fcap-san
 test-live: $(O)/bin/fcap-san
 	tests/tools/test_live.sh $(O)/bin/fcap-san $(O)/test-live
 
+# Operating it: make install into a prefix, man --warnings on every page,
+# systemd-analyze verify on the unit, the sd_notify datagrams.
+test-ops: $(O)/bin/fcap $(O)/bin/fcap-san
+	rm -rf $(O)/test-ops
+	$(MAKE) -s install PREFIX=$(abspath $(O))/test-ops/prefix
+	$(MAKE) -s install PREFIX=/usr/local DESTDIR=$(abspath $(O))/test-ops/staging
+	tests/tools/test_ops.sh $(O)/bin/fcap-san $(O)/test-ops
+
 # The store: recorder, extraction, kill -9 recovery, a full disk (tmpfs), retention.
 test-store: $(O)/bin/fcap-san
 	tests/tools/test_store.sh $(O)/bin/fcap-san $(O)/test-store
@@ -278,6 +305,7 @@ test: deps
 	$(MAKE) test-sim
 	$(MAKE) test-tools
 	$(MAKE) test-live
+	$(MAKE) test-ops
 	$(MAKE) test-store
 	$(MAKE) test-score
 	$(MAKE) lint
