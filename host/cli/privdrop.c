@@ -46,16 +46,26 @@ static int cap_sets_empty(char *err, size_t n)
 
 int drop_privileges(const char *user, char *err, size_t n)
 {
+	err[0] = '\0';
 	struct passwd *pw = getpwnam(user);
 	if (!pw) {
 		snprintf(err, n, "-Z %s: no such user", user);
 		return -1;
 	}
 	if (geteuid() != 0) {
-		if (geteuid() == pw->pw_uid)
-			return 0; /* already that user */
-		snprintf(err, n, "-Z %s: only root can change to another user", user);
-		return -1;
+		/* Already that user (a service manager switched, granting the
+		 * capability to open the source as an ambient one): drop it. */
+		if (geteuid() != pw->pw_uid || getuid() != pw->pw_uid) {
+			snprintf(err, n, "-Z %s: only root can change to another user", user);
+			return -1;
+		}
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (cap_sets_empty(err, n) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			if (!err[0])
+				snprintf(err, n, "-Z %s: no_new_privs: %s", user, strerror(errno));
+			return -1;
+		}
+		return 0;
 	}
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
 		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); /* EINVAL past the kernel's last: fine */

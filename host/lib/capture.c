@@ -43,6 +43,7 @@ struct session {
 	struct fcap_capture_stats *st;
 	uint32_t nports;
 	uint64_t per_port_records[FCAP_MAX_PORTS];
+	double stages_at;                    /* when the store's stages were last set */
 };
 
 static double now_s(void)
@@ -255,6 +256,29 @@ static int store_any_ready(struct session *s, char *errbuf)
 	return 0;
 }
 
+/* The store's segments carry the capture's stages so far: refreshed about
+ * once a second (a counter snapshot), and with the final figures at close. */
+static void store_stages(struct session *s, const struct fcap_card_counters *c)
+{
+	struct fcap_stages sg;
+	char line[FCAP_RECORDER_STAGES_MAX];
+	fcap_stages_live(s->st, c, &sg);
+	fcap_stages_format(&sg, line, sizeof(line));
+	fcap_recorder_set_stages(s->rec, line);
+}
+
+static void store_stages_tick(struct session *s)
+{
+	double now = now_s();
+	if (now - s->stages_at < 1.0)
+		return;
+	s->stages_at = now;
+	struct fcap_card_counters c;
+	char ignored[FCAP_ERRBUF_SIZE];
+	if (fcap_card_counters(s->dev, s->nports, &c, ignored) == 0)
+		store_stages(s, &c);
+}
+
 static void tick(struct session *s)
 {
 	if (s->cfg->tick)
@@ -267,6 +291,7 @@ static int store_loop(struct session *s, volatile sig_atomic_t *stop, char *errb
 		if (store_drain(s, errbuf) < 0)
 			return -1;
 		tick(s);
+		store_stages_tick(s);
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
 			return 0;
 		if (needs_clock(s->cfg))
@@ -351,6 +376,10 @@ static int close_sink(struct session *s, char *errbuf)
 	int rc = 0;
 	char err[FCAP_ERRBUF_SIZE];
 	if (s->rec) {
+		/* The recorder's own figures (disk backlog) are known only
+		 * after close: until then the segments count them in ring_full. */
+		if (errbuf)
+			store_stages(s, &s->st->card);
 		rc = fcap_recorder_close(s->rec, &s->st->rec, err);
 		s->rec = NULL;
 		s->st->file_bytes = s->st->rec.bytes;
