@@ -470,7 +470,8 @@ int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg
 	if (rc == 0)
 		rc = s.rec ? store_finish(&s, errbuf) : drain(&s, errbuf);
 	if (rc == 0 && dev->ops->source_error && dev->ops->source_error(dev))
-		rc = fcap_err(errbuf, "replay stopped: %s", dev->ops->source_error(dev));
+		rc = fcap_err(errbuf, "%s stopped: %s", fcap_dev_has_regs(dev) ? "replay" : "input",
+			      dev->ops->source_error(dev));
 
 	char cnt_err[FCAP_ERRBUF_SIZE];
 	if (fcap_card_counters(dev, s.nports, &st->card, cnt_err) < 0 && rc == 0)

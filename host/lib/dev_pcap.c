@@ -183,7 +183,11 @@ static int read_frames(struct pcap_dev *pd, char *errbuf)
 	if (n == PCAP_ERROR) {
 		if (pd->live)
 			return fcap_err(errbuf, "%s: %s", pd->source, pcap_geterr(pd->p));
-		snprintf(pd->source_err, sizeof(pd->source_err), "%s: %s", pd->source, pcap_geterr(pd->p));
+		FILE *f = pcap_file(pd->p);
+		long at = f ? ftell(f) : -1;
+		snprintf(pd->source_err, sizeof(pd->source_err), "%.200s: %s (reading stopped at byte offset %ld; "
+			 "the %llu frames before it are kept)", pd->source, pcap_geterr(pd->p), at,
+			 (unsigned long long)pd->accepted);
 		mark_eof(pd);
 		return 0;
 	}

@@ -37,6 +37,35 @@ eq "exit status" "$?" 0
 eq "capinfos packet count" "$(packets "$out/b.pcapng")" "$(packets "$in3")"
 contains "no loss at 10 Gb/s line rate" "$out/b.err" "0 lost in all"
 
+echo "capture: reading files through libpcap (-r without -i: timestamps kept)"
+"$fcap" capture -r "$in1" -w "$out/f1.pcapng" 2> "$out/f1.err"
+eq "pcapng input: exit status" "$?" 0
+tcpdump -r "$in1" -tt --nano -xx -n 2>/dev/null > "$out/f1.want"
+tcpdump -r "$out/f1.pcapng" -tt --nano -xx -n 2>/dev/null > "$out/f1.got"
+check "pcapng input: every frame and timestamp as in the input" cmp -s "$out/f1.want" "$out/f1.got"
+"$fcap" capture -r "$in3" -w "$out/f3.pcapng" 2> "$out/f3.err"
+eq "classic (microsecond) pcap input: exit status" "$?" 0
+tcpdump -r "$in3" -tt -xx -n 2>/dev/null > "$out/f3.want"
+tcpdump -r "$out/f3.pcapng" -tt -xx -n 2>/dev/null > "$out/f3.got"
+check "classic pcap input: every frame and timestamp as in the input" cmp -s "$out/f3.want" "$out/f3.got"
+check "classic pcap input: the IDB declares microseconds (if_tsresol 6), not finer" \
+    sh -c "capinfos -M '$out/f3.pcapng' | grep -q 'Time resolution = 0x06'"
+"$fcap" stats "$out/f3.pcapng" > "$out/f3.stats"
+eq "fcap stats: exit status" "$?" 0
+eq "fcap stats: received" "$(awk '$1 == "received" {print $2}' "$out/f3.stats")" "$(packets "$in3")"
+"$fcap" capture -r "$in1" -c 25 -w "$out/f4.pcapng" tcp and port 80 2> "$out/f4.err"
+eq "-c 25 with a filter: exit status" "$?" 0
+tcpdump -r "$in1" -c 25 -tt --nano -xx -n tcp and port 80 2>/dev/null > "$out/f4.want"
+tcpdump -r "$out/f4.pcapng" -tt --nano -xx -n 2>/dev/null > "$out/f4.got"
+check "-c 25 with a filter: tcpdump's first 25 matches" cmp -s "$out/f4.want" "$out/f4.got"
+head -c 300000 "$in1" > "$out/cut1.pcapng"
+"$fcap" capture -r "$out/cut1.pcapng" -w "$out/f5.pcapng" 2> "$out/f5.err"
+eq "a truncated file through libpcap: exit status" "$?" 1
+contains "a truncated file: named" "$out/f5.err" "$out/cut1.pcapng"
+contains "a truncated file: where" "$out/f5.err" "byte offset"
+eq "a truncated file: the frames before the damage are kept" "$(packets "$out/f5.pcapng")" \
+    "$(tcpdump -r "$out/cut1.pcapng" -n 2>/dev/null | wc -l)"
+
 echo "capture: four ports at 10 Gb/s line rate over a PCIe Gen3 x8 link"
 "$fcap" capture -i sim --bus gen3x8 -r "$in2" -r 1:"$in1" -r 2:"$in2" -r 3:"$in1" -w "$out/p4.pcapng" 2> "$out/p4.err"
 eq "exit status (accounting checked)" "$?" 0
