@@ -454,35 +454,45 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 	else
 		fprintf(stderr, "fcap: %llu frames captured to %s (%llu bytes)\n", (unsigned long long)st->records,
 			a->cfg.out_path, (unsigned long long)st->file_bytes);
-	fprintf(stderr, "  card     received %llu frames, %llu bytes; %llu with MAC errors, %llu truncated\n",
-		(unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors,
-		(unsigned long long)trunc);
+	bool pcap = a->kind == SRC_PCAP_LIVE || a->kind == SRC_PCAP_FILE;
+	/* A libpcap source's stages in its own words: its "card FIFO" is the
+	 * kernel's capture buffer, its ring is fcap's own (fcap/stages.h). */
+	const char *who = pcap ? "source  " : "card    ";
+	const char *fifo_name = pcap ? "kernel buffer" : "card fifo";
+	const char *ring_name = pcap ? "ring full" : "card ring full";
+	if (pcap) {
+		uint64_t wire = 0, filtered = 0;
+		for (unsigned p = 0; p < c->nports; p++) {
+			wire += c->port[p].drop_wire;
+			filtered += c->port[p].filtered;
+		}
+		fprintf(stderr, "  %s received %llu frames, %llu bytes (%llu truncated to the snap length); "
+				"%llu rejected by the filter, %llu dropped by the interface (not received)\n",
+			who, (unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)trunc,
+			(unsigned long long)filtered, (unsigned long long)wire);
+	} else {
+		fprintf(stderr, "  %s received %llu frames, %llu bytes; %llu with MAC errors, %llu truncated\n", who,
+			(unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors,
+			(unsigned long long)trunc);
+	}
 	if (st->store)
-		fprintf(stderr, "  drops    card fifo %llu, card ring full %llu (of which disk backlog %llu), host corrupt "
+		fprintf(stderr, "  drops    %s %llu, %s %llu (of which disk backlog %llu), host corrupt "
 				"blocks %llu (%llu frames), disk %llu blocks (%llu frames): %llu lost in all\n",
-			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)rs->backlog_drops,
+			fifo_name, (unsigned long long)fifo, ring_name, (unsigned long long)ring,
+			(unsigned long long)rs->backlog_drops,
 			(unsigned long long)st->corrupt_blocks, (unsigned long long)st->corrupt_records,
 			(unsigned long long)rs->disk_lost_blocks, (unsigned long long)disk, (unsigned long long)lost);
 	else
-		fprintf(stderr, "  drops    card fifo %llu, card ring full %llu, host corrupt blocks %llu "
+		fprintf(stderr, "  drops    %s %llu, %s %llu, host corrupt blocks %llu "
 				"(%llu frames): %llu lost in all\n",
-			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)st->corrupt_blocks,
+			fifo_name, (unsigned long long)fifo, ring_name, (unsigned long long)ring,
+			(unsigned long long)st->corrupt_blocks,
 			(unsigned long long)st->corrupt_records, (unsigned long long)lost);
 	if (st->store)
 		fprintf(stderr, "  store    index %.3f s CPU; retention removed %llu segments; %llu published without "
 				"index; at start %u recovered, %u indexes rebuilt\n",
 			rs->index_cpu_s, (unsigned long long)rs->deleted, (unsigned long long)rs->index_failures,
 			rs->recovery.recovered, rs->recovery.rebuilt);
-	if (a->kind == SRC_PCAP_LIVE || a->kind == SRC_PCAP_FILE) {
-		uint64_t wire = 0, filtered = 0;
-		for (unsigned p = 0; p < c->nports; p++) {
-			wire += c->port[p].drop_wire;
-			filtered += c->port[p].filtered;
-		}
-		fprintf(stderr, "  source   libpcap: %llu dropped by the interface, %llu rejected by the filter "
-				"(not counted as received); card fifo = the kernel's capture buffer\n",
-			(unsigned long long)wire, (unsigned long long)filtered);
-	}
 	fprintf(stderr, "  ring     %llu blocks of %u bytes consumed\n", (unsigned long long)st->blocks,
 		st->block_size);
 	if (a->kind != SRC_SIM)
