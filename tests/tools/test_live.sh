@@ -197,4 +197,32 @@ eq "extract everything from the live store" "$?" 0
 hexdump "$out/st.pcapng" > "$out/st.hex"
 check "store: extracted = tcpdump, packet for packet" cmp -s "$out/td.hex" "$out/st.hex"
 eq "-Z: the store's segments belong to $user" "$(find "$out/st" -type f ! -user "$user" | wc -l)" 0
+
+echo "live: a stalled capture loses frames in the kernel's buffer, and counts them"
+ip netns exec "$b" "$fcap" capture -i "$vb" -B 64K -s 2000 -w "$out/stall.pcapng" udp port 9 2> "$out/stall.err" &
+fc=$!
+pids="$fc"
+i=0; while [ ! -e "$out/stall.pcapng" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.2
+kill -STOP $fc
+ina python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(b'%06d' % i + bytes(994), ('10.99.0.2', 9))"
+kill -CONT $fc
+sleep 0.5
+kill -INT $fc
+wait_exit $fc
+eq "stalled capture: exit status (the accounting holds)" "$?" 0
+pids=""
+"$fcap" stats "$out/stall.pcapng" > "$out/stall.stats"
+fifo=$(awk '$1 == "card_fifo" {print $2}' "$out/stall.stats")
+recv=$(awk '$1 == "received" {print $2}' "$out/stall.stats")
+capt=$(awk '$1 == "captured" {print $2}' "$out/stall.stats")
+check "kernel buffer drops counted (card_fifo $fifo > 0)" test "${fifo:-0}" -gt 0
+eq "captured = the frames in the file" "$capt" "$(packets "$out/stall.pcapng")"
+eq "received = captured + dropped = every datagram sent" "$((capt + fifo))" "$recv"
+check "every datagram sent is captured or counted (received $recv >= 3000; kernel drops are counted before the filter)" test "$recv" -ge 3000
+check "the buffer held several frames (captured $capt > 1)" test "$capt" -gt 1
 finish
