@@ -51,6 +51,7 @@ need /usr/bin/systemd-analyze      systemd
 need /usr/bin/man                  man-db
 need /usr/bin/groff                groff-base
 need /usr/sbin/useradd             passwd
+need /usr/bin/script               bsdutils
 need /usr/bin/base64               coreutils
 
 if [ -z "$missing" ]; then

@@ -45,6 +45,16 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "fcap extract: %s\n", line);
 }
 
+/* The progress line, on a terminal only. */
+static void show_progress(void *ctx, uint64_t done, const struct fcap_extract_stats *st)
+{
+	bool *shown = ctx;
+	fprintf(stderr, "\rfcap extract: segment %llu of %llu, %llu records checked, %llu matched   ",
+		(unsigned long long)done, (unsigned long long)st->segments, (unsigned long long)st->candidates,
+		(unsigned long long)st->matched);
+	*shown = true;
+}
+
 /* The remaining arguments, joined by spaces, as tcpdump takes them. */
 static char *join_args(int argc, char **argv)
 {
@@ -177,7 +187,14 @@ int cmd_extract(int argc, char **argv)
 	static char obuf[1 << 20];
 	setvbuf(out, obuf, _IOFBF, sizeof(obuf));
 	struct fcap_extract_stats st;
+	bool progress_shown = false;
+	if (!quiet && isatty(STDERR_FILENO)) {
+		q.progress = show_progress;
+		q.progress_ctx = &progress_shown;
+	}
 	int rc = fcap_extract(dir, &q, out, log_line, NULL, &st, err);
+	if (progress_shown)
+		fputc('\n', stderr);
 	if (!to_stdout && fclose(out) != 0 && rc == 0)
 		rc = fcap_err(err, "%s: write failed", outpath);
 	else if (to_stdout && fflush(stdout) != 0 && rc == 0)

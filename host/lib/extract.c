@@ -766,6 +766,10 @@ int fcap_extract(const char *dir, const struct fcap_query *q, FILE *out, fcap_lo
 			continue;
 		stats->segments_read++;
 		rc = one_segment(x, (uint32_t)i, &segs[i], errbuf);
+		if (q->progress) {
+			stats->matched = x->nm;
+			q->progress(q->progress_ctx, i + 1, stats);
+		}
 	}
 	if (rc == 0) {
 		if (n == 0) {

@@ -30,6 +30,19 @@ done
 eq "fcap --help: exit status" "$?" 0
 contains "fcap --help lists stats" "$out/help.txt" "stats"
 
+echo "cli: a progress line on a terminal, none when piped"
+# script(1) gives the command a terminal; its transcript is what a user sees.
+script -qec "$fcap capture -r $out/in.pcap -w $out/p.pcapng" /dev/null > "$out/tty.txt" 2>&1
+eq "capture on a terminal: exit status" "$?" 0
+check "capture on a terminal: a progress line" grep -q "frames, .* MB captured" "$out/tty.txt"
+"$fcap" capture -r "$out/in.pcap" -w "$out/p.pcapng" > "$out/pipe.txt" 2>&1
+check "capture piped: no progress line, the summary" sh -c "! grep -q 'MB captured' '$out/pipe.txt' && grep -q 'frames captured to' '$out/pipe.txt'"
+"$fcap" capture -q -r "$out/in.pcap" --store "$out/pst" 2> /dev/null
+script -qec "$fcap extract -r $out/pst -w $out/p2.pcapng" /dev/null > "$out/tty2.txt" 2>&1
+check "extract on a terminal: a progress line" grep -q "fcap extract: segment 1 of 1" "$out/tty2.txt"
+"$fcap" extract -r "$out/pst" -w "$out/p2.pcapng" > "$out/pipe2.txt" 2>&1
+check "extract piped: no progress line" sh -c "! grep -q 'fcap extract: segment' '$out/pipe2.txt'"
+
 echo "cli: bad arguments"
 n=0
 while IFS='|' read -r want msg args; do
