@@ -62,6 +62,12 @@ struct pcap_dev {
 	uint32_t ring_drops;       /* refused since the previous block closed */
 	uint64_t drops_since_record;
 
+	/* A file's frame that found the ring full: kept until a block is free
+	 * (a file waits for the consumer; only a live source drops). */
+	struct pcap_pkthdr held_hdr;
+	uint8_t *held;
+	bool holding;
+
 	bool started, stopped, eof;
 	char source_err[PCAP_ERRBUF_SIZE + 64];
 
@@ -130,36 +136,56 @@ static void ring_drop(struct pcap_dev *pd)
 		pd->ring_drops++;
 }
 
+/* Places a frame that passed the filter: true, or false when every ring
+ * block is waiting for the consumer. */
+static bool place(struct pcap_dev *pd, const struct pcap_pkthdr *h, const u_char *data)
+{
+	uint32_t caplen = h->caplen < pd->snaplen ? h->caplen : pd->snaplen;
+	uint32_t origlen = h->len < caplen ? caplen : h->len;
+	uint64_t dropcount = pd->drops_since_record > UINT32_MAX ? UINT32_MAX : pd->drops_since_record;
+	uint64_t ts = frame_ts(pd, h);
+	for (int tries = 0; tries < 2; tries++) {
+		if (!open_block(pd))
+			return false;
+		if (fcap_bb_add(&pd->bb, 0, ts, data, caplen, origlen, 0, dropcount)) {
+			pd->records++;
+			pd->drops_since_record = 0;
+			pd->bytes += origlen;
+			if (caplen < origlen)
+				pd->truncated++;
+			return true;
+		}
+		publish(pd, FCAP_BLOCK_CLOSED_FULL);
+	}
+	return false;
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct pcap_dev *pd = (struct pcap_dev *)user;
-	if (pd->count_limit && pd->accepted >= pd->count_limit) {
-		pcap_breakloop(pd->p);
+	if (pd->holding || (pd->count_limit && pd->accepted >= pd->count_limit)) {
+		pcap_breakloop(pd->p); /* should not happen: the loop stops at once */
 		return;
 	}
 	if (pd->has_filter && !pcap_offline_filter(&pd->filter, h, data)) {
 		pd->filtered++;
 		return;
 	}
-	uint32_t caplen = h->caplen < pd->snaplen ? h->caplen : pd->snaplen;
-	uint32_t origlen = h->len < caplen ? caplen : h->len;
 	pd->accepted++;
-	pd->bytes += origlen;
-	if (caplen < origlen)
-		pd->truncated++;
-	uint64_t dropcount = pd->drops_since_record > UINT32_MAX ? UINT32_MAX : pd->drops_since_record;
-	uint64_t ts = frame_ts(pd, h);
-	for (int tries = 0; tries < 2; tries++) {
-		if (!open_block(pd))
-			break;
-		if (fcap_bb_add(&pd->bb, 0, ts, data, caplen, origlen, 0, dropcount)) {
-			pd->records++;
-			pd->drops_since_record = 0;
-			return;
-		}
-		publish(pd, FCAP_BLOCK_CLOSED_FULL);
+	if (place(pd, h, data))
+		return;
+	if (pd->live) {
+		pd->bytes += h->len;
+		ring_drop(pd);
+		return;
 	}
-	ring_drop(pd);
+	/* A file: keep the frame and stop reading until a block is free. */
+	uint32_t n = h->caplen < pd->snaplen ? h->caplen : pd->snaplen;
+	pd->held_hdr = *h;
+	pd->held_hdr.caplen = n;
+	memcpy(pd->held, data, n);
+	pd->holding = true;
+	pcap_breakloop(pd->p);
 }
 
 static void mark_eof(struct pcap_dev *pd)
@@ -173,10 +199,17 @@ static int read_frames(struct pcap_dev *pd, char *errbuf)
 {
 	if (pd->eof)
 		return 0;
+	if (pd->holding) {
+		if (!place(pd, &pd->held_hdr, pd->held))
+			return 0; /* still no free block: the consumer comes first */
+		pd->holding = false;
+	}
 	if (!pd->live && ring_used(pd) >= pd->nblocks)
 		return 0; /* a file waits for the consumer: nothing is lost */
 	int n = pcap_dispatch(pd->p, DISPATCH_BUDGET, on_frame, (u_char *)pd);
-	if (pd->count_limit && pd->accepted >= pd->count_limit) {
+	if (n == PCAP_ERROR_BREAK)
+		n = 1; /* a held frame or the count: not the end of the file */
+	if (pd->count_limit && pd->accepted >= pd->count_limit && !pd->holding) {
 		mark_eof(pd);
 		return 0;
 	}
@@ -334,6 +367,7 @@ static int pcap_start(struct fcap_dev *dev, const struct fcap_ring_config *cfg, 
 		return fcap_err(errbuf, "%s: reading libpcap's counters: %s", pd->source, pcap_geterr(pd->p));
 	pd->accepted = pd->bytes = pd->filtered = pd->drop_ring = pd->truncated = 0;
 	pd->records = pd->blocks_published = 0;
+	pd->holding = false;
 	pd->started = true;
 	return 0;
 }
@@ -350,6 +384,12 @@ static int pcap_stop(struct fcap_dev *dev, char *errbuf)
 			if (read_frames(pd, ignored) < 0 || pd->accepted + pd->filtered == before)
 				break;
 		}
+	}
+	if (pd->holding) {
+		/* Stopped while a file's frame waited for a block: it was never
+		 * captured, and the rest of the file is not read either. */
+		pd->holding = false;
+		pd->accepted--;
 	}
 	pd->stopped = true;
 	publish(pd, FCAP_BLOCK_CLOSED_FLUSH);
@@ -384,6 +424,7 @@ static void pcap_close_dev(struct fcap_dev *dev)
 	if (pd->p)
 		pcap_close(pd->p);
 	free(pd->mem);
+	free(pd->held);
 	free(pd);
 }
 
@@ -494,6 +535,12 @@ struct fcap_dev *fcap_dev_open_pcap(const struct fcap_pcap_dev_config *cfg, char
 	snprintf(pd->source, sizeof(pd->source), "%s", pd->live ? cfg->interface : cfg->file);
 	pd->snaplen = cfg->snaplen ? cfg->snaplen : DEFAULT_SNAPLEN;
 	pd->count_limit = cfg->count;
+	pd->held = malloc(pd->snaplen);
+	if (!pd->held) {
+		fcap_err(errbuf, "pcap: out of memory");
+		free(pd);
+		return NULL;
+	}
 	int rc = pd->live ? open_live(pd, cfg, errbuf) : open_file(pd, cfg, errbuf);
 	if (rc == 0)
 		rc = check_linktype(pd, errbuf);
