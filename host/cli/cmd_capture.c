@@ -637,6 +637,7 @@ static struct fcap_dev *open_source(const struct capture_args *a, char *err)
 			.file = a->kind == SRC_PCAP_FILE ? a->replay[0].path : NULL,
 			.snaplen = a->cfg.ring.snaplen, .filter = a->filter[0] ? a->filter : NULL,
 			.count = a->count, .buffer_bytes = (uint32_t)a->buffer_bytes,
+			.ns_units = a->cfg.store_dir != NULL,
 		};
 		return fcap_dev_open_pcap(&pc, err);
 	}

@@ -44,7 +44,8 @@ struct pcap_dev {
 	bool live;
 	char source[256];          /* interface name or file path */
 	uint32_t snaplen;
-	uint8_t ts_resol;          /* 9 or 6 */
+	uint8_t ts_resol;          /* the source's: 9 or 6 */
+	bool ns_units;             /* records in ns whatever the source (a store) */
 	struct bpf_program filter;
 	bool has_filter;
 	uint64_t count_limit;
@@ -125,7 +126,8 @@ static uint64_t frame_ts(const struct pcap_dev *pd, const struct pcap_pkthdr *h)
 {
 	/* tv_usec holds nanoseconds when the handle's precision is nano. */
 	uint64_t per_s = pd->ts_resol == 9 ? 1000000000u : 1000000u;
-	return (uint64_t)h->ts.tv_sec * per_s + (uint64_t)h->ts.tv_usec;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * per_s + (uint64_t)h->ts.tv_usec;
+	return pd->ts_resol == 6 && pd->ns_units ? ts * 1000u : ts;
 }
 
 static void ring_drop(struct pcap_dev *pd)
@@ -287,10 +289,12 @@ static int pcap_info(struct fcap_dev *dev, struct fcap_card_info *ci, char *errb
 	ci->id = FCAP_ID_MAGIC;
 	ci->version = FCAP_VERSION;
 	snprintf(ci->model, sizeof(ci->model), "libpcap %s %.100s", pd->live ? "interface" : "file", pd->source);
-	snprintf(ci->description, sizeof(ci->description), "%s %.40s via libpcap, %s timestamps",
-		 pd->live ? "interface" : "file", pd->source, pd->ts_resol == 9 ? "nanosecond" : "microsecond");
+	snprintf(ci->description, sizeof(ci->description), "%s %.30s via libpcap, %s timestamps",
+		 pd->live ? "interface" : "file", pd->source,
+		 pd->ts_resol == 9 ? "nanosecond" : pd->ns_units ? "microsecond (in ns units)" : "microsecond");
+	uint8_t unit = pd->ns_units ? 9 : pd->ts_resol;
 	ci->format_version = FCAP_BLOCK_FORMAT_VERSION;
-	ci->clock_hz = pd->ts_resol == 9 ? 1000000000u : 1000000u;
+	ci->clock_hz = unit == 9 ? 1000000000u : 1000000u;
 	ci->datapath_width = 8;
 	ci->max_snaplen = pd->snaplen;
 	ci->max_blocks = 1u << 16;
@@ -301,7 +305,7 @@ static int pcap_info(struct fcap_dev *dev, struct fcap_card_info *ci, char *errb
 	ci->nports = 1;
 	/* The label is the IDB's if_name: the interface, or "file" */
 	snprintf(ci->ports[0].label, sizeof(ci->ports[0].label), "%.31s", pd->live ? pd->source : "file");
-	ci->ts_resol = pd->ts_resol;
+	ci->ts_resol = unit;
 	return 0;
 }
 
@@ -535,6 +539,7 @@ struct fcap_dev *fcap_dev_open_pcap(const struct fcap_pcap_dev_config *cfg, char
 	snprintf(pd->source, sizeof(pd->source), "%s", pd->live ? cfg->interface : cfg->file);
 	pd->snaplen = cfg->snaplen ? cfg->snaplen : DEFAULT_SNAPLEN;
 	pd->count_limit = cfg->count;
+	pd->ns_units = cfg->ns_units;
 	pd->held = malloc(pd->snaplen);
 	if (!pd->held) {
 		fcap_err(errbuf, "pcap: out of memory");

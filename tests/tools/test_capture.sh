@@ -53,6 +53,14 @@ check "classic pcap input: the IDB declares microseconds (if_tsresol 6), not fin
 "$fcap" stats "$out/f3.pcapng" > "$out/f3.stats"
 eq "fcap stats: exit status" "$?" 0
 eq "fcap stats: received" "$(awk '$1 == "received" {print $2}' "$out/f3.stats")" "$(packets "$in3")"
+in4=$FCAP_DATA/amp.UDP.isakmp.pcap
+"$fcap" capture -q -r "$in4" --store "$out/fst" 2> "$out/fst.err"
+eq "microsecond pcap into a store: exit status" "$?" 0
+"$fcap" extract -q -r "$out/fst" --from 1623699901.2 --to 1623699901.3 -w "$out/fst.pcapng" 2> "$out/fst.err"
+editcap -A 1623699901.2 -B 1623699901.3 "$in4" "$out/fst_want.pcap" 2> /dev/null
+eq "microsecond pcap into a store: a time range as editcap cuts it (ns in the store)" \
+    "$(packets "$out/fst.pcapng")" "$(packets "$out/fst_want.pcap")"
+check "... and the store says ns (if_tsresol 9)" sh -c "capinfos -M '$out/fst.pcapng' | grep -q 'Time resolution = 0x09'"
 "$fcap" capture -r "$in1" -c 25 -w "$out/f4.pcapng" tcp and port 80 2> "$out/f4.err"
 eq "-c 25 with a filter: exit status" "$?" 0
 tcpdump -r "$in1" -c 25 -tt --nano -xx -n tcp and port 80 2>/dev/null > "$out/f4.want"

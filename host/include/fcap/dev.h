@@ -147,6 +147,10 @@ struct fcap_pcap_dev_config {
 	const char *filter;      /* tcpdump filter expression, or NULL */
 	uint64_t count;          /* stop after this many frames (0: no limit) */
 	uint32_t buffer_bytes;   /* kernel buffer of a live capture; 0: libpcap's default */
+	/* Records in ns even from a microsecond source (values x 1000), as a
+	 * store needs (its index and time queries are in ns); the IDB then
+	 * says 9 and if_description says the source had microseconds. */
+	bool ns_units;
 };
 
 /*
