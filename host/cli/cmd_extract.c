@@ -28,6 +28,7 @@ static void help(void)
 	       "  FILTER                a tcpdump filter expression (libpcap syntax), checked\n"
 	       "                        on every candidate; its plain host/port terms also\n"
 	       "                        narrow through the index\n"
+	       "  -c COUNT              write only the first COUNT matches (in time order)\n"
 	       "  -F, --format FMT      pcapng (default: records as stored) or pcap\n"
 	       "                        (nanosecond pcap)\n"
 	       "  -w, --write FILE      output file, or - for standard output\n"
@@ -84,6 +85,7 @@ int cmd_extract(int argc, char **argv)
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "flow", required_argument, NULL, OPT_FLOW },
 		{ "format", required_argument, NULL, 'F' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "no-index", no_argument, NULL, OPT_NO_INDEX },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -97,7 +99,7 @@ int cmd_extract(int argc, char **argv)
 	uint64_t v;
 	int c;
 	/* Options and filter words may mix, as with tcpdump; "--" ends the options. */
-	while ((c = getopt_long(argc, argv, "r:s:F:w:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:F:w:c:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 		case 's':
@@ -134,6 +136,11 @@ int cmd_extract(int argc, char **argv)
 			if (fcap_flow_parse(optarg, &q.flow, err) < 0)
 				return usage_error("extract", "--flow: %s", err);
 			q.has_flow = true;
+			break;
+		case 'c':
+			if (!parse_size(optarg, UINT64_MAX, &q.count) || q.count == 0 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return usage_error("extract", "-c '%s': expected a packet count above 0", optarg);
 			break;
 		case 'F':
 			if (!strcmp(optarg, "pcapng"))

@@ -108,6 +108,7 @@ done << 'TABLE'
 2 | the store is already                             | extract -r @/a -s @/b -w @/x.pcapng
 2 | --port '70000': expected 0..65535                | extract -r @/st --port 70000 -w @/x.pcapng
 2 | -F 'csv': expected pcapng or pcap                | extract -r @/st -F csv -w @/x.pcapng
+2 | -c '0': expected a packet count above 0          | extract -r @/st -c 0 -w @/x.pcapng
 2 | --from 'yesterday'                               | extract -r @/st --from yesterday -w @/x.pcapng
 1 | @/nostore                                        | extract -r @/nostore -w @/x.pcapng
 2 | give a capture file or a store directory         | stats

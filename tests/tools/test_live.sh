@@ -196,6 +196,9 @@ contains "fcap stats STORE: frames captured" "$out/stats_st.txt" "$(printf '%-14
 eq "extract everything from the live store" "$?" 0
 hexdump "$out/st.pcapng" > "$out/st.hex"
 check "store: extracted = tcpdump, packet for packet" cmp -s "$out/td.hex" "$out/st.hex"
+"$fcap" extract -q -r "$out/st" -c 3 -w "$out/st3.pcapng" 2> "$out/ext3.err"
+hexdump "$out/st3.pcapng" > "$out/st3.hex"
+check "extract -c 3: tcpdump's first three frames" cmp -s "$out/td3.hex" "$out/st3.hex"
 eq "-Z: the store's segments belong to $user" "$(find "$out/st" -type f ! -user "$user" | wc -l)" 0
 
 echo "live: a stalled capture loses frames in the kernel's buffer, and counts them"
