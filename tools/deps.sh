@@ -42,6 +42,18 @@ need /usr/bin/qemu-system-x86_64   qemu-system-x86
 # The initramfs needs the statically linked busybox (package busybox is dynamic).
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$missing busybox-static"
 need /usr/bin/cpio                 cpio
+# Operating it (issue 9): the netns capture test (ip, ping, tcpdump above),
+# metrics (libmicrohttpd; promtool judges the exposition), the service unit
+# (systemd-analyze verify), the man pages (man --warnings).
+need /usr/bin/ip                   iproute2
+need /usr/bin/ping                 iputils-ping
+need /usr/include/microhttpd.h     libmicrohttpd-dev
+need /usr/bin/promtool             prometheus
+need /usr/bin/systemd-analyze      systemd
+need /usr/bin/man                  man-db
+need /usr/bin/groff                groff-base
+need /usr/sbin/useradd             passwd
+need /usr/bin/script               bsdutils
 need /usr/bin/base64               coreutils
 
 # Fuzzing (make fuzz, and its smoke run in make test): clang's libFuzzer with

@@ -140,6 +140,11 @@ struct fcap_recorder {
 	size_t nno_index;
 	uint64_t fs_bytes;
 
+	/* The capture's drop stages so far (fcap/stages.h), set by the
+	 * consumer, written as each segment's ISB comment. */
+	pthread_mutex_t stages_mu;
+	char stages[FCAP_RECORDER_STAGES_MAX];
+
 	struct fcap_recorder_stats st;
 	char first_error[FCAP_ERRBUF_SIZE];
 	pthread_t writer, finisher, publisher;
@@ -620,7 +625,11 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 			isb[p].if_recv = isb[p].if_drop = FCAP_ISB_UNKNOWN;
 	uint8_t *isbuf = NULL;
 	size_t isblen = 0;
-	if (fcap_pcapng_compose_isbs(r->nports, isb, NULL, &isbuf, &isblen, err) < 0)
+	char stages[FCAP_RECORDER_STAGES_MAX];
+	pthread_mutex_lock(&r->stages_mu);
+	memcpy(stages, r->stages, sizeof(stages));
+	pthread_mutex_unlock(&r->stages_mu);
+	if (fcap_pcapng_compose_isbs(r->nports, isb, stages[0] ? stages : NULL, &isbuf, &isblen, err) < 0)
 		isbuf = NULL;
 	uint64_t blocks_end = s->f.size;
 	bool isb_ok;
@@ -877,6 +886,7 @@ static void free_recorder(struct fcap_recorder *r)
 		fcap_ib_free(r->rings[i].spare);
 	seg_buffers_free(&r->bufs);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->stages_mu);
 	pthread_cond_destroy(&r->cv_writer);
 	pthread_cond_destroy(&r->cv_fin);
 	pthread_cond_destroy(&r->cv_done);
@@ -961,6 +971,7 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 	r->nports = cfg->ci->nports;
 	r->direct_ok = !cfg->buffered;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->stages_mu, NULL);
 	init_condvar(&r->cv_writer);
 	init_condvar(&r->cv_fin);
 	init_condvar(&r->cv_done);
@@ -1020,6 +1031,13 @@ void fcap_recorder_tail_drops(struct fcap_recorder *r, const uint64_t *drops)
 		r->tail_pending |= drops[p] != 0;
 	}
 	pthread_mutex_unlock(&r->mu);
+}
+
+void fcap_recorder_set_stages(struct fcap_recorder *r, const char *line)
+{
+	pthread_mutex_lock(&r->stages_mu);
+	snprintf(r->stages, sizeof(r->stages), "%s", line);
+	pthread_mutex_unlock(&r->stages_mu);
 }
 
 int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st, char *errbuf)

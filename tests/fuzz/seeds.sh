@@ -27,7 +27,7 @@ head -c 8192 "$DATA/amp.UDP.isakmp.pcap" > "$OUT/pcap_reader/isakmp.pcap"
 cp "$OUT/pcap_reader/"* "$OUT/replay/"
 
 # A store recorded through the simulated card: segments and their indexes.
-"$FCAP" capture -q -r "$DATA/icmp_traceroute.pcapng" -r "1:$DATA/http_post.pcapng" \
+"$FCAP" capture -q -i sim -r "$DATA/icmp_traceroute.pcapng" -r "1:$DATA/http_post.pcapng" \
     -r "2:$DATA/dns_isp_hijack.pcapng" --store "$tmp/st" --block-size 64K --block-timeout 20us \
     2>"$tmp/capture.err" || { cat "$tmp/capture.err"; exit 1; }
 n=0
