@@ -43,6 +43,7 @@ struct pcap_dev {
 	pcap_t *p;
 	bool live;
 	char source[256];          /* interface name or file path */
+	long record_at;            /* a file: where the next record starts */
 	uint32_t snaplen;
 	uint8_t ts_resol;          /* the source's: 9 or 6 */
 	bool ns_units;             /* records in ns whatever the source (a store) */
@@ -165,6 +166,8 @@ static bool place(struct pcap_dev *pd, const struct pcap_pkthdr *h, const u_char
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct pcap_dev *pd = (struct pcap_dev *)user;
+	if (!pd->live && pcap_file(pd->p))
+		pd->record_at = ftell(pcap_file(pd->p));   /* libpcap read the whole record */
 	if (pd->holding || (pd->count_limit && pd->accepted >= pd->count_limit)) {
 		pcap_breakloop(pd->p); /* should not happen: the loop stops at once */
 		return;
@@ -218,10 +221,10 @@ static int read_frames(struct pcap_dev *pd, char *errbuf)
 	if (n == PCAP_ERROR) {
 		if (pd->live)
 			return fcap_err(errbuf, "%s: %s", pd->source, pcap_geterr(pd->p));
-		FILE *f = pcap_file(pd->p);
-		long at = f ? ftell(f) : -1;
-		snprintf(pd->source_err, sizeof(pd->source_err), "%.200s: %s (reading stopped at byte offset %ld; "
-			 "the %llu frames before it are kept)", pd->source, pcap_geterr(pd->p), at,
+		/* Name where the bad record starts (the end of the last good
+		 * one), not how far libpcap read into it. */
+		snprintf(pd->source_err, sizeof(pd->source_err), "%.200s: record at byte offset %ld: %s (the %llu "
+			 "frames before it are kept)", pd->source, pd->record_at, pcap_geterr(pd->p),
 			 (unsigned long long)pd->accepted);
 		mark_eof(pd);
 		return 0;
@@ -500,6 +503,7 @@ static int open_file(struct pcap_dev *pd, const struct fcap_pcap_dev_config *cfg
 									     : PCAP_TSTAMP_PRECISION_MICRO, perr);
 	if (!pd->p)
 		return fcap_err(errbuf, "%s: %s", cfg->file, perr);
+	pd->record_at = pcap_file(pd->p) ? ftell(pcap_file(pd->p)) : -1;   /* after the file's header */
 	return 0;
 }
 

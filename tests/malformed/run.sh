@@ -41,6 +41,7 @@ while IFS='|' read -r input cmd code text; do
     case "$cmd" in
     score)  (cd "$W" && "$FCAP" score -q -m good.fcm "$input") > /dev/null 2> "$W/err" ;;
     replay) (cd "$W" && "$FCAP" capture -q -i sim -r "$input" -w "$W/out.pcapng") > /dev/null 2> "$W/err" ;;
+    read)   (cd "$W" && "$FCAP" capture -q -r "$input" -w "$W/out.pcapng") > /dev/null 2> "$W/err" ;;
     model)  (cd "$W" && "$FCAP" score -q -m "$input" good.pcap) > /dev/null 2> "$W/err" ;;
     *) echo "malformed: unknown command '$cmd' for $input"; fail=$((fail + 1)); continue ;;
     esac
