@@ -16,6 +16,7 @@ int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* "1500", "64K", "2M", "1G" (binary multiples). */
 bool parse_size(const char *s, uint64_t max, uint64_t *out);
@@ -33,6 +34,17 @@ bool parse_size_or_percent(const char *s, uint64_t *bytes, uint32_t *percent);
 /* "1700000000.123456789" (seconds since the epoch, up to 9 decimals) or
  * "2025-01-02T03:04:05.123456789Z" (UTC): exact, no rounding. */
 bool parse_time_ns(const char *s, uint64_t *ns);
+
+/* -Z: become user (groups, gid, uid), drop every capability, forbid new
+ * privileges, and check that root cannot be regained. 0, or -1 with err. */
+#include <stddef.h>
+int drop_privileges(const char *user, char *err, size_t n);
+
+/* systemd's notification protocol: sends state ("READY=1", "WATCHDOG=1")
+ * to $NOTIFY_SOCKET. 1 sent, 0 not a service, -1 failed. */
+int service_notify(const char *state);
+/* The watchdog period systemd asks for ($WATCHDOG_USEC) in ns, or 0. */
+uint64_t service_watchdog_ns(void);
 
 /* Prints "fcap CMD: MESSAGE" and a pointer to --help on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

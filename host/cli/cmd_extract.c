@@ -11,10 +11,10 @@
 
 static void help(void)
 {
-	printf("usage: fcap extract -s DIR [OPTIONS] -w FILE|- [FILTER...]\n"
+	printf("usage: fcap extract -r DIR [OPTIONS] -w FILE|- [FILTER...]\n"
 	       "Writes the packets of a store that match every given condition, from all\n"
 	       "segments, rings and ports, in timestamp order (docs/STORE.md).\n\n"
-	       "  -s, --store DIR       the store\n"
+	       "  -r, --read DIR        the store to read (-s, --store DIR: the same)\n"
 	       "      --from TIME       packets at or after TIME (inclusive)\n"
 	       "      --to TIME         packets before TIME (exclusive)\n"
 	       "                        TIME: 1700000000.123456789 (seconds since the epoch,\n"
@@ -28,6 +28,7 @@ static void help(void)
 	       "  FILTER                a tcpdump filter expression (libpcap syntax), checked\n"
 	       "                        on every candidate; its plain host/port terms also\n"
 	       "                        narrow through the index\n"
+	       "  -c COUNT              write only the first COUNT matches (in time order)\n"
 	       "  -F, --format FMT      pcapng (default: records as stored) or pcap\n"
 	       "                        (nanosecond pcap)\n"
 	       "  -w, --write FILE      output file, or - for standard output\n"
@@ -43,6 +44,16 @@ static void log_line(void *ctx, const char *line)
 {
 	(void)ctx;
 	fprintf(stderr, "fcap extract: %s\n", line);
+}
+
+/* The progress line, on a terminal only. */
+static void show_progress(void *ctx, uint64_t done, const struct fcap_extract_stats *st)
+{
+	bool *shown = ctx;
+	fprintf(stderr, "\rfcap extract: segment %llu of %llu, %llu records checked, %llu matched   ",
+		(unsigned long long)done, (unsigned long long)st->segments, (unsigned long long)st->candidates,
+		(unsigned long long)st->matched);
+	*shown = true;
 }
 
 /* The remaining arguments, joined by spaces, as tcpdump takes them. */
@@ -67,12 +78,14 @@ int cmd_extract(int argc, char **argv)
 	enum { OPT_FROM = 256, OPT_TO, OPT_HOST, OPT_PORT, OPT_FLOW, OPT_NO_INDEX };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "read", required_argument, NULL, 'r' },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "flow", required_argument, NULL, OPT_FLOW },
 		{ "format", required_argument, NULL, 'F' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "no-index", no_argument, NULL, OPT_NO_INDEX },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -86,9 +99,12 @@ int cmd_extract(int argc, char **argv)
 	uint64_t v;
 	int c;
 	/* Options and filter words may mix, as with tcpdump; "--" ends the options. */
-	while ((c = getopt_long(argc, argv, "s:F:w:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:F:w:c:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
 		case 's':
+			if (dir && strcmp(dir, optarg))
+				return usage_error("extract", "-%c '%s': the store is already '%s'", c, optarg, dir);
 			dir = optarg;
 			break;
 		case OPT_FROM:
@@ -121,6 +137,11 @@ int cmd_extract(int argc, char **argv)
 				return usage_error("extract", "--flow: %s", err);
 			q.has_flow = true;
 			break;
+		case 'c':
+			if (!parse_size(optarg, UINT64_MAX, &q.count) || q.count == 0 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return usage_error("extract", "-c '%s': expected a packet count above 0", optarg);
+			break;
 		case 'F':
 			if (!strcmp(optarg, "pcapng"))
 				q.format = FCAP_OUT_PCAPNG;
@@ -146,7 +167,7 @@ int cmd_extract(int argc, char **argv)
 		}
 	}
 	if (!dir)
-		return usage_error("extract", "no store: give -s DIR");
+		return usage_error("extract", "no store: give -r DIR");
 	if (!outpath)
 		return usage_error("extract", "no output: give -w FILE, or -w - for standard output");
 	if (q.has_from && q.has_to && q.to_ns <= q.from_ns)
@@ -173,7 +194,14 @@ int cmd_extract(int argc, char **argv)
 	static char obuf[1 << 20];
 	setvbuf(out, obuf, _IOFBF, sizeof(obuf));
 	struct fcap_extract_stats st;
+	bool progress_shown = false;
+	if (!quiet && isatty(STDERR_FILENO)) {
+		q.progress = show_progress;
+		q.progress_ctx = &progress_shown;
+	}
 	int rc = fcap_extract(dir, &q, out, log_line, NULL, &st, err);
+	if (progress_shown)
+		fputc('\n', stderr);
 	if (!to_stdout && fclose(out) != 0 && rc == 0)
 		rc = fcap_err(err, "%s: write failed", outpath);
 	else if (to_stdout && fflush(stdout) != 0 && rc == 0)

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "fcap/labels.h"
+#include "fcap/packet.h"
 #include "fcap/pcap_reader.h"
 #include "fcap/score_stream.h"
 
@@ -36,16 +37,36 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Scores one file. Packets the features cannot use fully are scored all
+ * the same, but said: a link type the decoder does not know (no hosts or
+ * ports: every such packet looks alike) and time running backwards (the
+ * gap to an earlier packet counts as 0 in every decayed statistic). */
 static int score_file(struct fcap_score_stream *s, const char *path, char *errbuf)
 {
 	struct fcap_pcap_reader *r = fcap_pcap_open(path, errbuf);
 	if (!r)
 		return -1;
 	struct fcap_pkt p;
+	uint64_t undecoded = 0, backwards = 0, prev_ts = 0, first_back_off = 0;
+	uint32_t undecoded_type = 0;
 	int rc;
-	while ((rc = fcap_pcap_next(r, &p, errbuf)) > 0)
+	while ((rc = fcap_pcap_next(r, &p, errbuf)) > 0) {
+		if (!fcap_packet_linktype_decoded(p.linktype) && undecoded++ == 0)
+			undecoded_type = p.linktype;
+		if (p.ts_ns < prev_ts && backwards++ == 0)
+			first_back_off = p.offset;
+		prev_ts = p.ts_ns;
 		fcap_score_stream_packet(s, path, p.offset, p.number, p.linktype, p.ts_ns, p.data, p.caplen, p.origlen);
+	}
 	fcap_pcap_close(r);
+	if (undecoded)
+		fprintf(stderr, "fcap score: warning: %s: %llu packets of link type %u (first), which the scorer does "
+			"not decode (it reads Ethernet, Linux cooked and raw IP): scored without hosts or ports\n",
+			path, (unsigned long long)undecoded, undecoded_type);
+	if (backwards)
+		fprintf(stderr, "fcap score: warning: %s: %llu packets earlier than the packet before them (first at "
+			"offset %llu): their gap counts as 0\n", path, (unsigned long long)backwards,
+			(unsigned long long)first_back_off);
 	return rc;
 }
 
@@ -111,6 +132,7 @@ int cmd_score(int argc, char **argv)
 			if (rc == 0)
 				rc = score_file(&s, argv[i], errbuf);
 		}
+		fcap_score_stream_flush(&s);
 		double dt = now_s() - t0;
 		struct fcap_feat_stats fst;
 		fcap_features_stats(s.fx, &fst);

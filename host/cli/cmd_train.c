@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fcap/labels.h"
@@ -36,7 +37,8 @@ static void help(void)
 	       "      --unsupervised      no classifier even if attacks are labelled\n"
 	       "      --table-entries N   feature state entries per table (default 65536)\n"
 	       "      --idle T            feature state idle timeout (default 600s)\n"
-	       "  -q, --quiet             no progress\n"
+	       "  -q, --quiet             no progress (shown on a terminal only) and no\n"
+	       "                          result line\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 training failed, 2 bad command line\n");
 }
@@ -177,6 +179,10 @@ int cmd_train(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	/* Progress lines on a terminal; piped, only the result line. */
+	bool quiet = a.cfg.log == NULL;
+	if (!isatty(STDERR_FILENO))
+		a.cfg.log = NULL;
 	char errbuf[FCAP_ERRBUF_SIZE] = "";
 	struct fcap_feat_config fc = { a.cfg.table_entries, a.cfg.idle_ns, a.cfg.extras };
 	struct fcap_dataset ds = { 0 };
@@ -200,8 +206,8 @@ int cmd_train(int argc, char **argv)
 	}
 	fcap_dataset_free(&ds);
 	rc = fcap_model_save(&m, a.out, errbuf);
-	if (rc == 0 && a.cfg.log)
-		fprintf(a.cfg.log, "train: wrote %s: %u features, %u autoencoders%s, %zu bytes of fixed-point model\n",
+	if (rc == 0 && !quiet)
+		fprintf(stderr, "train: wrote %s: %u features, %u autoencoders%s, %zu bytes of fixed-point model\n",
 			a.out, m.nfeat, m.nae, m.has_mlp ? " + classifier + hybrid" : "", fcap_model_bytes(&m));
 	fcap_model_free(&m);
 	if (rc < 0) {

@@ -177,6 +177,8 @@ int fcap_card_read_info(struct fcap_dev *dev, struct fcap_card_info *ci, char *e
 	uint8_t *blob = NULL;
 	size_t size = 0;
 	memset(ci, 0, sizeof(*ci));
+	if (dev->ops->info)
+		return dev->ops->info(dev, ci, errbuf);
 	if (dev->ops->read_dt) {
 		if (dev->ops->read_dt(dev, &ci->id, &ci->version, &blob, &size, errbuf) < 0)
 			return -1;

@@ -768,6 +768,10 @@ int fcap_extract(const char *dir, const struct fcap_query *q, FILE *out, fcap_lo
 			continue;
 		stats->segments_read++;
 		rc = one_segment(x, (uint32_t)i, &segs[i], errbuf);
+		if (q->progress) {
+			stats->matched = x->nm;
+			q->progress(q->progress_ctx, i + 1, stats);
+		}
 	}
 	if (rc == 0) {
 		if (n == 0) {
@@ -775,6 +779,8 @@ int fcap_extract(const char *dir, const struct fcap_query *q, FILE *out, fcap_lo
 		} else {
 			if (x->nm)
 				qsort(x->m, x->nm, sizeof(*x->m), cmp_match);
+			if (q->count && x->nm > q->count)
+				x->nm = q->count; /* the first COUNT in time order */
 			stats->matched = x->nm;
 			rc = write_matches(x, segs, out, errbuf);
 		}

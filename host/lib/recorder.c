@@ -126,6 +126,11 @@ struct fcap_recorder {
 	struct seg_buffers bufs;
 
 	pthread_mutex_t mu;
+	/* Card drops after each port's last record (no record carries them):
+	 * set once before the final close, given to the first segment
+	 * published after it. Under mu. */
+	uint64_t tail_drops[FCAP_MAX_PORTS];
+	bool tail_pending;
 	pthread_cond_t cv_writer, cv_fin, cv_done;
 	struct job *jobs;
 	unsigned cap;
@@ -156,6 +161,11 @@ struct fcap_recorder {
 	bool late_thread;
 	struct fcap_index_builder *late_ib;   /* late indexing's, kept across segments */
 	uint64_t fs_bytes;
+
+	/* The capture's drop stages so far (fcap/stages.h), set by the
+	 * consumer, written as each segment's ISB comment. */
+	pthread_mutex_t stages_mu;
+	char stages[FCAP_RECORDER_STAGES_MAX];
 
 	struct fcap_recorder_stats st;
 	char first_error[FCAP_ERRBUF_SIZE];
@@ -746,12 +756,25 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 	struct fcap_seg_stats none = { 0 }, *st = s->ib ? fcap_ib_stats(s->ib) : &none;
 	struct fcap_isb_stats isb[FCAP_MAX_PORTS];
 	isb_stats(s, st, r->nports, isb);
+	pthread_mutex_lock(&r->mu);
+	if (r->tail_pending) {
+		r->tail_pending = false;
+		for (uint32_t p = 0; p < r->nports; p++) {
+			isb[p].if_drop += r->tail_drops[p];
+			isb[p].if_recv += r->tail_drops[p];
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
 	if (!s->ib)
 		for (uint32_t p = 0; p < r->nports; p++)
 			isb[p].if_recv = isb[p].if_drop = FCAP_ISB_UNKNOWN;
 	uint8_t *isbuf = NULL;
 	size_t isblen = 0;
-	if (fcap_pcapng_compose_isbs(r->nports, isb, NULL, &isbuf, &isblen, err) < 0)
+	char stages[FCAP_RECORDER_STAGES_MAX];
+	pthread_mutex_lock(&r->stages_mu);
+	memcpy(stages, r->stages, sizeof(stages));
+	pthread_mutex_unlock(&r->stages_mu);
+	if (fcap_pcapng_compose_isbs(r->nports, isb, stages[0] ? stages : NULL, &isbuf, &isblen, err) < 0)
 		isbuf = NULL;
 	uint64_t blocks_end = s->f.size;
 	bool isb_ok;
@@ -1013,6 +1036,7 @@ static void free_recorder(struct fcap_recorder *r)
 		fcap_ib_free(r->rings[i].spare);
 	seg_buffers_free(&r->bufs);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->stages_mu);
 	pthread_cond_destroy(&r->cv_writer);
 	pthread_cond_destroy(&r->cv_fin);
 	pthread_cond_destroy(&r->cv_done);
@@ -1100,6 +1124,7 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 	r->nports = cfg->ci->nports;
 	r->direct_ok = !cfg->buffered;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->stages_mu, NULL);
 	init_condvar(&r->cv_writer);
 	init_condvar(&r->cv_fin);
 	init_condvar(&r->cv_done);
@@ -1152,6 +1177,24 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 fail:
 	free_recorder(r);
 	return NULL;
+}
+
+void fcap_recorder_tail_drops(struct fcap_recorder *r, const uint64_t *drops)
+{
+	pthread_mutex_lock(&r->mu);
+	r->tail_pending = false;
+	for (uint32_t p = 0; p < r->nports; p++) {
+		r->tail_drops[p] = drops[p];
+		r->tail_pending |= drops[p] != 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void fcap_recorder_set_stages(struct fcap_recorder *r, const char *line)
+{
+	pthread_mutex_lock(&r->stages_mu);
+	snprintf(r->stages, sizeof(r->stages), "%s", line);
+	pthread_mutex_unlock(&r->stages_mu);
 }
 
 int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st, char *errbuf)

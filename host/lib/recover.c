@@ -159,7 +159,7 @@ static int rebuild_index(const struct ctx *c, const char *name, char *errbuf)
 	struct fcap_index_builder *ib = c->ib ? c->ib : fcap_ib_new(ring, s.nports, true);
 	if (c->ib)
 		fcap_ib_reuse(ib, ring, s.nports);
-	uint64_t cut;
+	uint64_t cut = 0;
 	int rc = ib ? index_segment(c, &s, name, ib, false, &cut, errbuf) : fcap_err(errbuf, "out of memory");
 	uint64_t end = cut ? cut : s.off;
 	if (rc == 0)

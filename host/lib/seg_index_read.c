@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "fcap/checksum.h"
 #include "fcap/crc32c.h"
 #include "fcap/pktkeys.h"
 #include "seg_index_format.h"
@@ -72,7 +73,7 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 				ix->path, FCAP_INDEX_HEADER_LEN, (unsigned long long)npages,
 				(unsigned long long)ix->body_off);
 	uint32_t want = ld32(h + IX_HEADER_CRC), got = fcap_index_header_crc(h, npages);
-	if (want != got)
+	if (FCAP_CHECKSUM_BAD(want, got))
 		return fcap_err(errbuf, "%s: offset %u: header checksum 0x%08x does not match its contents "
 				"(0x%08x): corrupt", ix->path, IX_HEADER_CRC, want, got);
 	ix->ring = ld32(h + IX_RING);
@@ -189,7 +190,7 @@ static const uint8_t *body(struct fcap_index *ix, uint64_t off, uint64_t len, ch
 		uint64_t start = pg * FCAP_INDEX_PAGE;
 		uint64_t n = ix->body_len - start < FCAP_INDEX_PAGE ? ix->body_len - start : FCAP_INDEX_PAGE;
 		uint32_t want = ld32(crcs + 4 * pg), got = fcap_crc32c(0, ix->map + ix->body_off + start, n);
-		if (want != got) {
+		if (FCAP_CHECKSUM_BAD(want, got)) {
 			fcap_err(errbuf, "%s: offset %llu: page %llu checksum 0x%08x does not match its contents "
 				 "(0x%08x): corrupt", ix->path, (unsigned long long)(ix->body_off + start),
 				 (unsigned long long)pg, want, got);

@@ -50,8 +50,9 @@ static void quiet_log(void *ctx, const char *line)
 
 static void rm_rf(const char *path)
 {
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	char cmd[1100];
+	if (strlen(path) > 1024 || snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path) >= (int)sizeof(cmd))
+		return;
 	if (system(cmd) != 0)
 		fprintf(stderr, "rm -rf %s failed\n", path);
 }

@@ -224,6 +224,17 @@ unsigned fcap_recorder_capacity(const struct fcap_recorder *r);
 /* The capture's clock (ns, card time): closes segments whose time is up
  * on a quiet link, ages segments out. */
 void fcap_recorder_tick(struct fcap_recorder *r, uint64_t now_ns);
+/* Frames each port's card dropped after that port's last record: no
+ * record's epb_dropcount carries them, so the capture says them here,
+ * after its last submit and before the close; the next segment published
+ * (one of the final ones) counts them in its statistics blocks (drops[p]
+ * for each of the store's ports). */
+void fcap_recorder_tail_drops(struct fcap_recorder *r, const uint64_t *drops);
+/* The capture's drop stages so far ("fcap stages: ...", fcap/stages.h):
+ * each segment published from now on carries them as its first ISB's
+ * comment (figures for the whole capture up to then, not the segment's). */
+#define FCAP_RECORDER_STAGES_MAX 512
+void fcap_recorder_set_stages(struct fcap_recorder *r, const char *line);
 /* Writes everything queued, closes and publishes every segment, stops the
  * threads and frees r. Unreaped jobs are finished. Returns 0, or -1 with
  * the first error that made a segment unpublishable. */
