@@ -16,6 +16,9 @@ int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_feedback(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* "1500", "64K", "2M", "1G" (binary multiples). */
 bool parse_size(const char *s, uint64_t max, uint64_t *out);

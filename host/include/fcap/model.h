@@ -109,6 +109,10 @@ void fcap_score_fixed_batch(struct fcap_scorer *s, const double *feat, size_t st
 			    struct fcap_scores *out);
 /* Double-precision reference over the same model. */
 void fcap_score_float(struct fcap_scorer *s, const double *feat, struct fcap_scores *out);
+/* Shares (summing to 1, or all 0 for a zero score) of the model's nfeat
+ * features in the packet's anomaly score, by the units' reconstruction
+ * errors (double precision; for explaining alerts, docs/ALERTS.md). */
+void fcap_score_explain(struct fcap_scorer *s, const double *feat, double *share);
 
 void fcap_model_free(struct fcap_model *m);
 /* Fixed-point weights and tables the scorer reads, in bytes. */
