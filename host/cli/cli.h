@@ -37,6 +37,9 @@ bool parse_size_or_percent(const char *s, uint64_t *bytes, uint32_t *percent);
  * "2025-01-02T03:04:05.123456789Z" (UTC): exact, no rounding. */
 bool parse_time_ns(const char *s, uint64_t *ns);
 
+/* The CRC-32C of a model file as 8 hex digits: the model id in alerts. */
+int model_file_id(const char *path, char id[16], char *errbuf);
+
 /* Prints "fcap CMD: MESSAGE" and a pointer to --help on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

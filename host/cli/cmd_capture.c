@@ -11,6 +11,7 @@
 #include "fcap/capture.h"
 #include "fcap/dev.h"
 #include "fcap/pcap_reader.h"
+#include "fcap/alert.h"
 #include "fcap/score_stream.h"
 
 #define MAX_REPLAY 64
@@ -63,6 +64,9 @@ static void help(void)
 	       "                          'fcap train' (fixed point) and write the score\n"
 	       "                          stream (as 'fcap score' does) to --scores\n"
 	       "      --scores FILE       where the score stream goes (default: stdout)\n"
+	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
+	       "                          evidence in the file or segments written, then a stats\n"
+	       "                          event with the capture's counts and drops by stage\n"
 	       "      --rings N           host rings to spread flows over by their hash\n"
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
@@ -88,6 +92,7 @@ struct capture_args {
 	bool quiet;
 	const char *model;
 	const char *scores;
+	const char *eve;
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
@@ -106,7 +111,7 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
+	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES, OPT_EVE,
 	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
@@ -125,6 +130,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
+		{ "eve", required_argument, NULL, OPT_EVE },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -209,6 +215,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_SCORES:
 			a->scores = optarg;
 			break;
+		case OPT_EVE:
+			a->eve = optarg;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -289,6 +298,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		a->cfg.ring.block_size = 1u << 20;
 	if (a->scores && !a->model)
 		return usage_error("capture", "--scores needs --model");
+	if (a->eve && !a->model)
+		return usage_error("capture", "--eve needs --model");
 	return EXIT_OK;
 }
 
@@ -363,6 +374,38 @@ static bool accounting_holds(const struct fcap_capture_stats *st)
 	return false;
 }
 
+/* The capture's counts for the alerts' stats event: what was received,
+ * kept, and lost at each stage (the summary's figures). */
+static void capture_json(const struct fcap_capture_stats *st, char *buf, size_t n)
+{
+	const struct fcap_card_counters *c = &st->card;
+	uint64_t rx = 0, bytes = 0, fifo = 0, ring = 0, errors = 0, trunc = 0;
+	for (unsigned p = 0; p < c->nports; p++) {
+		rx += c->port[p].rx_frames;
+		bytes += c->port[p].rx_bytes;
+		fifo += c->port[p].drop_fifo;
+		ring += c->port[p].drop_ring;
+		errors += c->port[p].rx_errors;
+		trunc += c->port[p].truncated;
+	}
+	const struct fcap_recorder_stats *rs = &st->rec;
+	uint64_t disk = st->store ? rs->disk_lost_records : 0;
+	snprintf(buf, n,
+		 "\"capture\":{\"received_frames\":%llu,\"received_bytes\":%llu,\"mac_errors\":%llu,\"truncated\":%llu,"
+		 "\"recorded_frames\":%llu,\"drops\":{\"card_fifo\":%llu,\"card_ring_full\":%llu,"
+		 "\"disk_backlog\":%llu,\"host_corrupt\":%llu,\"disk\":%llu,\"total\":%llu}}",
+		 (unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors, (unsigned long long)trunc,
+		 (unsigned long long)st->records, (unsigned long long)fifo, (unsigned long long)ring,
+		 (unsigned long long)(st->store ? rs->backlog_drops : 0), (unsigned long long)st->corrupt_records,
+		 (unsigned long long)disk, (unsigned long long)(fifo + ring + st->corrupt_records + disk));
+}
+
+static void alert_packet(void *ctx, const struct fcap_score_ref *ref, const struct fcap_feat_in *in,
+			 const struct fcap_scores *sc, const double *feat)
+{
+	fcap_alerter_packet(ctx, ref->file, ref->offset, ref->number, in, sc, feat);
+}
+
 static void store_log(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -372,13 +415,25 @@ static void store_log(void *ctx, const char *line)
 /* The per-record callback: the card's records are Ethernet frames. */
 struct scoring {
 	struct fcap_score_stream stream;
+	struct fcap_alerter *alerter;   /* or NULL */
 	uint64_t number;
+	char file[FCAP_STORE_PATH_MAX]; /* the file of the packets in the stream */
 };
 
+/* The capture's file name is only valid during the call (a store's
+ * segment name lives in the recorder's reap record), while the stream and
+ * the alerts keep it until they are flushed: they get a copy, and a new
+ * file flushes them first (evidence never spans files). */
 static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
 {
 	struct scoring *sc = ctx;
-	fcap_score_stream_packet(&sc->stream, file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
+	if (strcmp(file, sc->file)) {
+		fcap_score_stream_flush(&sc->stream);
+		if (sc->alerter)
+			fcap_alerter_close_all(sc->alerter);
+		snprintf(sc->file, sizeof(sc->file), "%s", file);
+	}
+	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
 				 r->caplen, r->origlen);
 }
 
@@ -400,19 +455,36 @@ int cmd_capture(int argc, char **argv)
 	char err[FCAP_ERRBUF_SIZE];
 	struct fcap_model model;
 	struct scoring scoring = { 0 };
-	FILE *scores = NULL;
+	FILE *scores = NULL, *eve = NULL;
+	struct fcap_alerter *alerter = NULL;
+	struct fcap_alert_config ac;
+	fcap_alert_defaults(&ac);
+	err[0] = 0;
 	if (a.model) {
 		if (fcap_model_load(&model, a.model, err) < 0) {
 			fprintf(stderr, "fcap capture: %s\n", err);
 			return EXIT_RUNTIME;
 		}
-		scores = a.scores ? fopen(a.scores, "w") : stdout;
-		if (!scores || fcap_score_stream_init(&scoring.stream, &model, scores, err) < 0) {
-			fprintf(stderr, "fcap capture: %s\n", scores ? err : a.scores);
+		/* with --eve and no --scores, no per-packet stream is written */
+		scores = a.scores ? fopen(a.scores, "w") : a.eve ? NULL : stdout;
+		char id[16];
+		if ((a.scores && !scores) || fcap_score_stream_init(&scoring.stream, &model, scores, err) < 0 ||
+		    (a.eve && (model_file_id(a.model, id, err) < 0 || !(eve = fopen(a.eve, "w")) ||
+			       !(alerter = fcap_alerter_new(&ac, &model, id, eve, err))))) {
+			if (a.eve && !eve && err[0] == 0)
+				snprintf(err, sizeof(err), "%s: %m", a.eve);
+			fprintf(stderr, "fcap capture: %s\n", a.scores && !scores ? a.scores : err);
 			if (scores && scores != stdout)
 				fclose(scores);
+			if (eve)
+				fclose(eve);
 			fcap_model_free(&model);
 			return EXIT_RUNTIME;
+		}
+		if (alerter) {
+			scoring.alerter = alerter;
+			scoring.stream.on_packet = alert_packet;
+			scoring.stream.on_packet_ctx = alerter;
 		}
 		fcap_score_stream_header(&scoring.stream);
 		a.cfg.on_record = score_record;
@@ -445,7 +517,19 @@ int cmd_capture(int argc, char **argv)
 				(unsigned long long)scoring.stream.alerts[1], (unsigned long long)scoring.stream.alerts[2],
 				(unsigned long long)scoring.stream.alerts[3]);
 		fcap_score_stream_free(&scoring.stream);
-		if (scores != stdout && fclose(scores) != 0 && rc == 0)
+		if (alerter) {
+			char cap[1024];
+			capture_json(&st, cap, sizeof(cap));
+			fcap_alerter_finish(alerter, cap);
+			struct fcap_alert_counts ct;
+			fcap_alerter_counts(alerter, &ct);
+			if (!a.quiet)
+				fprintf(stderr, "  alerts   %llu written to %s\n", (unsigned long long)ct.alerts, a.eve);
+			fcap_alerter_free(alerter);
+			if (fclose(eve) != 0 && rc == 0)
+				rc = fcap_err(err, "%s: write failed", a.eve);
+		}
+		if (scores && scores != stdout && fclose(scores) != 0 && rc == 0)
 			rc = fcap_err(err, "%s: write failed", a.scores);
 		fcap_model_free(&model);
 	}

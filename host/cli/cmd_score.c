@@ -49,7 +49,7 @@ static double now_s(void)
 }
 
 /* The model's identity in alerts: the CRC-32C of its file. */
-static int model_id(const char *path, char id[16], char *errbuf)
+int model_file_id(const char *path, char id[16], char *errbuf)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -163,7 +163,7 @@ int cmd_score(int argc, char **argv)
 	int rc = 0;
 	if (eve_path) {
 		char id[16];
-		rc = model_id(model, id, errbuf);
+		rc = model_file_id(model, id, errbuf);
 		if (rc == 0 && journal)
 			rc = fcap_verdicts_load(&vd, journal, errbuf);
 		for (size_t i = 0; rc == 0 && i < vd.nwarn; i++)
@@ -203,7 +203,7 @@ int cmd_score(int argc, char **argv)
 		}
 		fcap_score_stream_flush(&s);
 		if (alerter) {
-			fcap_alerter_finish(alerter);
+			fcap_alerter_finish(alerter, NULL);
 			struct fcap_alert_counts ct;
 			fcap_alerter_counts(alerter, &ct);
 			if (!quiet)

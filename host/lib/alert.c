@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fcap/json.h"
 #include "fcap/store.h"
@@ -53,6 +54,8 @@ struct fcap_alerter {
 	uint64_t now_ns;
 	struct fcap_alert_counts counts;
 	/* timeline */
+	char **pending;          /* evidence files to pin */
+	size_t npending;
 	uint64_t t0, bucket_ns;
 	size_t nbucket;
 	double *tl_max;
@@ -368,15 +371,18 @@ static void write_model(struct fcap_alerter *a)
 }
 
 /* A store segment holding evidence is pinned against retention until
- * the alert gets a verdict (fcap feedback unpins it, docs/ALERTS.md). */
-static void pin_if_segment(struct fcap_alerter *a, const char *path)
+ * the alert gets a verdict (fcap feedback unpins it, docs/ALERTS.md).
+ * During a capture the segment may not be published yet: it waits in a
+ * list, tried again whenever alerts are written and at the end. Returns
+ * 1 pinned, 0 not a segment, -1 not (yet) possible. */
+static int pin_segment(const char *path, char *err)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	size_t blen = strlen(base);
 	if (!slash || blen < 8 || strcmp(base + blen - 7, ".pcapng") || blen - 7 >= FCAP_SEG_NAME_MAX ||
 	    (size_t)(slash - path) >= FCAP_STORE_DIR_MAX)
-		return;
+		return 0;
 	char name[FCAP_SEG_NAME_MAX], dir[FCAP_STORE_DIR_MAX];
 	memcpy(name, base, blen - 7);
 	name[blen - 7] = 0;
@@ -384,13 +390,60 @@ static void pin_if_segment(struct fcap_alerter *a, const char *path)
 	dir[slash - path] = 0;
 	uint64_t start;
 	uint32_t ring;
-	char err[FCAP_ERRBUF_SIZE];
 	if (!fcap_seg_parse_name(name, &start, &ring))
-		return;
-	if (fcap_store_pin(dir, name, true, err) < 0)
+		return 0;
+	return fcap_store_pin(dir, name, true, err) < 0 ? -1 : 1;
+}
+
+static void try_pins(struct fcap_alerter *a, bool last)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < a->npending; i++) {
+		char err[FCAP_ERRBUF_SIZE];
+		int rc = pin_segment(a->pending[i], err);
+		if (rc < 0 && !last) {
+			a->pending[w++] = a->pending[i];
+			continue;
+		}
+		if (rc > 0)
+			a->counts.pinned++;
+		else if (rc < 0)
+			a->counts.pin_errors++;
+		free(a->pending[i]);
+	}
+	a->npending = w;
+}
+
+static void pin_later(struct fcap_alerter *a, const char *path)
+{
+	for (size_t i = 0; i < a->npending; i++)
+		if (!strcmp(a->pending[i], path))
+			return;
+	char **p = realloc(a->pending, (a->npending + 1) * sizeof(char *));
+	if (!p || !(p[a->npending] = strdup(path))) {
+		if (p)
+			a->pending = p;
 		a->counts.pin_errors++;
-	else
-		a->counts.pinned++;
+		return;
+	}
+	a->pending = p;
+	a->npending++;
+}
+
+/* The evidence file's absolute path, whether or not it exists yet. */
+static char *absolute(const char *path)
+{
+	char *abs = realpath(path, NULL);
+	if (abs || path[0] == '/')
+		return abs ? abs : strdup(path);
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	size_t n = strlen(cwd) + strlen(path) + 2;
+	abs = malloc(n);
+	if (abs)
+		snprintf(abs, n, "%s/%s", cwd, path);
+	return abs;
 }
 
 static void write_alert(struct fcap_alerter *a, struct open_alert *o)
@@ -416,7 +469,7 @@ static void write_alert(struct fcap_alerter *a, struct open_alert *o)
 	suricata_time(o->first_ts, ts, sizeof(ts));
 	fcap_format_time(o->first_ts, first, sizeof(first));
 	fcap_format_time(o->last_ts, last, sizeof(last));
-	char *abs = realpath(o->file, NULL);
+	char *abs = absolute(o->file);
 	FILE *f = a->eve;
 	static const char *const group_by[] = { "src", "dst", "flow" };
 	static const char *const what[] = { "", "anomaly and classifier agree", "classifier", "anomaly" };
@@ -459,7 +512,7 @@ static void write_alert(struct fcap_alerter *a, struct open_alert *o)
 	fputs(",\"evidence\":{\"files\":[{\"path\":", f);
 	fcap_json_string(f, abs ? abs : o->file);
 	if (abs)
-		pin_if_segment(a, abs);
+		pin_later(a, abs);
 	free(abs);
 	fputs(",\"packets\":[", f);
 	for (uint32_t i = 0; i < o->nev; i++)
@@ -496,6 +549,8 @@ static void emit_done(struct fcap_alerter *a)
 		}
 	}
 	a->nopen = w;
+	if (any)
+		try_pins(a, false);
 	if (any && rebuild_slots(a) < 0) {
 		free(a->slot);
 		a->slot = NULL;   /* rebuilt on the next lookup */
@@ -573,9 +628,10 @@ void fcap_alerter_close_all(struct fcap_alerter *a)
 	emit_done(a);
 }
 
-void fcap_alerter_finish(struct fcap_alerter *a)
+void fcap_alerter_finish(struct fcap_alerter *a, const char *extra)
 {
 	fcap_alerter_close_all(a);
+	try_pins(a, true);
 	if (!a->eve)
 		return;
 	FILE *f = a->eve;
@@ -608,6 +664,8 @@ void fcap_alerter_finish(struct fcap_alerter *a)
 			fprintf(f, i ? ",%llu" : "%llu", (unsigned long long)a->tl_al[i]);
 		fputs("]}", f);
 	}
+	if (extra)
+		fprintf(f, ",%s", extra);
 	fputs("}}\n", f);
 }
 
@@ -624,6 +682,9 @@ void fcap_alerter_free(struct fcap_alerter *a)
 		free(a->open[i].num);
 		free(a->open[i].off);
 	}
+	for (size_t i = 0; i < a->npending; i++)
+		free(a->pending[i]);
+	free(a->pending);
 	free(a->open);
 	free(a->slot);
 	free(a->share);

@@ -62,8 +62,9 @@ void fcap_alerter_packet(struct fcap_alerter *a, const char *file, uint64_t offs
 			 const struct fcap_feat_in *in, const struct fcap_scores *sc, const double *feat);
 /* Closes every open alert (end of a file: evidence never spans files). */
 void fcap_alerter_close_all(struct fcap_alerter *a);
-/* Closes all and writes the stats event (counts and the score timeline). */
-void fcap_alerter_finish(struct fcap_alerter *a);
+/* Closes all and writes the stats event (counts and the score timeline);
+ * extra, if not NULL, is more members of its fcap object ("capture":{...}). */
+void fcap_alerter_finish(struct fcap_alerter *a, const char *extra);
 struct fcap_alert_counts {
 	uint64_t packets, alert_packets, alerts, suppressed;
 	uint64_t pinned, pin_errors;   /* store segments pinned for evidence */

@@ -180,5 +180,10 @@ struct fcap_labels;
  * table settings from fc) and appends them with their labels. */
 int fcap_dataset_read(struct fcap_dataset *ds, const char *path, const struct fcap_labels *labels,
 		      const struct fcap_split *split, const struct fcap_feat_config *fc, char *errbuf);
+/* The same over the whole file, keeping only the packets numbered
+ * numbers[0..n) (ascending), as benign training packets: the traffic of
+ * false-positive alerts (fcap train --feedback). */
+int fcap_dataset_read_packets(struct fcap_dataset *ds, const char *path, const uint64_t *numbers, size_t n,
+			      const struct fcap_feat_config *fc, char *errbuf);
 
 #endif
