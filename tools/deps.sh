@@ -41,6 +41,8 @@ need /usr/bin/qemu-system-x86_64   qemu-system-x86
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$missing busybox-static"
 need /usr/bin/cpio                 cpio
 need /usr/bin/base64               coreutils
+# Alerts: fcap report's HTML rendered by headless Chromium (tests/tools/test_alerts.sh).
+need /usr/bin/chromium             chromium
 
 if [ -z "$missing" ]; then
     exit 0
