@@ -31,7 +31,7 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-store test-score driver driver-check test-driver
+	test-store test-score test-alerts driver driver-check test-driver
 .DEFAULT_GOAL := all
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
@@ -253,6 +253,11 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
 
+# Alerts: EVE evidence, extraction by alert, the verdict journal under kill -9,
+# feedback retraining, the HTML report in headless Chromium (docs/ALERTS.md).
+test-alerts: $(O)/bin/fcap-san
+	tests/tools/test_alerts.sh $(O)/bin/fcap-san $(O)/test-alerts
+
 test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreboard
 	$(O)/tests/test_async_fifo
 	$(O)/tests/test_card
@@ -273,6 +278,7 @@ test: deps
 	$(MAKE) test-tools
 	$(MAKE) test-store
 	$(MAKE) test-score
+	$(MAKE) test-alerts
 	$(MAKE) lint
 	$(MAKE) synth
 	$(MAKE) driver

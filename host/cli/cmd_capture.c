@@ -432,6 +432,7 @@ static void score_record(void *ctx, const char *file, uint64_t offset, const str
 		if (sc->alerter)
 			fcap_alerter_close_all(sc->alerter);
 		snprintf(sc->file, sizeof(sc->file), "%s", file);
+		sc->number = 0;   /* packet numbers count within their file, as tshark's */
 	}
 	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
 				 r->caplen, r->origlen);
