@@ -34,7 +34,7 @@ LIBS     := -lpcap -lfdt -lpthread -lm
 	test-store test-score test-alerts driver driver-check test-driver
 .DEFAULT_GOAL := all
 
-UNIT_TESTS := test_features test_pcap_reader test_model test_store
+UNIT_TESTS := test_features test_pcap_reader test_model test_store test_alerts
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
@@ -249,6 +249,7 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
 	$(O)/tests/test_store $(O)/test-unit/store
+	$(O)/tests/test_alerts $(O)/test-unit/alerts
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score

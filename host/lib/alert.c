@@ -132,8 +132,9 @@ struct fcap_alerter *fcap_alerter_new(const struct fcap_alert_config *c, const s
 	snprintf(a->model_id, sizeof(a->model_id), "%s", model_id);
 	a->bucket_ns = c->bucket_ns ? c->bucket_ns : 1000000000ull;
 	a->share = calloc(m->nfeat + 1, sizeof(double));
-	a->sc = fcap_scorer_new(m, errbuf);
-	if (!a->share || !a->sc) {
+	/* the double-precision scorer explains alerts; only when asked for */
+	a->sc = c->explain ? fcap_scorer_new(m, errbuf) : NULL;
+	if (!a->share || (c->explain && !a->sc)) {
 		if (!a->share)
 			fcap_err(errbuf, "alerts: out of memory");
 		fcap_alerter_free(a);

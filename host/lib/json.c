@@ -170,7 +170,8 @@ static int parse_string(struct parser *p, char **out)
 	}
 	p->pos++;
 	buf[o] = 0;
-	*out = buf;
+	char *fit = realloc(buf, o + 1);   /* buf was sized for the rest of the text */
+	*out = fit ? fit : buf;
 	return 0;
 }
 
