@@ -463,14 +463,14 @@ static void write_alert(struct fcap_alerter *a, struct open_alert *o)
 	a->counts.alerts++;
 	snprintf(sids, sizeof(sids), "%u", sid);
 	uint64_t h = fnv1a(0xcbf29ce484222325ull, a->model_id);
-	h = fnv1a(fnv1a(fnv1a(h, sids), o->key), o->file);
+	char *abs = absolute(o->file);   /* the id must not depend on how the path was spelled */
+	h = fnv1a(fnv1a(fnv1a(h, sids), o->key), abs ? abs : o->file);
 	char offs[24];
 	snprintf(offs, sizeof(offs), "%llu", (unsigned long long)o->first_offset);
 	snprintf(id, sizeof(id), "%016llx", (unsigned long long)fnv1a(h, offs));
 	suricata_time(o->first_ts, ts, sizeof(ts));
 	fcap_format_time(o->first_ts, first, sizeof(first));
 	fcap_format_time(o->last_ts, last, sizeof(last));
-	char *abs = absolute(o->file);
 	FILE *f = a->eve;
 	static const char *const group_by[] = { "src", "dst", "flow" };
 	static const char *const what[] = { "", "anomaly and classifier agree", "classifier", "anomaly" };
