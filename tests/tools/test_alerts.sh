@@ -57,6 +57,12 @@ eq "one line per alert" "$(($(wc -l < "$out/list") - 1))" "$nalerts"
 check "--severity 1 keeps only severity 1" sh -c "tail -n +2 '$out/sev1' | awk '\$3 != 1 { exit 1 }'"
 want=$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l).get('alert', {}).get('severity') == 1))" "$out/a.eve")
 eq "and all of them" "$(($(wc -l < "$out/sev1") - 1))" "$want"
+"$fcap" alerts -a "$out/a.eve" --host 10.77.0.66 >"$out/host" 2>/dev/null
+want=$(python3 -c "import json,sys
+print(sum(1 for l in open(sys.argv[1]) for e in [json.loads(l)] if e['event_type'] == 'alert' and
+          '10.77.0.66' in (e['src_ip'], e['dest_ip'], e['fcap']['key'])))" "$out/a.eve")
+check "--host 10.77.0.66 lists the $want alerts involving it" \
+    test "$want" -gt 0 -a "$(($(wc -l < "$out/host") - 1))" -eq "$want"
 big=$(python3 -c "
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1])]
@@ -169,6 +175,10 @@ contains "nothing recorded" "$out/fb.err" "nothing recorded"
 check "and writes no journal" test ! -e "$j"
 "$fcap" feedback -a "$out/a.eve" "$big" --true-positive --note 'seen, "quoted", 100% sure' 2>"$out/fb1.err"
 eq "a true-positive verdict exits 0" $? 0
+"$fcap" alerts -a "$out/a.eve" --verdict tp >"$out/tp" 2>/dev/null
+check "--verdict tp lists it alone" sh -c "test \$(wc -l < '$out/tp') -eq 2 && grep -q '^$big ' '$out/tp'"
+"$fcap" alerts -a "$out/a.eve" --open >"$out/open" 2>/dev/null
+eq "--open lists the others" "$(($(wc -l < "$out/open") - 1))" "$((nalerts - 1))"
 "$fcap" alerts -a "$out/a.eve" show "$big" >"$out/show2"
 contains "show gives the verdict and the note intact" "$out/show2" 'true positive (journal '"$j"'): seen, "quoted", 100% sure'
 # kill -9 at random points while verdicts are being written: every verdict
