@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fcap/alert.h"
+#include "fcap/extract_evidence.h"
 #include "fcap/json.h"
 #include "fcap/verdict.h"
 
@@ -184,6 +185,125 @@ static void test_journal(void)
 	fcap_verdicts_free(&vs);
 }
 
+/* ---- extraction of evidence ---- */
+
+static size_t put32(uint8_t *b, size_t at, uint32_t v)
+{
+	memcpy(b + at, &v, 4);
+	return at + 4;
+}
+
+/* A pcapng file: SHB, IDB, then n EPBs of 4-byte packets; offsets[i] of EPB i. */
+static size_t make_pcapng(uint8_t *b, size_t n, uint64_t *offsets)
+{
+	size_t at = 0;
+	at = put32(b, at, 0x0a0d0d0a), at = put32(b, at, 28), at = put32(b, at, 0x1a2b3c4d);
+	at = put32(b, at, 1), at = put32(b, at, 0xffffffff), at = put32(b, at, 0xffffffff), at = put32(b, at, 28);
+	at = put32(b, at, 1), at = put32(b, at, 20), at = put32(b, at, 1), at = put32(b, at, 65535);
+	at = put32(b, at, 20);
+	for (size_t i = 0; i < n; i++) {
+		offsets[i] = at;
+		at = put32(b, at, 6), at = put32(b, at, 36), at = put32(b, at, 0), at = put32(b, at, 0);
+		at = put32(b, at, (uint32_t)i), at = put32(b, at, 4), at = put32(b, at, 4);
+		at = put32(b, at, 0xa0a0a0a0u + (uint32_t)i), at = put32(b, at, 36);
+	}
+	return at;
+}
+
+static int extract(const char *path, const uint64_t *num, const uint64_t *off, size_t n, uint8_t *out, size_t *len,
+		   char *err)
+{
+	char *text = NULL;
+	size_t tl = 0;
+	FILE *f = open_memstream(&text, &tl);
+	uint64_t written = 0;
+	int rc = fcap_extract_evidence(path, num, off, n, f, &written, err);
+	fclose(f);
+	CU_ASSERT_EQUAL(written, tl);
+	if (tl <= *len)
+		memcpy(out, text, tl);
+	*len = tl;
+	free(text);
+	return rc;
+}
+
+static void write_file(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_extract_evidence(void)
+{
+	char path[512], err[FCAP_ERRBUF_SIZE];
+	snprintf(path, sizeof(path), "%s/ev.pcapng", dir);
+	uint8_t file[1024], out[1024];
+	uint64_t off[4];
+	size_t n = make_pcapng(file, 4, off);
+	write_file(path, file, n);
+
+	/* packets 2 and 4: the header blocks, then those EPBs, byte for byte */
+	uint64_t num[2] = { 2, 4 }, eoff[2] = { off[1], off[3] };
+	size_t len = sizeof(out);
+	CU_ASSERT_EQUAL_FATAL(extract(path, num, eoff, 2, out, &len, err), 0);
+	CU_ASSERT_EQUAL_FATAL(len, 48 + 2 * 36);
+	CU_ASSERT_EQUAL(memcmp(out, file, 48), 0);
+	CU_ASSERT_EQUAL(memcmp(out + 48, file + off[1], 36), 0);
+	CU_ASSERT_EQUAL(memcmp(out + 84, file + off[3], 36), 0);
+
+	/* every kind of damage or mismatch: refused, naming what and where */
+	static const struct {
+		const char *what;
+		size_t at;          /* byte to overwrite (relative to EPB 1), or SIZE_MAX: none */
+		uint32_t value;
+		uint64_t num, off;  /* evidence */
+		size_t cut;         /* file length, 0: whole */
+		const char *error;
+	} cases[] = {
+		{ "block length not a multiple of 4", 4, 37, 2, 0, 0, "block length 37 is malformed" },
+		{ "block length below 12", 4, 8, 2, 0, 0, "block length 8 is malformed" },
+		{ "block length past the end", 4, 4000, 2, 0, 0, "runs past the end of the file" },
+		{ "trailing length differs", 32, 40, 2, 0, 0, "trailing length differs" },
+		{ "offset not the packet's", SIZE_MAX, 0, 2, 12345, 0, "packet 2 is at offset" },
+		{ "packet beyond the file", SIZE_MAX, 0, 9, 0, 0, "evidence packet 9" },
+		{ "file cut in a block", SIZE_MAX, 0, 4, 0, 150, "runs past the end of the file" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t bad[1024];
+		memcpy(bad, file, n);
+		if (cases[i].at != SIZE_MAX)
+			put32(bad, off[0] + cases[i].at, cases[i].value);
+		write_file(path, bad, cases[i].cut ? cases[i].cut : n);
+		uint64_t bnum = cases[i].num, boff = cases[i].off ? cases[i].off : cases[i].num <= 4 ? off[cases[i].num - 1] : 0;
+		len = sizeof(out);
+		err[0] = 0;
+		CU_ASSERT_EQUAL(extract(path, &bnum, &boff, 1, out, &len, err), -1);
+		if (!strstr(err, cases[i].error) || !strstr(err, "ev.pcapng"))
+			printf("\n  %s: got '%s', want '%s'\n", cases[i].what, err, cases[i].error);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].error));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "ev.pcapng"));
+	}
+	unlink(path);
+	uint64_t one = 1, zero = 0;
+	len = sizeof(out);
+	CU_ASSERT_EQUAL(extract(path, &one, &zero, 1, out, &len, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "removed, perhaps by the store's retention"));
+
+	/* a pcap record whose captured length is not believable */
+	snprintf(path, sizeof(path), "%s/ev.pcap", dir);
+	uint8_t p[64] = { 0 };
+	size_t at = put32(p, 0, 0xa1b2c3d4);
+	put32(p, 16, 65535), put32(p, 20, 1);
+	at = 24;
+	at = put32(p, at, 0), at = put32(p, at, 0), at = put32(p, at, 0x7fffffff), at = put32(p, at, 60);
+	write_file(path, p, at + 8);
+	len = sizeof(out);
+	CU_ASSERT_EQUAL(extract(path, &one, (uint64_t[]){ 24 }, 1, out, &len, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ev.pcap: offset 24: captured length 2147483647 is not believable"));
+}
+
 /* ---- the alerter's grouping ---- */
 
 struct pkt {
@@ -346,6 +466,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "JSON errors name the offset", test_json_malformed);
 	CU_add_test(s, "verdict journal: fields, torn and damaged lines", test_journal);
 	CU_add_test(s, "alerter: grouping, severity, suppression", test_grouping);
+	CU_add_test(s, "evidence extraction: exact blocks; damage refused with offsets", test_extract_evidence);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
