@@ -32,11 +32,11 @@ VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilat
 LIBS     := -lpcap -lfdt -lmicrohttpd -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools install test-ops \
-	test-store test-score test-live driver driver-check test-driver fuzz fuzz-build fuzz-smoke test-valgrind \
+	test-store test-score test-alerts test-live driver driver-check test-driver fuzz fuzz-build fuzz-smoke test-valgrind \
 	test-malformed
 .DEFAULT_GOAL := all
 
-UNIT_TESTS := test_features test_pcap_reader test_model test_store test_ops
+UNIT_TESTS := test_features test_pcap_reader test_model test_store test_ops test_alerts
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/bin/fcap-cosim $(O)/bin/fcap-cosim-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
@@ -338,6 +338,7 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_model $(O)/test-unit
 	$(O)/tests/test_store $(O)/test-unit/store
 	$(O)/tests/test_ops $(DATA)/http_espn.pcapng $(DATA)/amp.UDP.isakmp.pcap $(DATA)/pkt.TCP.synflood.spoofed.pcap
+	$(O)/tests/test_alerts $(O)/test-unit/alerts
 
 # Every unit test under valgrind memcheck: any error or leak fails it.
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
@@ -355,6 +356,11 @@ test-malformed: $(O)/bin/fcap-san
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
+
+# Alerts: EVE evidence, extraction by alert, the verdict journal under kill -9,
+# feedback retraining, the HTML report in headless Chromium (docs/ALERTS.md).
+test-alerts: $(O)/bin/fcap-san
+	tests/tools/test_alerts.sh $(O)/bin/fcap-san $(O)/test-alerts
 
 test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreboard
 	$(O)/tests/test_async_fifo
@@ -392,6 +398,7 @@ test: deps
 	$(MAKE) test-ops
 	$(MAKE) test-store
 	$(MAKE) test-score
+	$(MAKE) test-alerts
 	$(MAKE) test-malformed
 	$(MAKE) fuzz-smoke
 	$(MAKE) lint

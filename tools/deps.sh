@@ -55,6 +55,8 @@ need /usr/bin/groff                groff-base
 need /usr/sbin/useradd             passwd
 need /usr/bin/script               bsdutils
 need /usr/bin/base64               coreutils
+# Alerts: fcap report's HTML rendered by headless Chromium (tests/tools/test_alerts.sh).
+need /usr/bin/chromium             chromium
 
 # Fuzzing (make fuzz, and its smoke run in make test): clang's libFuzzer with
 # ASan and UBSan; the unit tests under valgrind (make test-valgrind).

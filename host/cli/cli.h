@@ -17,6 +17,9 @@ int cmd_score(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_feedback(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* "1500", "64K", "2M", "1G" (binary multiples). */
 bool parse_size(const char *s, uint64_t max, uint64_t *out);
@@ -45,6 +48,9 @@ int drop_privileges(const char *user, char *err, size_t n);
 int service_notify(const char *state);
 /* The watchdog period systemd asks for ($WATCHDOG_USEC) in ns, or 0. */
 uint64_t service_watchdog_ns(void);
+
+/* The CRC-32C of a model file as 8 hex digits: the model id in alerts. */
+int model_file_id(const char *path, char id[16], char *errbuf);
 
 /* Prints "fcap CMD: MESSAGE" and a pointer to --help on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,6 +17,7 @@
 #include "fcap/metrics.h"
 #include "fcap/pcap_reader.h"
 #include "fcap/stages.h"
+#include "fcap/alert.h"
 #include "fcap/score_stream.h"
 
 #define MAX_REPLAY 64
@@ -89,6 +90,13 @@ static void help(void)
 	       "                          driver's card: its own)\n"
 	       "      --block-timeout T   close a block holding frames after T, e.g. 500us,\n"
 	       "                          10ms (default 10ms): a quiet link still delivers\n"
+	       "  -m, --model MODEL       score every captured frame with a model from\n"
+	       "                          'fcap train' (fixed point) and write the score\n"
+	       "                          stream (as 'fcap score' does) to --scores\n"
+	       "      --scores FILE       where the score stream goes (default: stdout)\n"
+	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
+	       "                          evidence in the file or segments written, then a stats\n"
+	       "                          event with the capture's counts and drops by stage\n"
 	       "      --rings N           host rings to spread flows over by their hash\n"
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
@@ -133,6 +141,7 @@ struct capture_args {
 	bool quiet;
 	const char *model;
 	const char *scores;
+	const char *eve;
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
@@ -206,7 +215,7 @@ static int join_filter(struct capture_args *a, int argc, char **argv, int first)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
+	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES, OPT_EVE,
 	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED,
 	       OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG };
 	static const struct option opts[] = {
@@ -233,6 +242,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "stall", required_argument, NULL, OPT_STALL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
+		{ "eve", required_argument, NULL, OPT_EVE },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -357,6 +367,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_SCORES:
 			a->scores = optarg;
 			break;
+		case OPT_EVE:
+			a->eve = optarg;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -461,6 +474,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		a->cfg.ring.blocks = 16;
 	if (!a->cfg.ring.block_size)
 		a->cfg.ring.block_size = 1u << 20;
+	if (a->eve && !a->model)
+		return usage_error("capture", "--eve needs --model");
 	return EXIT_OK;
 }
 
@@ -561,6 +576,38 @@ static bool accounting_holds(const struct fcap_capture_stats *st)
 	return false;
 }
 
+/* The capture's counts for the alerts' stats event: what was received,
+ * kept, and lost at each stage (the summary's figures). */
+static void capture_json(const struct fcap_capture_stats *st, char *buf, size_t n)
+{
+	const struct fcap_card_counters *c = &st->card;
+	uint64_t rx = 0, bytes = 0, fifo = 0, ring = 0, errors = 0, trunc = 0;
+	for (unsigned p = 0; p < c->nports; p++) {
+		rx += c->port[p].rx_frames;
+		bytes += c->port[p].rx_bytes;
+		fifo += c->port[p].drop_fifo;
+		ring += c->port[p].drop_ring;
+		errors += c->port[p].rx_errors;
+		trunc += c->port[p].truncated;
+	}
+	const struct fcap_recorder_stats *rs = &st->rec;
+	uint64_t disk = st->store ? rs->disk_lost_records : 0;
+	snprintf(buf, n,
+		 "\"capture\":{\"received_frames\":%llu,\"received_bytes\":%llu,\"mac_errors\":%llu,\"truncated\":%llu,"
+		 "\"recorded_frames\":%llu,\"drops\":{\"card_fifo\":%llu,\"card_ring_full\":%llu,"
+		 "\"disk_backlog\":%llu,\"host_corrupt\":%llu,\"disk\":%llu,\"total\":%llu}}",
+		 (unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors, (unsigned long long)trunc,
+		 (unsigned long long)st->records, (unsigned long long)fifo, (unsigned long long)ring,
+		 (unsigned long long)(st->store ? rs->backlog_drops : 0), (unsigned long long)st->corrupt_records,
+		 (unsigned long long)disk, (unsigned long long)(fifo + ring + st->corrupt_records + disk));
+}
+
+static void alert_packet(void *ctx, const struct fcap_score_ref *ref, const struct fcap_feat_in *in,
+			 const struct fcap_scores *sc, const double *feat)
+{
+	fcap_alerter_packet(ctx, ref->file, ref->offset, ref->number, in, sc, feat);
+}
+
 static void store_log(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -570,13 +617,26 @@ static void store_log(void *ctx, const char *line)
 /* The per-record callback: the card's records are Ethernet frames. */
 struct scoring {
 	struct fcap_score_stream stream;
+	struct fcap_alerter *alerter;   /* or NULL */
 	uint64_t number;
+	char file[FCAP_STORE_PATH_MAX]; /* the file of the packets in the stream */
 };
 
+/* The capture's file name is only valid during the call (a store's
+ * segment name lives in the recorder's reap record), while the stream and
+ * the alerts keep it until they are flushed: they get a copy, and a new
+ * file flushes them first (evidence never spans files). */
 static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
 {
 	struct scoring *sc = ctx;
-	fcap_score_stream_packet(&sc->stream, file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
+	if (strcmp(file, sc->file)) {
+		fcap_score_stream_flush(&sc->stream);
+		if (sc->alerter)
+			fcap_alerter_close_all(sc->alerter);
+		snprintf(sc->file, sizeof(sc->file), "%s", file);
+		sc->number = 0;   /* packet numbers count within their file, as tshark's */
+	}
+	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
 				 r->caplen, r->origlen);
 }
 
@@ -682,25 +742,48 @@ static struct fcap_dev *open_source(const struct capture_args *a, char *err)
 	}
 }
 
-/* The model and the score stream: opened after the privilege drop. */
+/* The model, the score stream and the alerter (--eve): opened after the
+ * privilege drop, as the -Z user. */
 static int open_scoring(struct capture_args *a, struct fcap_model *model, struct scoring *scoring, FILE **scores,
-			char *err)
+			FILE **eve, struct fcap_alerter **alerter, char *err)
 {
 	if (fcap_model_load(model, a->model, err) < 0)
 		return -1;
-	*scores = a->scores ? fopen(a->scores, "w") : stdout;
-	if (!*scores || fcap_score_stream_init(&scoring->stream, model, *scores, err) < 0) {
-		if (!*scores)
+	/* with --eve and no --scores, no per-packet stream is written */
+	*scores = a->scores ? fopen(a->scores, "w") : a->eve ? NULL : stdout;
+	if ((a->scores && !*scores) || fcap_score_stream_init(&scoring->stream, model, *scores, err) < 0) {
+		if (a->scores && !*scores)
 			snprintf(err, FCAP_ERRBUF_SIZE, "%s: cannot create", a->scores);
-		if (*scores && *scores != stdout)
-			fclose(*scores);
-		fcap_model_free(model);
-		return -1;
+		goto fail;
+	}
+	if (a->eve) {
+		struct fcap_alert_config ac;
+		char id[16];
+		fcap_alert_defaults(&ac);
+		err[0] = '\0';
+		if (model_file_id(a->model, id, err) < 0 || !(*eve = fopen(a->eve, "w")) ||
+		    !(*alerter = fcap_alerter_new(&ac, model, id, *eve, err))) {
+			if (!*eve && err[0] == '\0')
+				snprintf(err, FCAP_ERRBUF_SIZE, "%s: cannot create", a->eve);
+			fcap_score_stream_free(&scoring->stream);
+			goto fail;
+		}
+		scoring->alerter = *alerter;
+		scoring->stream.on_packet = alert_packet;
+		scoring->stream.on_packet_ctx = *alerter;
 	}
 	fcap_score_stream_header(&scoring->stream);
 	a->cfg.on_record = score_record;
 	a->cfg.on_record_ctx = scoring;
 	return 0;
+fail:
+	if (*scores && *scores != stdout)
+		fclose(*scores);
+	if (*eve)
+		fclose(*eve);
+	*scores = *eve = NULL;
+	fcap_model_free(model);
+	return -1;
 }
 
 int cmd_capture(int argc, char **argv)
@@ -744,8 +827,9 @@ int cmd_capture(int argc, char **argv)
 	}
 	struct fcap_model model;
 	struct scoring scoring = { 0 };
-	FILE *scores = NULL;
-	if (a.model && open_scoring(&a, &model, &scoring, &scores, err) < 0) {
+	FILE *scores = NULL, *eve = NULL;
+	struct fcap_alerter *alerter = NULL;
+	if (a.model && open_scoring(&a, &model, &scoring, &scores, &eve, &alerter, err) < 0) {
 		fprintf(stderr, "fcap capture: %s\n", err);
 		fcap_metrics_close(t.metrics);
 		fcap_dev_close(dev);
@@ -784,7 +868,19 @@ int cmd_capture(int argc, char **argv)
 				(unsigned long long)scoring.stream.alerts[1], (unsigned long long)scoring.stream.alerts[2],
 				(unsigned long long)scoring.stream.alerts[3]);
 		fcap_score_stream_free(&scoring.stream);
-		if (scores != stdout && fclose(scores) != 0 && rc == 0)
+		if (alerter) {
+			char cap[1024];
+			capture_json(&st, cap, sizeof(cap));
+			fcap_alerter_finish(alerter, cap);
+			struct fcap_alert_counts ct;
+			fcap_alerter_counts(alerter, &ct);
+			if (!a.quiet)
+				fprintf(stderr, "  alerts   %llu written to %s\n", (unsigned long long)ct.alerts, a.eve);
+			fcap_alerter_free(alerter);
+			if (fclose(eve) != 0 && rc == 0)
+				rc = fcap_err(err, "%s: write failed", a.eve);
+		}
+		if (scores && scores != stdout && fclose(scores) != 0 && rc == 0)
 			rc = fcap_err(err, "%s: write failed", a.scores);
 		fcap_model_free(&model);
 	}

@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fcap/alert_file.h"
 #include "fcap/extract.h"
+#include "fcap/extract_evidence.h"
 
 static void help(void)
 {
 	printf("usage: fcap extract -r DIR [OPTIONS] -w FILE|- [FILTER...]\n"
+	       "       fcap extract --alert ID -a ALERTS -w FILE|-\n"
 	       "Writes the packets of a store that match every given condition, from all\n"
 	       "segments, rings and ports, in timestamp order (docs/STORE.md).\n\n"
 	       "  -r, --read DIR        the store to read (-s, --store DIR: the same)\n"
@@ -34,6 +37,11 @@ static void help(void)
 	       "  -w, --write FILE      output file, or - for standard output\n"
 	       "      --no-index        read every block in the time range instead of\n"
 	       "                        using the index (slower; checks the index)\n"
+	       "      --alert ID        the packets the scorer read for alert ID of the EVE\n"
+	       "                        file given with -a, byte for byte as stored in the\n"
+	       "                        scored file (pcap or pcapng, as it is); no other\n"
+	       "                        condition applies (docs/ALERTS.md)\n"
+	       "  -a, --alerts FILE     the EVE alert file (fcap score --eve)\n"
 	       "  -q, --quiet           no summary\n"
 	       "  -h, --help            this text\n\n"
 	       "exit status: 0 success, 1 failure or damaged data (the output holds every\n"
@@ -73,9 +81,51 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* --alert: the evidence of one alert. The output is removed if it could
+ * not be written whole. */
+static int extract_alert(const char *alerts, const char *id, const char *outpath, bool quiet)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_alert_file af;
+	if (fcap_alert_file_load(&af, alerts, err) < 0) {
+		fprintf(stderr, "fcap extract: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	const struct fcap_alert_rec *a = fcap_alert_file_find(&af, id);
+	if (!a) {
+		fprintf(stderr, "fcap extract: %s: no alert with id %s (%zu alerts in the file)\n", alerts, id, af.n);
+		fcap_alert_file_free(&af);
+		return EXIT_RUNTIME;
+	}
+	bool to_stdout = !strcmp(outpath, "-");
+	FILE *out = to_stdout ? stdout : fopen(outpath, "wb");
+	if (!out) {
+		fprintf(stderr, "fcap extract: %s: cannot create: %m\n", outpath);
+		fcap_alert_file_free(&af);
+		return EXIT_RUNTIME;
+	}
+	uint64_t bytes = 0;
+	int rc = fcap_extract_evidence(a->path, a->num, a->off, a->nev, out, &bytes, err);
+	if (!to_stdout && fclose(out) != 0 && rc == 0)
+		rc = fcap_err(err, "%s: write failed", outpath);
+	else if (to_stdout && fflush(stdout) != 0 && rc == 0)
+		rc = fcap_err(err, "standard output: write failed");
+	if (rc < 0) {
+		fprintf(stderr, "fcap extract: alert %s: %s\n", id, err);
+		if (!to_stdout)
+			unlink(outpath);
+	} else if (!quiet) {
+		fprintf(stderr, "fcap extract: alert %s: %zu packets (%llu bytes) from %s%s\n", id, a->nev,
+			(unsigned long long)bytes, a->path,
+			a->truncated ? "; the alert counted more packets than it listed (evidence truncated)" : "");
+	}
+	fcap_alert_file_free(&af);
+	return rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
 int cmd_extract(int argc, char **argv)
 {
-	enum { OPT_FROM = 256, OPT_TO, OPT_HOST, OPT_PORT, OPT_FLOW, OPT_NO_INDEX };
+	enum { OPT_FROM = 256, OPT_TO, OPT_HOST, OPT_PORT, OPT_FLOW, OPT_NO_INDEX, OPT_ALERT };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "read", required_argument, NULL, 'r' },
@@ -88,19 +138,29 @@ int cmd_extract(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "no-index", no_argument, NULL, OPT_NO_INDEX },
+		{ "alert", required_argument, NULL, OPT_ALERT },
+		{ "alerts", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fcap_query q = { .format = FCAP_OUT_PCAPNG };
-	const char *dir = NULL, *outpath = NULL;
-	bool quiet = false;
+	const char *dir = NULL, *outpath = NULL, *alert = NULL, *alerts = NULL;
+	bool quiet = false, query = false;
 	char err[FCAP_ERRBUF_SIZE];
 	uint64_t v;
 	int c;
 	/* Options and filter words may mix, as with tcpdump; "--" ends the options. */
-	while ((c = getopt_long(argc, argv, "r:s:F:w:c:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:F:w:c:a:qh", opts, NULL)) != -1) {
+		if (c != 'w' && c != 'q' && c != OPT_ALERT && c != 'a' && c != 'h')
+			query = true;
 		switch (c) {
+		case OPT_ALERT:
+			alert = optarg;
+			break;
+		case 'a':
+			alerts = optarg;
+			break;
 		case 'r':
 		case 's':
 			if (dir && strcmp(dir, optarg))
@@ -165,6 +225,17 @@ int cmd_extract(int argc, char **argv)
 		default:
 			return usage_error("extract", "bad option");
 		}
+	}
+	if (alert || alerts) {
+		if (!alert || !alerts)
+			return usage_error("extract", "--alert ID and -a ALERTS go together");
+		if (query || optind < argc)
+			return usage_error("extract", "--alert takes no store, time, host, port, flow or filter");
+		if (!outpath)
+			return usage_error("extract", "no output: give -w FILE, or -w - for standard output");
+		if (!strcmp(outpath, "-") && isatty(STDOUT_FILENO))
+			return usage_error("extract", "standard output is a terminal: pipe it (| tshark -r -) or give -w FILE");
+		return extract_alert(alerts, alert, outpath, quiet);
 	}
 	if (!dir)
 		return usage_error("extract", "no store: give -r DIR");

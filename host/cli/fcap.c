@@ -19,7 +19,10 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, "show where a capture lost frames, stage by stage" },
 	{ "info", cmd_info, "show what a card says about itself" },
 	{ "train", cmd_train, "train a packet-scoring model from labelled captures" },
-	{ "score", cmd_score, "score every packet of capture files with a model" },
+	{ "score", cmd_score, "score every packet of capture files with a model; alerts" },
+	{ "alerts", cmd_alerts, "list, filter and show the alerts of an EVE file" },
+	{ "feedback", cmd_feedback, "record a verdict on an alert (false or true positive)" },
+	{ "report", cmd_report, "a self-contained HTML report of an EVE file" },
 };
 
 static void usage(FILE *f)

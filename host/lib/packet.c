@@ -168,3 +168,8 @@ void fcap_packet_flow_str(const struct fcap_pkt_info *pi, char *buf, size_t n)
 		snprintf(buf, n, "%s>%s/%s", s, d, l4);
 	}
 }
+
+void fcap_packet_host_str(const struct fcap_pkt_info *pi, bool dst, char *buf, size_t n)
+{
+	addr_str(pi, dst ? pi->dst_ip : pi->src_ip, buf, n);
+}
