@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fcap/checksum.h"
 #include "fcap/crc32c.h"
 
 #define MAGIC "fcap-verdict-1"
@@ -82,7 +83,7 @@ static bool parse_line(char *line, struct fcap_verdict *v, const char **why)
 		return false;
 	}
 	unsigned long crc = strtoul(sp + 1, NULL, 16);
-	if ((uint32_t)crc != fcap_crc32c(0, line, (size_t)(sp - line))) {
+	if (FCAP_CHECKSUM_BAD((uint32_t)crc, fcap_crc32c(0, line, (size_t)(sp - line)))) {
 		*why = "checksum mismatch";
 		return false;
 	}

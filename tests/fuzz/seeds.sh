@@ -13,7 +13,7 @@ DATA=${FCAP_DATA:?FCAP_DATA must name the bundled captures}
 tmp=$OUT/.work
 rm -rf "$OUT"
 mkdir -p "$tmp" "$OUT/pcap_reader" "$OUT/replay" "$OUT/block" "$OUT/segment" "$OUT/index" \
-    "$OUT/model" "$OUT/dt"
+    "$OUT/model" "$OUT/dt" "$OUT/journal" "$OUT/json"
 
 # Capture files: pcapng heads as they are, and pcap in both timestamp
 # resolutions (the formats replay and the scorer's reader accept).
@@ -75,6 +75,18 @@ PY
 "$FCAP" train -q -r "$DATA/http_post.pcapng" -r "$DATA/icmp_traceroute.pcapng" --epochs 1 \
     --table-entries 1024 -o "$OUT/model/small.fcm"
 cp "$DTB" "$OUT/dt/card.dtb"
+
+# Alerts of that model on a scan (EVE JSON: each line alone, and the
+# file), and a verdict journal of two verdicts on the first alert.
+"$FCAP" score -q -m "$OUT/model/small.fcm" --eve "$tmp/alerts.json" "$DATA/synscan.pcapng" > /dev/null
+cp "$tmp/alerts.json" "$OUT/json/alerts.json"
+split -l 1 -a 3 "$tmp/alerts.json" "$OUT/json/line-"
+id=$(sed -n 's/.*"alert_id":"\([0-9a-f]*\)".*/\1/p' "$tmp/alerts.json" | head -1)
+[ -n "$id" ] || { echo "seeds.sh: the scan raised no alert" >&2; exit 1; }
+"$FCAP" feedback -q -a "$tmp/alerts.json" -j "$OUT/journal/j.verdicts" "$id" --false-positive --note seed \
+    2> /dev/null
+"$FCAP" feedback -q -a "$tmp/alerts.json" -j "$OUT/journal/j.verdicts" "$id" --true-positive \
+    --note 'a "quoted" note' 2> /dev/null
 rm -rf "$tmp"
 for d in "$OUT"/*; do
     echo "seeds: $(basename "$d"): $(ls "$d" | wc -l) files"
