@@ -7,6 +7,7 @@
 #   make lint       verilator --lint-only -Wall on the RTL
 #   make synth      yosys synthesis of the card
 #   make bench      simulated capture speed; scorer speed and detection
+#   make fuzz       libFuzzer campaign over every parser (FUZZ_SECONDS per target)
 #   make driver     the kernel module (kbuild, W=1) against Debian's headers
 #   make driver-check  sparse (C=2) and checkpatch --strict on the driver
 #   make eval-deps  install the evaluation-set generator's tools (docs/EVAL.md)
@@ -28,13 +29,14 @@ OPT      := -O2 -g
 SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 INC      := -Ihost/include -Isim
 VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
-LIBS     := -lpcap -lfdt -lnats -lpthread -lm
+LIBS     := -lpcap -lfdt -lmicrohttpd -lnats -lpthread -lm
 
-.PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-store test-ipfix test-fleet test-score driver driver-check test-driver
+.PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools install test-ops \
+	test-store test-score test-alerts test-live test-ipfix test-fleet driver driver-check test-driver fuzz fuzz-build \
+	fuzz-smoke test-valgrind test-malformed
 .DEFAULT_GOAL := all
 
-UNIT_TESTS := test_features test_pcap_reader test_model test_store
+UNIT_TESTS := test_features test_pcap_reader test_model test_store test_ops test_alerts
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/bin/fcap-cosim $(O)/bin/fcap-cosim-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
@@ -194,12 +196,23 @@ $(O)/tests/test_async_fifo: $(O)/san/tests/sim/test_async_fifo.o $(O)/san/sim/af
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $^ -lpthread -lcunit
 
+# The same unit tests without sanitizers, for valgrind (make test-valgrind).
+VG_TESTS := test_block $(UNIT_TESTS)
+$(addprefix $(O)/tests-vg/,$(VG_TESTS)): $(O)/tests-vg/%: $(O)/obj/tests/unit/%.o $(O)/obj/libfcap.a \
+		$(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $< $(obj_LINK) -lcunit
+
 # The driver's checks of untrusted input, run in user space (driver/fcap_dt.c, fcap_check.c).
 DRV_PORTABLE := driver/fcap_dt.c driver/fcap_check.c
 $(O)/tests/test_driver: $(O)/san/tests/unit/test_driver.o $(call obj,san,$(DRV_PORTABLE)) $(O)/san/libfcap.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $(O)/san/tests/unit/test_driver.o $(call obj,san,$(DRV_PORTABLE)) $(O)/san/libfcap.a \
 		-lfdt -lcunit
+
+$(O)/tests-vg/test_driver: $(O)/obj/tests/unit/test_driver.o $(call obj,obj,$(DRV_PORTABLE)) $(O)/obj/libfcap.a
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -o $@ $^ -lfdt -lcunit
 
 -include $(shell find $(O)/obj $(O)/san -name '*.d' 2>/dev/null)
 
@@ -251,6 +264,67 @@ test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/bin/fcap-cosim-san
 	tests/driver/test_cosim.sh $(KO) $(O)/bin/fcap $(O)/bin/fcap-cosim-san $(O)/test-cosim
 
 # ---------------------------------------------------------------------------
+# Fuzzing: libFuzzer targets (clang, ASan + UBSan) over every reader of
+# untrusted bytes; tests/fuzz/ and docs/HARDENING.md. The library is rebuilt
+# with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (fcap/checksum.h).
+
+FUZZ_TARGETS := pcap_reader replay block segment index model dt journal json
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(INC) -Idriver
+FUZZ_LIB_SRCS := $(HOST_SRCS) sim/sim_mac.c driver/fcap_dt.c
+FUZZ_BINS    := $(addprefix $(O)/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+
+$(O)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/fuzz/libfcap.a: $(call obj,fuzz/obj,$(FUZZ_LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(O)/fuzz/bin/fuzz_%: $(O)/fuzz/obj/tests/fuzz/fuzz_%.o $(O)/fuzz/libfcap.a
+	@mkdir -p $(@D)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+$(O)/fuzz/seeds/.done: $(O)/bin/fcap $(O)/hw/fcap.dtb tests/fuzz/seeds.sh
+	tests/fuzz/seeds.sh $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/fuzz/seeds
+	@touch $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="model dt"]: the campaign.
+fuzz: deps
+	$(MAKE) fuzz-build $(O)/fuzz/seeds/.done
+	tests/fuzz/run.sh $(O)/fuzz/bin $(O)/fuzz/seeds $(O)/fuzz/work $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The short run make test does: regressions, then a few seconds a target.
+fuzz-smoke: $(FUZZ_BINS) $(O)/fuzz/seeds/.done
+	rm -rf $(O)/fuzz/smoke
+	tests/fuzz/run.sh $(O)/fuzz/bin $(O)/fuzz/seeds $(O)/fuzz/smoke 5 $(FUZZ_TARGETS)
+
+-include $(shell find $(O)/fuzz/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Installing: the binary, the man pages, the systemd unit and its user.
+#   make install [PREFIX=/usr/local] [DESTDIR=staging]
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANPAGES    := $(sort $(wildcard man/*.1))
+
+install: $(O)/bin/fcap
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(O)/bin/fcap $(DESTDIR)$(BINDIR)/fcap
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/systemd/fcap@.service.in > $(DESTDIR)$(UNITDIR)/fcap@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fcap@.service
+	install -m 0644 dist/systemd/fcap.sysusers $(DESTDIR)$(SYSUSERSDIR)/fcap.conf
+
+# ---------------------------------------------------------------------------
 # Running
 
 demo: deps all
@@ -263,9 +337,30 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
 	$(O)/tests/test_store $(O)/test-unit/store
+	$(O)/tests/test_ops $(DATA)/http_espn.pcapng $(DATA)/amp.UDP.isakmp.pcap $(DATA)/pkt.TCP.synflood.spoofed.pcap
+	$(O)/tests/test_alerts $(O)/test-unit/alerts
+
+# Every unit test under valgrind memcheck: any error or leak fails it.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
+test-valgrind: $(addprefix $(O)/tests-vg/,$(VG_TESTS) test_driver) $(O)/hw/fcap.dtb
+	$(VALGRIND) $(O)/tests-vg/test_block $(O)/hw/fcap.dtb
+	$(VALGRIND) $(O)/tests-vg/test_driver $(O)/hw/fcap.dtb
+	$(VALGRIND) $(O)/tests-vg/test_pcap_reader $(O)/test-vg
+	$(VALGRIND) $(O)/tests-vg/test_features
+	$(VALGRIND) $(O)/tests-vg/test_model $(O)/test-vg
+	$(VALGRIND) $(O)/tests-vg/test_store $(O)/test-vg/store
+
+# The malformed-input table (tests/malformed/cases.txt).
+test-malformed: $(O)/bin/fcap-san
+	tests/malformed/run.sh $(O)/bin/fcap-san $(O)/test-malformed
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
+
+# Alerts: EVE evidence, extraction by alert, the verdict journal under kill -9,
+# feedback retraining, the HTML report in headless Chromium (docs/ALERTS.md).
+test-alerts: $(O)/bin/fcap-san
+	tests/tools/test_alerts.sh $(O)/bin/fcap-san $(O)/test-alerts
 
 test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreboard
 	$(O)/tests/test_async_fifo
@@ -274,6 +369,20 @@ test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreb
 
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
+	tests/tools/test_cli.sh $(O)/bin/fcap-san $(O)/test-cli
+
+# Live capture through libpcap in network namespaces the test makes (veth
+# pair), judged by tcpdump; -Z, the filter stage, metrics through promtool.
+test-live: $(O)/bin/fcap-san
+	tests/tools/test_live.sh $(O)/bin/fcap-san $(O)/test-live
+
+# Operating it: make install into a prefix, man --warnings on every page,
+# systemd-analyze verify on the unit, the sd_notify datagrams.
+test-ops: $(O)/bin/fcap $(O)/bin/fcap-san
+	rm -rf $(O)/test-ops
+	$(MAKE) -s install PREFIX=$(abspath $(O))/test-ops/prefix
+	$(MAKE) -s install PREFIX=/usr/local DESTDIR=$(abspath $(O))/test-ops/staging
+	tests/tools/test_ops.sh $(O)/bin/fcap-san $(O)/test-ops
 
 # The store: recorder, extraction, kill -9 recovery, a full disk (tmpfs), retention.
 test-store: $(O)/bin/fcap-san
@@ -293,10 +402,15 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-sim
 	$(MAKE) test-tools
+	$(MAKE) test-live
+	$(MAKE) test-ops
 	$(MAKE) test-store
 	$(MAKE) test-ipfix
 	$(MAKE) test-fleet
 	$(MAKE) test-score
+	$(MAKE) test-alerts
+	$(MAKE) test-malformed
+	$(MAKE) fuzz-smoke
 	$(MAKE) lint
 	$(MAKE) synth
 	$(MAKE) driver

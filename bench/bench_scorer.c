@@ -27,6 +27,7 @@
 #include "fcap/labels.h"
 #include "fcap/model.h"
 #include "fcap/pcap_reader.h"
+#include "fcap/alert.h"
 #include "fcap/score_stream.h"
 
 #define MAX_PKTS (1u << 21)
@@ -409,7 +410,7 @@ static void load_pkts(const char *path, struct pkts *p)
 	fcap_pcap_close(r);
 }
 
-enum mode { M_FEATURES, M_FIXED, M_FIXED_ALL, M_FLOAT, M_NMODES };
+enum mode { M_FEATURES, M_FIXED, M_FIXED_ALL, M_FLOAT, M_ALERTS, M_ALERTS_EXPLAIN, M_NMODES };
 
 /*
  * One speed measurement: decode + features [+ scoring] exactly as `fcap
@@ -427,7 +428,15 @@ struct runner {
 	struct fcap_feat_in *in;
 	double *feat;
 	uint64_t shift;
+	struct fcap_alerter *alerter;   /* M_ALERTS*: as fcap score --eve, lines to /dev/null */
+	FILE *eve;
 };
+
+static void alert_packet(void *ctx, const struct fcap_score_ref *ref, const struct fcap_feat_in *in,
+			 const struct fcap_scores *sc, const double *feat)
+{
+	fcap_alerter_packet(ctx, ref->file, ref->offset, ref->number, in, sc, feat);
+}
 
 static double cpu_s(void)
 {
@@ -477,6 +486,15 @@ static void runner_init(struct runner *r, const struct fcap_model *m, enum mode 
 	r->st.use_float = mode == M_FLOAT;
 	if (mode == M_FIXED_ALL)
 		fcap_scorer_plain_classifier(r->st.sc, true);
+	if (mode == M_ALERTS || mode == M_ALERTS_EXPLAIN) {
+		struct fcap_alert_config ac;
+		fcap_alert_defaults(&ac);
+		ac.explain = mode == M_ALERTS_EXPLAIN;
+		if (!(r->eve = fopen("/dev/null", "w")) || !(r->alerter = fcap_alerter_new(&ac, m, "bench", r->eve, err)))
+			die("alerts", err);
+		r->st.on_packet = alert_packet;
+		r->st.on_packet_ctx = r->alerter;
+	}
 	one_pass(r, p);
 	fcap_simd_use(fcap_simd_best());
 }
@@ -484,6 +502,11 @@ static void runner_init(struct runner *r, const struct fcap_model *m, enum mode 
 static void runner_free(struct runner *r)
 {
 	fcap_score_stream_free(&r->st);
+	if (r->alerter) {
+		fcap_alerter_finish(r->alerter, NULL);
+		fcap_alerter_free(r->alerter);
+		fclose(r->eve);
+	}
 	free(r->in);
 	free(r->feat);
 }
@@ -617,7 +640,8 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/test.pcap", eval);
 	struct pkts p;
 	load_pkts(path, &p);
-	enum { R_FEAT, R_FIXED, R_FIXED_ALL, R_FIXED_PORTABLE, R_FLOAT, R_KFIXED, R_KFLOAT, R_N };
+	enum { R_FEAT, R_FIXED, R_FIXED_ALL, R_FIXED_PORTABLE, R_FLOAT, R_KFIXED, R_KFLOAT, R_ALERTS, R_ALERTS_EXPLAIN,
+	       R_N };
 	struct runner run[R_N];
 	enum fcap_simd best = fcap_simd_best();
 	runner_init(&run[R_FEAT], &m, M_FEATURES, best, &p);
@@ -627,6 +651,8 @@ int main(int argc, char **argv)
 	runner_init(&run[R_FLOAT], &m, M_FLOAT, best, &p);
 	runner_init(&run[R_KFIXED], &mk, M_FIXED, best, &p);
 	runner_init(&run[R_KFLOAT], &mk, M_FLOAT, best, &p);
+	runner_init(&run[R_ALERTS], &m, M_ALERTS, best, &p);
+	runner_init(&run[R_ALERTS_EXPLAIN], &m, M_ALERTS_EXPLAIN, best, &p);
 	struct speed sp[R_N];
 	measure(run, R_N, &p, 0.4, sp);
 	struct fcap_feat_stats fst;
@@ -642,16 +668,18 @@ int main(int argc, char **argv)
 		"features + double hybrid (as fcap score --float)",
 		"Kitsune set + fixed-point ensemble",
 		"Kitsune set + double ensemble",
+		"fixed-point hybrid + alerts (fcap score --eve --no-explain)",
+		"  the same with explanations (fcap score --eve)",
 	};
 
 	printf("\nScorer benchmark (one core; fixed point unless marked double)\n\n");
 	printf("Speed on %s (%zu packets; packets per CPU second, median of %d rounds of >= 0.4 s;\n"
 	       "packet-group inference: %s):\n", path, p.n, SPEED_ROUNDS, fcap_simd_name(best));
-	printf("  %-50s %12s %23s\n", "path", "packets/s", "(rounds: min .. max)");
+	printf("  %-60s %12s %23s\n", "path", "packets/s", "(rounds: min .. max)");
 	if (best == FCAP_SIMD_SCALAR)
 		printf("  (this CPU has no AVX2: every path runs the portable code)\n");
 	for (int i = 0; i < R_N; i++)
-		printf("  %-50s %12.0f   (%9.0f .. %9.0f)\n", what[i], sp[i].median, sp[i].lo, sp[i].hi);
+		printf("  %-60s %12.0f   (%9.0f .. %9.0f)\n", what[i], sp[i].median, sp[i].lo, sp[i].hi);
 	printf("  goal: >= 1000000 packets/s for features + fixed-point inference: %s\n\n",
 	       sp[R_FIXED].median >= 1e6 ? "met" : "NOT met");
 	printf("Memory: hybrid model %zu bytes of fixed-point weights and tables (Kitsune-set ensemble %zu);\n"
@@ -665,9 +693,11 @@ int main(int argc, char **argv)
 		die(path, "cannot write");
 	fprintf(js, "{\n  \"speed_pps\": {\"features\": %.0f, \"features_fixed\": %.0f, \"features_fixed_with_plain_classifier\": %.0f, "
 		    "\"features_fixed_portable\": %.0f, \"features_double\": %.0f, \"kitsune_fixed\": %.0f, "
-		    "\"kitsune_double\": %.0f, \"simd\": \"%s\", \"rounds\": %d},\n",
+		    "\"kitsune_double\": %.0f, \"alerts\": %.0f, \"alerts_explained\": %.0f, \"simd\": \"%s\", "
+		    "\"rounds\": %d},\n",
 		sp[R_FEAT].median, sp[R_FIXED].median, sp[R_FIXED_ALL].median, sp[R_FIXED_PORTABLE].median,
-		sp[R_FLOAT].median, sp[R_KFIXED].median, sp[R_KFLOAT].median, fcap_simd_name(best), SPEED_ROUNDS);
+		sp[R_FLOAT].median, sp[R_KFIXED].median, sp[R_KFLOAT].median, sp[R_ALERTS].median,
+		sp[R_ALERTS_EXPLAIN].median, fcap_simd_name(best), SPEED_ROUNDS);
 	fprintf(js, "  \"memory_bytes\": {\"hybrid_model\": %zu, \"kitsune_model\": %zu, \"feature_state\": %zu},\n",
 		fcap_model_bytes(&m), fcap_model_bytes(&mk), feat_mem);
 	fprintf(js, "  \"scenarios\": {\n");

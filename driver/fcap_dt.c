@@ -31,6 +31,7 @@ struct walk {
 	int depth;
 	bool compatible, have_format, have_clock, have_snaplen;
 	bool have_max_blocks, have_min_size, have_max_size, have_ports;
+	bool seen_ring, seen_ports;	/* a second one is refused, not merged */
 	u32 port_reg;		/* reg of the port node being walked */
 	bool port_has_reg;
 	struct fcap_dt_info *info;
@@ -224,6 +225,16 @@ static int begin_node(struct walk *w, u32 *pos)
 		w->kind[w->depth] = child_kind(w->kind[w->depth - 1], name, (size_t)n);
 	if (w->depth == 1 && n != 0)
 		return fail(w, "the first node is not the root", w->st_off + *pos);
+	if (w->kind[w->depth] == NODE_RING) {
+		if (w->seen_ring)
+			return fail(w, "a second /ring node", w->st_off + *pos);
+		w->seen_ring = true;
+	}
+	if (w->kind[w->depth] == NODE_PORTS) {
+		if (w->seen_ports)
+			return fail(w, "a second /ports node", w->st_off + *pos);
+		w->seen_ports = true;
+	}
 	if (w->kind[w->depth] == NODE_PORT)
 		w->port_has_reg = false;
 	*pos = (p + (u32)n + 1 + 3) & ~3u;

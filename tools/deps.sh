@@ -42,7 +42,27 @@ need /usr/bin/qemu-system-x86_64   qemu-system-x86
 # The initramfs needs the statically linked busybox (package busybox is dynamic).
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$missing busybox-static"
 need /usr/bin/cpio                 cpio
+# Operating it (issue 9): the netns capture test (ip, ping, tcpdump above),
+# metrics (libmicrohttpd; promtool judges the exposition), the service unit
+# (systemd-analyze verify), the man pages (man --warnings).
+need /usr/bin/ip                   iproute2
+need /usr/bin/ping                 iputils-ping
+need /usr/include/microhttpd.h     libmicrohttpd-dev
+need /usr/bin/promtool             prometheus
+need /usr/bin/systemd-analyze      systemd
+need /usr/bin/man                  man-db
+need /usr/bin/groff                groff-base
+need /usr/sbin/useradd             passwd
+need /usr/bin/script               bsdutils
 need /usr/bin/base64               coreutils
+# Alerts: fcap report's HTML rendered by headless Chromium (tests/tools/test_alerts.sh).
+need /usr/bin/chromium             chromium
+
+# Fuzzing (make fuzz, and its smoke run in make test): clang's libFuzzer with
+# ASan and UBSan; the unit tests under valgrind (make test-valgrind).
+need /usr/bin/clang                clang
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$missing libclang-rt-14-dev"
+need /usr/bin/valgrind             valgrind
 # IPFIX export: nfcapd collects in a network namespace (ip, ss), nfdump reads back.
 need /usr/bin/nfcapd               nfdump
 need /usr/bin/nfdump               nfdump

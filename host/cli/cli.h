@@ -16,6 +16,10 @@ int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_feedback(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 
@@ -35,6 +39,20 @@ bool parse_size_or_percent(const char *s, uint64_t *bytes, uint32_t *percent);
 /* "1700000000.123456789" (seconds since the epoch, up to 9 decimals) or
  * "2025-01-02T03:04:05.123456789Z" (UTC): exact, no rounding. */
 bool parse_time_ns(const char *s, uint64_t *ns);
+
+/* -Z: become user (groups, gid, uid), drop every capability, forbid new
+ * privileges, and check that root cannot be regained. 0, or -1 with err. */
+#include <stddef.h>
+int drop_privileges(const char *user, char *err, size_t n);
+
+/* systemd's notification protocol: sends state ("READY=1", "WATCHDOG=1")
+ * to $NOTIFY_SOCKET. 1 sent, 0 not a service, -1 failed. */
+int service_notify(const char *state);
+/* The watchdog period systemd asks for ($WATCHDOG_USEC) in ns, or 0. */
+uint64_t service_watchdog_ns(void);
+
+/* The CRC-32C of a model file as 8 hex digits: the model id in alerts. */
+int model_file_id(const char *path, char id[16], char *errbuf);
 
 /* Prints "fcap CMD: MESSAGE" and a pointer to --help on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

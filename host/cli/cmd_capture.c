@@ -6,13 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
 
 #include "cli.h"
 #include "fcap/capture.h"
 #include "fcap/dev.h"
+#include "fcap/metrics.h"
 #include "fcap/pcap_reader.h"
 #include "fcap/flowmeter.h"
 #include "fcap/ipfix.h"
+#include "fcap/stages.h"
+#include "fcap/alert.h"
 #include "fcap/score_stream.h"
 
 #define MAX_REPLAY 64
@@ -27,19 +34,30 @@ static void on_signal(int sig)
 
 static void help(void)
 {
-	printf("usage: fcap capture [-d DEVICE] [-r FILE]... [--rate RATE] -w FILE [OPTIONS]\n"
-	       "       fcap capture [-d DEVICE] [-r FILE]... --store DIR [-C SIZE] [-G TIME] [-W N] [OPTIONS]\n"
-	       "Captures every frame the card receives into a pcapng file with nanosecond\n"
-	       "timestamps, or into a store of rotating indexed segments (docs/STORE.md),\n"
-	       "and prints what was captured and dropped, by stage.\n\n"
-	       "  -d, --device DEV        sim: the simulated card (default); /dev/fcapN or\n"
-	       "                          pcie:N: a card through the fcap kernel driver\n"
-	       "  -r, --replay [PORT:]FILE  pcap or pcapng file the simulated card receives\n"
-	       "                          on PORT (default 0); repeat to queue several on\n"
-	       "                          a port (played in order) or to feed several ports\n"
+	printf("usage: fcap capture -i INTERFACE [-w FILE | --store DIR] [OPTIONS] [FILTER]\n"
+	       "       fcap capture -r FILE [-w FILE | --store DIR] [OPTIONS] [FILTER]\n"
+	       "       fcap capture -i sim -r [PORT:]FILE... [-w FILE | --store DIR] [OPTIONS]\n"
+	       "Captures every frame into a pcapng file with nanosecond timestamps (where\n"
+	       "the source has them), or into a store of rotating indexed segments\n"
+	       "(docs/STORE.md), and prints what was captured and dropped, by stage.\n\n"
+	       "source:\n"
+	       "  -i, --interface IF      a network interface (eth0: through libpcap), a\n"
+	       "                          card through the fcap driver (/dev/fcapN, pcie:N),\n"
+	       "                          or sim: the simulated card (needs -r)\n"
+	       "  -d, --device DEV        the same as -i\n"
+	       "  -r, --read [PORT:]FILE  read a pcap or pcapng file through libpcap, keeping\n"
+	       "                          its timestamps; with -i sim: the simulated card\n"
+	       "                          receives it on PORT (default 0) at line rate;\n"
+	       "                          repeat to queue several (sim only)\n"
+	       "  FILTER                  a capture filter in tcpdump syntax (pcap-filter(7)),\n"
+	       "                          after the options (interfaces and files only)\n"
+	       "  -c COUNT                stop after COUNT frames (interfaces and files only)\n"
+	       "  -s, --snaplen N         bytes kept per frame (default: all, 65535)\n"
+	       "  -B, --buffer-size SIZE  kernel capture buffer of an interface (e.g. 64M)\n"
 	       "      --rate RATE         line rate of the simulated ports (default 10G)\n"
 	       "      --bus LINK          PCIe link of the simulated card: gen3x8 (default),\n"
 	       "                          gen3x16, gen4x16, or ideal (no link limits)\n"
+	       "output:\n"
 	       "  -w, --write FILE        write the capture to FILE (an existing directory:\n"
 	       "                          the same as --store FILE)\n"
 	       "      --store DIR         record into the store DIR (created if missing):\n"
@@ -55,7 +73,20 @@ static void help(void)
 	       "      --max-size SIZE|N%%  store: keep segments and indexes within SIZE\n"
 	       "                          bytes (100G) or N%% of the filesystem\n"
 	       "      --buffered          store: write through the page cache, not O_DIRECT\n"
-	       "  -s, --snaplen N         bytes kept per frame (default: the card's maximum)\n"
+	       "      --index-lag N|off   store: when N written blocks wait for the index\n"
+	       "                          thread (or the queue is 3/4 full), a segment's\n"
+	       "                          keys are indexed after it is published (default:\n"
+	       "                          half the queue; 0: always; off: never, the ring\n"
+	       "                          waits for indexing)\n"
+	       "operation:\n"
+	       "  -Z, --user USER         once the source is open, become USER and drop every\n"
+	       "                          capability before any file is opened\n"
+	       "      --metrics-dir DIR   write Prometheus metrics to DIR/fcap_IF.prom every\n"
+	       "                          second (node-exporter textfile collector)\n"
+	       "      --metrics-listen [ADDR:]PORT  serve them at http://ADDR:PORT/metrics\n"
+	       "  -q, --quiet             no summary and no progress line\n"
+	       "  -h, --help              this text\n"
+	       "ring and card:\n"
 	       "      --blocks N          ring blocks (default 16; a driver's card: its own)\n"
 	       "      --block-size SIZE   ring block size, e.g. 256K, 1M (default 1M; a\n"
 	       "                          driver's card: its own)\n"
@@ -68,6 +99,9 @@ static void help(void)
 	       "      --ipfix HOST:PORT   export flow records over IPFIX (UDP) as flows end\n"
 	       "                          (docs/IPFIX.md)\n"
 	       "      --flow-idle SECONDS a flow idle this long ends (default 15)\n"
+	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
+	       "                          evidence in the file or segments written, then a stats\n"
+	       "                          event with the capture's counts and drops by stage\n"
 	       "      --rings N           host rings to spread flows over by their hash\n"
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
@@ -76,14 +110,33 @@ static void help(void)
 	       "      --irq-delay T       ... or T after the first of them, e.g. 50us\n"
 	       "                          (default: never on time alone; at most 1s)\n"
 	       "      --poll              no interrupts: look at the rings every 20 us\n"
-	       "  -q, --quiet             no summary\n"
-	       "  -h, --help              this text\n\n"
-	       "exit status: 0 success, 1 the capture failed, 2 bad command line\n");
+	       "      --stall AT:T        fault injection: after AT of card time, stop\n"
+	       "                          consuming for T (e.g. 1ms:5ms); the card drops\n"
+	       "                          and counts what the full ring cannot take\n"
+	       "scoring:\n"
+	       "  -m, --model MODEL       score every captured frame with a model from\n"
+	       "                          'fcap train' (fixed point) and write the score\n"
+	       "                          stream (as 'fcap score' does) to --scores\n"
+	       "      --scores FILE       where the score stream goes (default: stdout)\n\n"
+	       "A progress line is shown while stderr is a terminal. Ctrl-C (SIGINT) or\n"
+	       "SIGTERM stops the capture cleanly.\n"
+	       "exit status: 0 success, 1 the capture failed (or frames went missing\n"
+	       "uncounted), 2 bad command line\n");
 }
+
+enum source_kind { SRC_SIM, SRC_PCIE, SRC_PCAP_LIVE, SRC_PCAP_FILE };
 
 struct capture_args {
 	const char *device;
+	enum source_kind kind;
 	char pcie_path[64];     /* set when device is a card behind the driver */
+	char filter[4096];      /* the trailing words, joined */
+	uint64_t count;
+	uint64_t buffer_bytes;
+	const char *user;
+	const char *metrics_dir;
+	const char *metrics_listen;
+	bool replay_port_given;
 	bool rate_given;
 	const char *bus;
 	struct fcap_replay replay[MAX_REPLAY];
@@ -93,6 +146,7 @@ struct capture_args {
 	bool quiet;
 	const char *model;
 	const char *scores;
+	const char *eve;
 	const char *ipfix;      /* collector, HOST:PORT */
 	uint64_t flow_idle_ns;
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
@@ -111,14 +165,75 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 	return *r->path != '\0';
 }
 
+/* What -i names: a card, the simulated card, or an interface for libpcap. */
+static int classify_device(struct capture_args *a)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	if (!a->device) {
+		if (a->nreplay == 0)
+			return usage_error("capture", "no source: give -i INTERFACE (a network interface, "
+					   "/dev/fcapN, sim) or -r FILE");
+		if (a->nreplay > 1 || a->replay_port_given)
+			return usage_error("capture", "several -r files or PORT:FILE feed the simulated card: "
+					   "add -i sim");
+		a->kind = SRC_PCAP_FILE;
+		return EXIT_OK;
+	}
+	int pcie = fcap_dev_pcie_path(a->device, a->pcie_path, sizeof(a->pcie_path), err);
+	if (pcie < 0)
+		return usage_error("capture", "%s", err);
+	if (pcie)
+		a->kind = SRC_PCIE;
+	else if (!strcmp(a->device, "sim"))
+		a->kind = SRC_SIM;
+	else if (!*a->device || strlen(a->device) > 64 || strchr(a->device, '/'))
+		return usage_error("capture", "-i '%s': expected a network interface name, /dev/fcapN, "
+				   "pcie:N or sim", a->device);
+	else
+		a->kind = SRC_PCAP_LIVE;
+	if (a->kind == SRC_PCAP_LIVE && a->nreplay)
+		return usage_error("capture", "-i %s captures live and -r reads a file: give one of them "
+				   "(or -i sim -r FILE to replay through the simulated card)", a->device);
+	if (a->kind == SRC_PCIE && (a->nreplay || a->rate_given))
+		return usage_error("capture", "-r, --rate and --bus drive the simulated card; %s captures "
+				   "its own ports", a->device);
+	if (a->kind == SRC_SIM && a->nreplay == 0)
+		return usage_error("capture", "the simulated card needs traffic: give -r FILE");
+	return EXIT_OK;
+}
+
+/* tcpdump's habit: the words after the options are one filter expression. */
+static int join_filter(struct capture_args *a, int argc, char **argv, int first)
+{
+	size_t len = 0;
+	for (int i = first; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (len + n + 2 > sizeof(a->filter))
+			return usage_error("capture", "the capture filter is longer than %zu bytes",
+					   sizeof(a->filter) - 1);
+		if (len)
+			a->filter[len++] = ' ';
+		memcpy(a->filter + len, argv[i], n);
+		len += n;
+	}
+	a->filter[len] = '\0';
+	return EXIT_OK;
+}
+
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES,
-	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED, OPT_IPFIX,
-	       OPT_FLOW_IDLE };
+	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES, OPT_EVE,
+	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED,
+	       OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE };
 	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "read", required_argument, NULL, 'r' },
 		{ "replay", required_argument, NULL, 'r' },
+		{ "user", required_argument, NULL, 'Z' },
+		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "metrics-dir", required_argument, NULL, OPT_METRICS_DIR },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "bus", required_argument, NULL, OPT_BUS },
 		{ "rings", required_argument, NULL, OPT_RINGS },
@@ -131,23 +246,31 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "irq-blocks", required_argument, NULL, OPT_IRQ_BLOCKS },
 		{ "irq-delay", required_argument, NULL, OPT_IRQ_DELAY },
 		{ "poll", no_argument, NULL, OPT_POLL },
+		{ "stall", required_argument, NULL, OPT_STALL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
+		{ "eve", required_argument, NULL, OPT_EVE },
 		{ "ipfix", required_argument, NULL, OPT_IPFIX },
 		{ "flow-idle", required_argument, NULL, OPT_FLOW_IDLE },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "buffered", no_argument, NULL, OPT_BUFFERED },
+		{ "index-lag", required_argument, NULL, OPT_INDEX_LAG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:r:w:s:m:qhC:G:W:", opts, NULL)) != -1) {
+	/* '+': options end at the first word, which begins the filter. */
+	while ((c = getopt_long(argc, argv, "+i:d:r:w:s:m:qhC:G:W:c:Z:B:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
 		case 'd':
+			if (a->device && strcmp(a->device, optarg))
+				return usage_error("capture", "-%c '%s': the source is already '%s'", c, optarg,
+						   a->device);
 			a->device = optarg;
 			break;
 		case 'r':
@@ -155,7 +278,28 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 				return usage_error("capture", "at most %d replay files", MAX_REPLAY);
 			if (!parse_replay(optarg, &a->replay[a->nreplay]))
 				return usage_error("capture", "-r '%s': expected FILE or PORT:FILE", optarg);
+			if (a->replay[a->nreplay].path != optarg)
+				a->replay_port_given = true;
 			a->nreplay++;
+			break;
+		case 'c':
+			if (!parse_size(optarg, UINT64_MAX, &a->count) || a->count == 0 || strspn(optarg, "0123456789") != strlen(optarg))
+				return usage_error("capture", "-c '%s': expected a frame count above 0", optarg);
+			break;
+		case 'Z':
+			if (!*optarg)
+				return usage_error("capture", "-Z '': expected a user name");
+			a->user = optarg;
+			break;
+		case 'B':
+			if (!parse_size(optarg, 1u << 30, &a->buffer_bytes) || a->buffer_bytes < 65536)
+				return usage_error("capture", "-B '%s': expected a buffer size from 64K to 1G", optarg);
+			break;
+		case OPT_METRICS_DIR:
+			a->metrics_dir = optarg;
+			break;
+		case OPT_METRICS_LISTEN:
+			a->metrics_listen = optarg;
 			break;
 		case OPT_RATE:
 			if (!parse_rate(optarg, &a->rate))
@@ -213,6 +357,19 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_POLL:
 			a->cfg.ring.poll = true;
 			break;
+		case OPT_STALL: {
+			char at[32];
+			const char *colon = strchr(optarg, ':');
+			if (!colon || (size_t)(colon - optarg) >= sizeof(at))
+				return usage_error("capture", "--stall '%s': expected AT:T, e.g. 1ms:5ms", optarg);
+			memcpy(at, optarg, (size_t)(colon - optarg));
+			at[colon - optarg] = '\0';
+			if (!parse_duration_ns(at, &a->cfg.stall_at_ns) || !parse_duration_ns(colon + 1, &a->cfg.stall_ns) ||
+			    a->cfg.stall_ns == 0)
+				return usage_error("capture", "--stall '%s': expected AT:T with durations, e.g. 1ms:5ms",
+						   optarg);
+			break;
+		}
 		case 'm':
 			a->model = optarg;
 			break;
@@ -225,6 +382,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_FLOW_IDLE:
 			if (!parse_seconds(optarg, &a->flow_idle_ns) || a->flow_idle_ns == 0)
 				return usage_error("capture", "--flow-idle '%s': want a duration above 0", optarg);
+			break;
+		case OPT_EVE:
+			a->eve = optarg;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -264,6 +424,15 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			a->cfg.buffered = true;
 			a->store_opts = true;
 			break;
+		case OPT_INDEX_LAG:
+			if (!strcmp(optarg, "off"))
+				a->cfg.index_lag = -2;
+			else if (!parse_size(optarg, 1u << 20, &v))
+				return usage_error("capture", "--index-lag '%s': expected a number of blocks or off", optarg);
+			else
+				a->cfg.index_lag = v ? (int32_t)v : -1;
+			a->store_opts = true;
+			break;
 		case 'h':
 			help();
 			exit(EXIT_OK);
@@ -271,8 +440,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			return usage_error("capture", "bad option");
 		}
 	}
-	if (optind != argc)
-		return usage_error("capture", "unexpected argument '%s' (capture filters come later)", argv[optind]);
+	if (join_filter(a, argc, argv, optind) != EXIT_OK)
+		return EXIT_USAGE;
 	struct stat sb;
 	if (a->cfg.out_path && !a->cfg.store_dir && stat(a->cfg.out_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		a->cfg.store_dir = a->cfg.out_path;   /* -w DIR: a store */
@@ -283,29 +452,46 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	if (!a->cfg.out_path && !a->cfg.store_dir)
 		return usage_error("capture", "no output file: give -w FILE or --store DIR");
 	if (a->store_opts && !a->cfg.store_dir)
-		return usage_error("capture", "-C, -G, -W, --max-age, --max-size and --buffered need --store DIR");
-	char err[FCAP_ERRBUF_SIZE];
-	int pcie = fcap_dev_pcie_path(a->device, a->pcie_path, sizeof(a->pcie_path), err);
-	if (pcie < 0)
-		return usage_error("capture", "%s", err);
-	if (pcie) {
-		if (a->nreplay || a->rate_given)
-			return usage_error("capture", "-r, --rate and --bus drive the simulated card; %s captures "
-					   "its own ports", a->device);
-		return EXIT_OK;
+		return usage_error("capture", "-C, -G, -W, --max-age, --max-size, --buffered and --index-lag need --store DIR");
+	if (classify_device(a) != EXIT_OK)
+		return EXIT_USAGE;
+	bool pcap = a->kind == SRC_PCAP_LIVE || a->kind == SRC_PCAP_FILE;
+	if (!pcap && (a->filter[0] || a->count))
+		return usage_error("capture", "a capture filter and -c work on interfaces and files; %s has no "
+				   "filter stage", a->device);
+	if (pcap && a->filter[0]) {
+		/* A filter that does not compile is a bad argument, found before any device is opened. */
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+		struct bpf_program prog;
+		if (!dead)
+			return usage_error("capture", "out of memory checking the filter");
+		int bad = pcap_compile(dead, &prog, a->filter, 1, PCAP_NETMASK_UNKNOWN);
+		if (bad < 0) {
+			usage_error("capture", "filter '%s': %s", a->filter, pcap_geterr(dead));
+			pcap_close(dead);
+			return EXIT_USAGE;
+		}
+		pcap_freecode(&prog);
+		pcap_close(dead);
 	}
-	if (strcmp(a->device, "sim"))
-		return usage_error("capture", "unknown device '%s' (sim, /dev/fcapN or pcie:N)", a->device);
-	if (a->nreplay == 0)
-		return usage_error("capture", "the simulated card needs traffic: give -r FILE");
+	if (a->kind != SRC_SIM && a->rate_given)
+		return usage_error("capture", "--rate and --bus drive the simulated card (-i sim)");
+	if (a->buffer_bytes && a->kind != SRC_PCAP_LIVE)
+		return usage_error("capture", "-B sizes the kernel buffer of a network interface");
+	if (pcap && (a->cfg.ring.hash || (a->cfg.ring.rings && a->cfg.ring.rings != 1)))
+		return usage_error("capture", "--rings and --hash need a card (libpcap gives one ring)");
+	if (a->scores && !a->model)
+		return usage_error("capture", "--scores needs --model");
+	if (a->kind == SRC_PCIE)
+		return EXIT_OK;
 	if (!a->cfg.ring.rings)
 		a->cfg.ring.rings = 1;
 	if (!a->cfg.ring.blocks)
 		a->cfg.ring.blocks = 16;
 	if (!a->cfg.ring.block_size)
 		a->cfg.ring.block_size = 1u << 20;
-	if (a->scores && !a->model)
-		return usage_error("capture", "--scores needs --model");
+	if (a->eve && !a->model)
+		return usage_error("capture", "--eve needs --model");
 	return EXIT_OK;
 }
 
@@ -331,28 +517,54 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 	else
 		fprintf(stderr, "fcap: %llu frames captured to %s (%llu bytes)\n", (unsigned long long)st->records,
 			a->cfg.out_path, (unsigned long long)st->file_bytes);
-	fprintf(stderr, "  card     received %llu frames, %llu bytes; %llu with MAC errors, %llu truncated\n",
-		(unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors,
-		(unsigned long long)trunc);
+	bool pcap = a->kind == SRC_PCAP_LIVE || a->kind == SRC_PCAP_FILE;
+	/* A libpcap source's stages in its own words: its "card FIFO" is the
+	 * kernel's capture buffer, its ring is fcap's own (fcap/stages.h). */
+	const char *who = pcap ? "source  " : "card    ";
+	const char *fifo_name = pcap ? "kernel buffer" : "card fifo";
+	const char *ring_name = pcap ? "ring full" : "card ring full";
+	if (pcap) {
+		uint64_t wire = 0, filtered = 0;
+		for (unsigned p = 0; p < c->nports; p++) {
+			wire += c->port[p].drop_wire;
+			filtered += c->port[p].filtered;
+		}
+		fprintf(stderr, "  %s received %llu frames, %llu bytes (%llu truncated to the snap length); "
+				"%llu rejected by the filter, %llu dropped by the interface (not received)\n",
+			who, (unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)trunc,
+			(unsigned long long)filtered, (unsigned long long)wire);
+	} else {
+		fprintf(stderr, "  %s received %llu frames, %llu bytes; %llu with MAC errors, %llu truncated\n", who,
+			(unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors,
+			(unsigned long long)trunc);
+	}
 	if (st->store)
-		fprintf(stderr, "  drops    card fifo %llu, card ring full %llu (of which disk backlog %llu), host corrupt "
+		fprintf(stderr, "  drops    %s %llu, %s %llu (of which disk backlog %llu), host corrupt "
 				"blocks %llu (%llu frames), disk %llu blocks (%llu frames): %llu lost in all\n",
-			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)rs->backlog_drops,
+			fifo_name, (unsigned long long)fifo, ring_name, (unsigned long long)ring,
+			(unsigned long long)rs->backlog_drops,
 			(unsigned long long)st->corrupt_blocks, (unsigned long long)st->corrupt_records,
 			(unsigned long long)rs->disk_lost_blocks, (unsigned long long)disk, (unsigned long long)lost);
 	else
-		fprintf(stderr, "  drops    card fifo %llu, card ring full %llu, host corrupt blocks %llu "
+		fprintf(stderr, "  drops    %s %llu, %s %llu, host corrupt blocks %llu "
 				"(%llu frames): %llu lost in all\n",
-			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)st->corrupt_blocks,
+			fifo_name, (unsigned long long)fifo, ring_name, (unsigned long long)ring,
+			(unsigned long long)st->corrupt_blocks,
 			(unsigned long long)st->corrupt_records, (unsigned long long)lost);
 	if (st->store)
+	{
 		fprintf(stderr, "  store    index %.3f s CPU; retention removed %llu segments; %llu published without "
 				"index; at start %u recovered, %u indexes rebuilt\n",
 			rs->index_cpu_s, (unsigned long long)rs->deleted, (unsigned long long)rs->index_failures,
 			rs->recovery.recovered, rs->recovery.rebuilt);
+		fprintf(stderr, "  index    keys deferred (indexing behind the disk) in %llu segments, indexed late %llu "
+				"(%.3f s CPU; %.3f s of it at close)\n",
+			(unsigned long long)rs->index_deferred, (unsigned long long)rs->index_late, rs->index_late_cpu_s,
+			rs->index_close_s);
+	}
 	fprintf(stderr, "  ring     %llu blocks of %u bytes consumed\n", (unsigned long long)st->blocks,
 		st->block_size);
-	if (a->pcie_path[0])
+	if (a->kind != SRC_SIM)
 		fprintf(stderr, "  time     wall %.3f s; %.0f frames per wall second\n", st->wall_s,
 			st->wall_s > 0 ? (double)st->records / st->wall_s : 0.0);
 	else
@@ -380,6 +592,38 @@ static bool accounting_holds(const struct fcap_capture_stats *st)
 	return false;
 }
 
+/* The capture's counts for the alerts' stats event: what was received,
+ * kept, and lost at each stage (the summary's figures). */
+static void capture_json(const struct fcap_capture_stats *st, char *buf, size_t n)
+{
+	const struct fcap_card_counters *c = &st->card;
+	uint64_t rx = 0, bytes = 0, fifo = 0, ring = 0, errors = 0, trunc = 0;
+	for (unsigned p = 0; p < c->nports; p++) {
+		rx += c->port[p].rx_frames;
+		bytes += c->port[p].rx_bytes;
+		fifo += c->port[p].drop_fifo;
+		ring += c->port[p].drop_ring;
+		errors += c->port[p].rx_errors;
+		trunc += c->port[p].truncated;
+	}
+	const struct fcap_recorder_stats *rs = &st->rec;
+	uint64_t disk = st->store ? rs->disk_lost_records : 0;
+	snprintf(buf, n,
+		 "\"capture\":{\"received_frames\":%llu,\"received_bytes\":%llu,\"mac_errors\":%llu,\"truncated\":%llu,"
+		 "\"recorded_frames\":%llu,\"drops\":{\"card_fifo\":%llu,\"card_ring_full\":%llu,"
+		 "\"disk_backlog\":%llu,\"host_corrupt\":%llu,\"disk\":%llu,\"total\":%llu}}",
+		 (unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors, (unsigned long long)trunc,
+		 (unsigned long long)st->records, (unsigned long long)fifo, (unsigned long long)ring,
+		 (unsigned long long)(st->store ? rs->backlog_drops : 0), (unsigned long long)st->corrupt_records,
+		 (unsigned long long)disk, (unsigned long long)(fifo + ring + st->corrupt_records + disk));
+}
+
+static void alert_packet(void *ctx, const struct fcap_score_ref *ref, const struct fcap_feat_in *in,
+			 const struct fcap_scores *sc, const double *feat)
+{
+	fcap_alerter_packet(ctx, ref->file, ref->offset, ref->number, in, sc, feat);
+}
+
 static void store_log(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -389,8 +633,130 @@ static void store_log(void *ctx, const char *line)
 /* The per-record callback: the card's records are Ethernet frames. */
 struct scoring {
 	struct fcap_score_stream stream;
+	struct fcap_alerter *alerter;   /* or NULL */
 	uint64_t number;
+	char file[FCAP_STORE_PATH_MAX]; /* the file of the packets in the stream */
 };
+
+/* The capture's file name is only valid during the call (a store's
+ * segment name lives in the recorder's reap record), while the stream and
+ * the alerts keep it until they are flushed: they get a copy, and a new
+ * file flushes them first (evidence never spans files). */
+static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
+{
+	struct scoring *sc = ctx;
+	if (strcmp(file, sc->file)) {
+		fcap_score_stream_flush(&sc->stream);
+		if (sc->alerter)
+			fcap_alerter_close_all(sc->alerter);
+		snprintf(sc->file, sizeof(sc->file), "%s", file);
+		sc->number = 0;   /* packet numbers count within their file, as tshark's */
+	}
+	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
+				 r->caplen, r->origlen);
+}
+
+/* What runs beside the consume loop: the progress line, metrics, the
+ * store's stats file, the service watchdog. */
+struct ticker {
+	const struct capture_args *a;
+	bool progress;                 /* stderr is a terminal */
+	bool progress_shown;
+	struct fcap_metrics *metrics;
+	bool ready_sent;
+	uint64_t watchdog_ns, last_watchdog;
+	uint64_t last_second;
+	char stats_path[4200];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void write_stats_file(const char *path, const struct fcap_stages *sg)
+{
+	char line[512], tmp[4300];
+	fcap_stages_format(sg, line, sizeof(line));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", line);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+}
+
+static void publish_stages(struct ticker *t, const struct fcap_stages *sg)
+{
+	if (t->metrics) {
+		char text[4096], err[FCAP_ERRBUF_SIZE];
+		if (fcap_stages_prometheus(sg, t->a->device ? t->a->device : "file", text, sizeof(text)) >= 0 &&
+		    fcap_metrics_publish(t->metrics, text, err) < 0)
+			fprintf(stderr, "fcap capture: %s\n", err);
+	}
+	if (t->stats_path[0])
+		write_stats_file(t->stats_path, sg);
+}
+
+static void on_tick(void *ctx, struct fcap_dev *dev, const struct fcap_capture_stats *st)
+{
+	struct ticker *t = ctx;
+	uint64_t now = mono_ns();
+	if (!t->ready_sent) {
+		/* The source is open, the output too, capture has started. */
+		service_notify("READY=1\nSTATUS=capturing");
+		t->ready_sent = true;
+	}
+	if (t->watchdog_ns && now - t->last_watchdog >= t->watchdog_ns / 2) {
+		service_notify("WATCHDOG=1");
+		t->last_watchdog = now;
+	}
+	if (now - t->last_second < 1000000000u)
+		return;
+	t->last_second = now;
+	struct fcap_card_counters c;
+	char err[FCAP_ERRBUF_SIZE];
+	if (fcap_card_counters(dev, st->card_info.nports, &c, err) < 0)
+		return;
+	struct fcap_stages sg;
+	fcap_stages_live(st, &c, &sg);
+	publish_stages(t, &sg);
+	if (t->progress) {
+		fprintf(stderr, "\rfcap: %llu frames, %.1f MB captured; %llu lost, %llu filtered   ",
+			(unsigned long long)sg.captured, (double)sg.bytes / 1e6,
+			(unsigned long long)(sg.card_fifo + sg.ring_full + sg.host + sg.disk_backlog),
+			(unsigned long long)sg.filter);
+		t->progress_shown = true;
+	}
+}
+
+static struct fcap_dev *open_source(const struct capture_args *a, char *err)
+{
+	switch (a->kind) {
+	case SRC_PCIE:
+		return fcap_dev_open_pcie(a->pcie_path, true, err);
+	case SRC_SIM: {
+		struct fcap_sim_dev_config sim_cfg = { .replay = a->replay, .nreplay = a->nreplay,
+						       .line_rate_bps = a->rate, .bus = a->bus };
+		return fcap_dev_open_sim(&sim_cfg, err);
+	}
+	default: {
+		struct fcap_pcap_dev_config pc = {
+			.interface = a->kind == SRC_PCAP_LIVE ? a->device : NULL,
+			.file = a->kind == SRC_PCAP_FILE ? a->replay[0].path : NULL,
+			.snaplen = a->cfg.ring.snaplen, .filter = a->filter[0] ? a->filter : NULL,
+			.count = a->count, .buffer_bytes = (uint32_t)a->buffer_bytes,
+			.ns_units = a->cfg.store_dir != NULL,
+		};
+		return fcap_dev_open_pcap(&pc, err);
+	}
+	}
+}
 
 /* What watches each captured record: the scorer, the flow meter, or both. */
 struct watchers {
@@ -402,8 +768,7 @@ static void watch_record(void *ctx, const char *file, uint64_t offset, const str
 {
 	struct watchers *w = ctx;
 	if (w->scoring)
-		fcap_score_stream_packet(&w->scoring->stream, file, offset, ++w->scoring->number,
-					 FCAP_LINKTYPE_ETHERNET, r->ts, r->data, r->caplen, r->origlen);
+		score_record(w->scoring, file, offset, r);
 	if (w->flows) {
 		struct fcap_pkt_info pi;
 		fcap_packet_decode(FCAP_LINKTYPE_ETHERNET, r->data, r->caplen, &pi);
@@ -444,39 +809,53 @@ static void stop_flow_export(const struct capture_args *a, struct fcap_ipfix *x,
 	fcap_ipfix_close(x);
 }
 
-/* Opens the device, captures until the replay ends or a signal, sums up.
- * Sets *rc; false when the device could not be opened. */
-static bool run_capture(struct capture_args *a, int *rc)
+/* The model, the score stream and the alerter (--eve): opened after the
+ * privilege drop, as the -Z user. */
+static int open_scoring(struct capture_args *a, struct fcap_model *model, struct scoring *scoring, FILE **scores,
+			FILE **eve, struct fcap_alerter **alerter, char *err)
 {
-	char err[FCAP_ERRBUF_SIZE];
-	struct fcap_sim_dev_config sim_cfg = { .replay = a->replay, .nreplay = a->nreplay, .line_rate_bps = a->rate,
-					       .bus = a->bus };
-	struct fcap_dev *dev = a->pcie_path[0] ? fcap_dev_open_pcie(a->pcie_path, true, err)
-					      : fcap_dev_open_sim(&sim_cfg, err);
-	struct fcap_capture_stats st = { 0 };
-	if (!dev) {
-		fprintf(stderr, "fcap capture: %s\n", err);
-		*rc = EXIT_RUNTIME;
-	} else {
-		struct sigaction sa = { .sa_handler = on_signal };
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		*rc = fcap_capture_run(dev, &a->cfg, &st, &stop_requested, err) < 0 ? EXIT_RUNTIME : EXIT_OK;
-		if (*rc != EXIT_OK)
-			fprintf(stderr, "fcap capture: %s\n", err);
-		fcap_dev_close(dev);
-		if (!a->quiet && st.card_info.nports)
-			print_summary(a, &st);
-		if (*rc == EXIT_OK && st.card_info.nports && !accounting_holds(&st))
-			*rc = EXIT_RUNTIME;
+	if (fcap_model_load(model, a->model, err) < 0)
+		return -1;
+	/* with --eve and no --scores, no per-packet stream is written */
+	*scores = a->scores ? fopen(a->scores, "w") : a->eve ? NULL : stdout;
+	if ((a->scores && !*scores) || fcap_score_stream_init(&scoring->stream, model, *scores, err) < 0) {
+		if (a->scores && !*scores)
+			snprintf(err, FCAP_ERRBUF_SIZE, "%s: cannot create", a->scores);
+		goto fail;
 	}
-	return dev != NULL;
+	if (a->eve) {
+		struct fcap_alert_config ac;
+		char id[16];
+		fcap_alert_defaults(&ac);
+		err[0] = '\0';
+		if (model_file_id(a->model, id, err) < 0 || !(*eve = fopen(a->eve, "w")) ||
+		    !(*alerter = fcap_alerter_new(&ac, model, id, *eve, err))) {
+			if (!*eve && err[0] == '\0')
+				snprintf(err, FCAP_ERRBUF_SIZE, "%s: cannot create", a->eve);
+			fcap_score_stream_free(&scoring->stream);
+			goto fail;
+		}
+		scoring->alerter = *alerter;
+		scoring->stream.on_packet = alert_packet;
+		scoring->stream.on_packet_ctx = *alerter;
+	}
+	fcap_score_stream_header(&scoring->stream);
+	a->cfg.on_record = score_record;
+	a->cfg.on_record_ctx = scoring;
+	return 0;
+fail:
+	if (*scores && *scores != stdout)
+		fclose(*scores);
+	if (*eve)
+		fclose(*eve);
+	*scores = *eve = NULL;
+	fcap_model_free(model);
+	return -1;
 }
 
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_args a = {
-		.device = "sim",
 		.rate = 10000000000ull,
 		.cfg = {
 			.ring = { .timeout_ns = 10000000u }, /* blocks and block size: per device */
@@ -489,43 +868,82 @@ int cmd_capture(int argc, char **argv)
 		return rc;
 
 	char err[FCAP_ERRBUF_SIZE];
+	/* 1. The source, with the privileges it needs (CAP_NET_RAW, the device node). */
+	struct fcap_dev *dev = open_source(&a, err);
+	if (!dev) {
+		fprintf(stderr, "fcap capture: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	/* 2. The metrics socket (a low port needs root too). */
+	struct ticker t = { .a = &a, .progress = !a.quiet && isatty(STDERR_FILENO),
+			    .watchdog_ns = service_watchdog_ns() };
+	if (a.metrics_dir || a.metrics_listen) {
+		t.metrics = fcap_metrics_open(a.metrics_dir, a.metrics_listen, a.device ? a.device : "file", err);
+		if (!t.metrics) {
+			fprintf(stderr, "fcap capture: %s\n", err);
+			fcap_dev_close(dev);
+			return EXIT_RUNTIME;
+		}
+	}
+	/* 3. Nobody: from here on every file is opened as the -Z user. */
+	if (a.user && drop_privileges(a.user, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fcap capture: %s\n", err);
+		fcap_metrics_close(t.metrics);
+		fcap_dev_close(dev);
+		return EXIT_RUNTIME;
+	}
 	struct fcap_model model;
 	struct scoring scoring = { 0 };
-	struct watchers watchers = { 0 };
-	bool captured = false;   /* the device opened: there is something to sum up */
-	FILE *scores = NULL;
-	if (a.model) {
-		if (fcap_model_load(&model, a.model, err) < 0) {
-			fprintf(stderr, "fcap capture: %s\n", err);
-			return EXIT_RUNTIME;
-		}
-		scores = a.scores ? fopen(a.scores, "w") : stdout;
-		if (!scores || fcap_score_stream_init(&scoring.stream, &model, scores, err) < 0) {
-			fprintf(stderr, "fcap capture: %s\n", scores ? err : a.scores);
-			if (scores && scores != stdout)
-				fclose(scores);
-			fcap_model_free(&model);
-			return EXIT_RUNTIME;
-		}
-		fcap_score_stream_header(&scoring.stream);
-		watchers.scoring = &scoring;
-	}
-	struct fcap_ipfix *ipfix = NULL;
-	if (a.ipfix && start_flow_export(&a, &ipfix, &watchers.flows, err) < 0) {
+	FILE *scores = NULL, *eve = NULL;
+	struct fcap_alerter *alerter = NULL;
+	if (a.model && open_scoring(&a, &model, &scoring, &scores, &eve, &alerter, err) < 0) {
 		fprintf(stderr, "fcap capture: %s\n", err);
-		rc = EXIT_RUNTIME;
-	} else {
-		if (watchers.scoring || watchers.flows) {
-			a.cfg.on_record = watch_record;
-			a.cfg.on_record_ctx = &watchers;
-		}
-		captured = run_capture(&a, &rc);
-		if (watchers.flows)
-			stop_flow_export(&a, ipfix, watchers.flows);
+		fcap_metrics_close(t.metrics);
+		fcap_dev_close(dev);
+		return EXIT_RUNTIME;
 	}
+	/* Flow records over IPFIX (--ipfix): the flow meter watches the
+	 * records beside the scorer. */
+	struct watchers watchers = { .scoring = a.model ? &scoring : NULL };
+	struct fcap_ipfix *ipfix = NULL;
+	if (a.ipfix) {
+		if (start_flow_export(&a, &ipfix, &watchers.flows, err) < 0) {
+			fprintf(stderr, "fcap capture: %s\n", err);
+			fcap_metrics_close(t.metrics);
+			fcap_dev_close(dev);
+			return EXIT_RUNTIME;
+		}
+		a.cfg.on_record = watch_record;
+		a.cfg.on_record_ctx = &watchers;
+	}
+	if (a.cfg.store_dir)
+		snprintf(t.stats_path, sizeof(t.stats_path), "%s/fcap-stats", a.cfg.store_dir);
+	a.cfg.tick = on_tick;
+	a.cfg.tick_ctx = &t;
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct fcap_capture_stats st;
+	rc = fcap_capture_run(dev, &a.cfg, &st, &stop_requested, err);
+	fcap_dev_close(dev);
+	service_notify("STOPPING=1");
+	if (t.progress_shown)
+		fputc('\n', stderr);
+	if (st.card_info.nports) {
+		struct fcap_stages sg;
+		fcap_stages_from_capture(&st, &sg);
+		publish_stages(&t, &sg);
+	}
+	fcap_metrics_close(t.metrics);
+	if (!a.quiet && st.card_info.nports)
+		print_summary(&a, &st);
+	if (ipfix)
+		stop_flow_export(&a, ipfix, watchers.flows);
 	if (a.model) {
 		fcap_score_stream_flush(&scoring.stream);
-		if (!a.quiet && captured)
+		if (!a.quiet)
 			fprintf(stderr, "  scored   %llu frames; alerts %llu (both %llu, classifier %llu, anomaly %llu)\n",
 				(unsigned long long)scoring.stream.packets,
 				(unsigned long long)(scoring.stream.alerts[1] + scoring.stream.alerts[2] +
@@ -533,11 +951,25 @@ int cmd_capture(int argc, char **argv)
 				(unsigned long long)scoring.stream.alerts[1], (unsigned long long)scoring.stream.alerts[2],
 				(unsigned long long)scoring.stream.alerts[3]);
 		fcap_score_stream_free(&scoring.stream);
-		if (scores != stdout && fclose(scores) != 0 && rc == EXIT_OK) {
-			fprintf(stderr, "fcap capture: %s: write failed\n", a.scores);
-			rc = EXIT_RUNTIME;
+		if (alerter) {
+			char cap[1024];
+			capture_json(&st, cap, sizeof(cap));
+			fcap_alerter_finish(alerter, cap);
+			struct fcap_alert_counts ct;
+			fcap_alerter_counts(alerter, &ct);
+			if (!a.quiet)
+				fprintf(stderr, "  alerts   %llu written to %s\n", (unsigned long long)ct.alerts, a.eve);
+			fcap_alerter_free(alerter);
+			if (fclose(eve) != 0 && rc == 0)
+				rc = fcap_err(err, "%s: write failed", a.eve);
 		}
+		if (scores && scores != stdout && fclose(scores) != 0 && rc == 0)
+			rc = fcap_err(err, "%s: write failed", a.scores);
 		fcap_model_free(&model);
 	}
-	return rc;
+	if (rc < 0) {
+		fprintf(stderr, "fcap capture: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	return st.card_info.nports && !accounting_holds(&st) ? EXIT_RUNTIME : EXIT_OK;
 }

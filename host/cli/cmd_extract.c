@@ -7,14 +7,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fcap/alert_file.h"
 #include "fcap/extract.h"
+#include "fcap/extract_evidence.h"
 
 static void help(void)
 {
-	printf("usage: fcap extract -s DIR [OPTIONS] -w FILE|- [FILTER...]\n"
+	printf("usage: fcap extract -r DIR [OPTIONS] -w FILE|- [FILTER...]\n"
+	       "       fcap extract --alert ID -a ALERTS -w FILE|-\n"
 	       "Writes the packets of a store that match every given condition, from all\n"
 	       "segments, rings and ports, in timestamp order (docs/STORE.md).\n\n"
-	       "  -s, --store DIR       the store\n"
+	       "  -r, --read DIR        the store to read (-s, --store DIR: the same)\n"
 	       "      --from TIME       packets at or after TIME (inclusive)\n"
 	       "      --to TIME         packets before TIME (exclusive)\n"
 	       "                        TIME: 1700000000.123456789 (seconds since the epoch,\n"
@@ -28,11 +31,17 @@ static void help(void)
 	       "  FILTER                a tcpdump filter expression (libpcap syntax), checked\n"
 	       "                        on every candidate; its plain host/port terms also\n"
 	       "                        narrow through the index\n"
+	       "  -c COUNT              write only the first COUNT matches (in time order)\n"
 	       "  -F, --format FMT      pcapng (default: records as stored) or pcap\n"
 	       "                        (nanosecond pcap)\n"
 	       "  -w, --write FILE      output file, or - for standard output\n"
 	       "      --no-index        read every block in the time range instead of\n"
 	       "                        using the index (slower; checks the index)\n"
+	       "      --alert ID        the packets the scorer read for alert ID of the EVE\n"
+	       "                        file given with -a, byte for byte as stored in the\n"
+	       "                        scored file (pcap or pcapng, as it is); no other\n"
+	       "                        condition applies (docs/ALERTS.md)\n"
+	       "  -a, --alerts FILE     the EVE alert file (fcap score --eve)\n"
 	       "  -q, --quiet           no summary\n"
 	       "  -h, --help            this text\n\n"
 	       "exit status: 0 success, 1 failure or damaged data (the output holds every\n"
@@ -43,6 +52,16 @@ static void log_line(void *ctx, const char *line)
 {
 	(void)ctx;
 	fprintf(stderr, "fcap extract: %s\n", line);
+}
+
+/* The progress line, on a terminal only. */
+static void show_progress(void *ctx, uint64_t done, const struct fcap_extract_stats *st)
+{
+	bool *shown = ctx;
+	fprintf(stderr, "\rfcap extract: segment %llu of %llu, %llu records checked, %llu matched   ",
+		(unsigned long long)done, (unsigned long long)st->segments, (unsigned long long)st->candidates,
+		(unsigned long long)st->matched);
+	*shown = true;
 }
 
 /* The remaining arguments, joined by spaces, as tcpdump takes them. */
@@ -62,33 +81,90 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* --alert: the evidence of one alert. The output is removed if it could
+ * not be written whole. */
+static int extract_alert(const char *alerts, const char *id, const char *outpath, bool quiet)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_alert_file af;
+	if (fcap_alert_file_load(&af, alerts, err) < 0) {
+		fprintf(stderr, "fcap extract: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	const struct fcap_alert_rec *a = fcap_alert_file_find(&af, id);
+	if (!a) {
+		fprintf(stderr, "fcap extract: %s: no alert with id %s (%zu alerts in the file)\n", alerts, id, af.n);
+		fcap_alert_file_free(&af);
+		return EXIT_RUNTIME;
+	}
+	bool to_stdout = !strcmp(outpath, "-");
+	FILE *out = to_stdout ? stdout : fopen(outpath, "wb");
+	if (!out) {
+		fprintf(stderr, "fcap extract: %s: cannot create: %m\n", outpath);
+		fcap_alert_file_free(&af);
+		return EXIT_RUNTIME;
+	}
+	uint64_t bytes = 0;
+	int rc = fcap_extract_evidence(a->path, a->num, a->off, a->nev, out, &bytes, err);
+	if (!to_stdout && fclose(out) != 0 && rc == 0)
+		rc = fcap_err(err, "%s: write failed", outpath);
+	else if (to_stdout && fflush(stdout) != 0 && rc == 0)
+		rc = fcap_err(err, "standard output: write failed");
+	if (rc < 0) {
+		fprintf(stderr, "fcap extract: alert %s: %s\n", id, err);
+		if (!to_stdout)
+			unlink(outpath);
+	} else if (!quiet) {
+		fprintf(stderr, "fcap extract: alert %s: %zu packets (%llu bytes) from %s%s\n", id, a->nev,
+			(unsigned long long)bytes, a->path,
+			a->truncated ? "; the alert counted more packets than it listed (evidence truncated)" : "");
+	}
+	fcap_alert_file_free(&af);
+	return rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
 int cmd_extract(int argc, char **argv)
 {
-	enum { OPT_FROM = 256, OPT_TO, OPT_HOST, OPT_PORT, OPT_FLOW, OPT_NO_INDEX };
+	enum { OPT_FROM = 256, OPT_TO, OPT_HOST, OPT_PORT, OPT_FLOW, OPT_NO_INDEX, OPT_ALERT };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "read", required_argument, NULL, 'r' },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "flow", required_argument, NULL, OPT_FLOW },
 		{ "format", required_argument, NULL, 'F' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "no-index", no_argument, NULL, OPT_NO_INDEX },
+		{ "alert", required_argument, NULL, OPT_ALERT },
+		{ "alerts", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fcap_query q = { .format = FCAP_OUT_PCAPNG };
-	const char *dir = NULL, *outpath = NULL;
-	bool quiet = false;
+	const char *dir = NULL, *outpath = NULL, *alert = NULL, *alerts = NULL;
+	bool quiet = false, query = false;
 	char err[FCAP_ERRBUF_SIZE];
 	uint64_t v;
 	int c;
 	/* Options and filter words may mix, as with tcpdump; "--" ends the options. */
-	while ((c = getopt_long(argc, argv, "s:F:w:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:F:w:c:a:qh", opts, NULL)) != -1) {
+		if (c != 'w' && c != 'q' && c != OPT_ALERT && c != 'a' && c != 'h')
+			query = true;
 		switch (c) {
+		case OPT_ALERT:
+			alert = optarg;
+			break;
+		case 'a':
+			alerts = optarg;
+			break;
+		case 'r':
 		case 's':
+			if (dir && strcmp(dir, optarg))
+				return usage_error("extract", "-%c '%s': the store is already '%s'", c, optarg, dir);
 			dir = optarg;
 			break;
 		case OPT_FROM:
@@ -121,6 +197,11 @@ int cmd_extract(int argc, char **argv)
 				return usage_error("extract", "--flow: %s", err);
 			q.has_flow = true;
 			break;
+		case 'c':
+			if (!parse_size(optarg, UINT64_MAX, &q.count) || q.count == 0 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return usage_error("extract", "-c '%s': expected a packet count above 0", optarg);
+			break;
 		case 'F':
 			if (!strcmp(optarg, "pcapng"))
 				q.format = FCAP_OUT_PCAPNG;
@@ -145,8 +226,19 @@ int cmd_extract(int argc, char **argv)
 			return usage_error("extract", "bad option");
 		}
 	}
+	if (alert || alerts) {
+		if (!alert || !alerts)
+			return usage_error("extract", "--alert ID and -a ALERTS go together");
+		if (query || optind < argc)
+			return usage_error("extract", "--alert takes no store, time, host, port, flow or filter");
+		if (!outpath)
+			return usage_error("extract", "no output: give -w FILE, or -w - for standard output");
+		if (!strcmp(outpath, "-") && isatty(STDOUT_FILENO))
+			return usage_error("extract", "standard output is a terminal: pipe it (| tshark -r -) or give -w FILE");
+		return extract_alert(alerts, alert, outpath, quiet);
+	}
 	if (!dir)
-		return usage_error("extract", "no store: give -s DIR");
+		return usage_error("extract", "no store: give -r DIR");
 	if (!outpath)
 		return usage_error("extract", "no output: give -w FILE, or -w - for standard output");
 	if (q.has_from && q.has_to && q.to_ns <= q.from_ns)
@@ -173,7 +265,14 @@ int cmd_extract(int argc, char **argv)
 	static char obuf[1 << 20];
 	setvbuf(out, obuf, _IOFBF, sizeof(obuf));
 	struct fcap_extract_stats st;
+	bool progress_shown = false;
+	if (!quiet && isatty(STDERR_FILENO)) {
+		q.progress = show_progress;
+		q.progress_ctx = &progress_shown;
+	}
 	int rc = fcap_extract(dir, &q, out, log_line, NULL, &st, err);
+	if (progress_shown)
+		fputc('\n', stderr);
 	if (!to_stdout && fclose(out) != 0 && rc == 0)
 		rc = fcap_err(err, "%s: write failed", outpath);
 	else if (to_stdout && fflush(stdout) != 0 && rc == 0)

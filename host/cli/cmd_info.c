@@ -9,24 +9,28 @@
 
 static void help(void)
 {
-	printf("usage: fcap info [-d DEVICE]\n"
+	printf("usage: fcap info [-i DEVICE]\n"
 	       "Shows the card's identity and what its device tree ROM describes.\n\n"
-	       "  -d, --device DEV   sim: the simulated card (default); /dev/fcapN or pcie:N:\n"
-	       "                     a card through the fcap kernel driver\n"
-	       "  -h, --help         this text\n");
+	       "  -i, --interface DEV  sim: the simulated card (default); /dev/fcapN or\n"
+	       "                     pcie:N: a card through the fcap kernel driver\n"
+	       "  -d, --device DEV   the same as -i\n"
+	       "  -h, --help         this text\n\n"
+	       "exit status: 0 success, 1 the card could not be read, 2 bad command line\n");
 }
 
 int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
+		{ "interface", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = "sim";
 	int c;
-	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:d:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
 		case 'd': device = optarg; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("info", "bad option");

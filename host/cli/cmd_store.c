@@ -29,9 +29,12 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "fcap store %s: %s\n", (const char *)ctx, line);
 }
 
-static const char *index_word(enum fcap_index_state s)
+static const char *index_word(const struct fcap_segment *seg)
 {
-	return s == FCAP_INDEX_OK ? "ok" : s == FCAP_INDEX_MISSING ? "missing" : "BAD";
+	enum fcap_index_state s = seg->index;
+	if (s == FCAP_INDEX_OK)
+		return seg->keys_deferred ? "deferred" : "ok";
+	return s == FCAP_INDEX_MISSING ? "missing" : "BAD";
 }
 
 static int ls(const char *dir)
@@ -62,7 +65,7 @@ static int ls(const char *dir)
 		}
 		printf("%-36s %4u %-30s %-30s %10llu %12llu %7s %10llu %9llu %9llu %9llu %3s\n", s->name, s->ring, f, l,
 		       (unsigned long long)st->records, (unsigned long long)(s->seg_bytes + s->idx_bytes),
-		       index_word(s->index), (unsigned long long)st->card_drops, (unsigned long long)st->backlog_drops,
+		       index_word(s), (unsigned long long)st->card_drops, (unsigned long long)st->backlog_drops,
 		       (unsigned long long)st->corrupt_lost, (unsigned long long)st->disk_lost, s->pinned ? "yes" : "");
 		if (s->index == FCAP_INDEX_BAD) {
 			fprintf(stderr, "fcap store ls: %s\n", s->index_error);

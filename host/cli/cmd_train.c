@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fcap/alert_file.h"
 #include "fcap/labels.h"
+#include "fcap/verdict.h"
 #include "fcap/model.h"
 
 #define MAX_INPUTS 64
@@ -36,7 +39,12 @@ static void help(void)
 	       "      --unsupervised      no classifier even if attacks are labelled\n"
 	       "      --table-entries N   feature state entries per table (default 65536)\n"
 	       "      --idle T            feature state idle timeout (default 600s)\n"
-	       "  -q, --quiet             no progress\n"
+	       "      --feedback JOURNAL  also train on the packets of the alerts the journal's\n"
+	       "                          analysts called false positives, as benign (their\n"
+	       "                          evidence files are read whole for the features'\n"
+	       "                          state); thresholds are set with them (docs/ALERTS.md)\n"
+	       "  -q, --quiet             no progress (shown on a terminal only) and no\n"
+	       "                          result line\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 training failed, 2 bad command line\n");
 }
@@ -46,6 +54,7 @@ struct train_args {
 	const char *labels[MAX_INPUTS];
 	unsigned nin;
 	const char *out;
+	const char *feedback;
 	struct fcap_split split;
 	struct fcap_train_config cfg;
 };
@@ -63,7 +72,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *v)
 static int parse_args(int argc, char **argv, struct train_args *a)
 {
 	enum { O_UNTIL = 256, O_PACKETS, O_SEED, O_FPR, O_CALIB, O_EPOCHS, O_MLP_EPOCHS, O_MAX_UNIT, O_KITSUNE,
-	       O_UNSUP, O_ENTRIES, O_IDLE };
+	       O_UNSUP, O_ENTRIES, O_IDLE, O_FEEDBACK };
 	static const struct option opts[] = {
 		{ "read", required_argument, NULL, 'r' },       { "labels", required_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },     { "train-until", required_argument, NULL, O_UNTIL },
@@ -73,6 +82,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
 		{ "max-unit", required_argument, NULL, O_MAX_UNIT }, { "kitsune", no_argument, NULL, O_KITSUNE },
 		{ "unsupervised", no_argument, NULL, O_UNSUP }, { "table-entries", required_argument, NULL, O_ENTRIES },
 		{ "idle", required_argument, NULL, O_IDLE },    { "quiet", no_argument, NULL, 'q' },
+		{ "feedback", required_argument, NULL, O_FEEDBACK },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -148,6 +158,9 @@ static int parse_args(int argc, char **argv, struct train_args *a)
 			if (!parse_duration_ns(optarg, &a->cfg.idle_ns))
 				return usage_error("train", "--idle %s: expected a duration such as 600s", optarg);
 			break;
+		case O_FEEDBACK:
+			a->feedback = optarg;
+			break;
 		case 'q':
 			a->cfg.log = NULL;
 			break;
@@ -169,6 +182,109 @@ static int parse_args(int argc, char **argv, struct train_args *a)
 	return -1;
 }
 
+struct fb_file {
+	const char *path;
+	uint64_t *num;
+	size_t n, cap;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The false-positive verdicts' evidence, by file: packet numbers. */
+static int feedback_packets(const struct fcap_verdicts *vs, struct fb_file *files, size_t *nfiles, size_t *nalerts,
+			    char *errbuf)
+{
+	*nfiles = *nalerts = 0;
+	for (size_t i = 0; i < vs->n; i++) {
+		const struct fcap_verdict *v = &vs->v[i];
+		if (!v->false_positive || fcap_verdicts_latest(vs, v->alert_id) != v)
+			continue;
+		struct fcap_alert_file one;
+		if (fcap_alert_file_load(&one, v->alerts_file, errbuf) < 0) {
+			fcap_err_prefix(errbuf, "feedback: alert %s", v->alert_id);
+			return -1;
+		}
+		const struct fcap_alert_rec *a = fcap_alert_file_find(&one, v->alert_id);
+		if (!a) {
+			fcap_alert_file_free(&one);
+			return fcap_err(errbuf, "feedback: alert %s is not in %s", v->alert_id, v->alerts_file);
+		}
+		size_t f = 0;
+		while (f < *nfiles && strcmp(files[f].path, a->path))
+			f++;
+		if (f == *nfiles) {
+			if (f == MAX_INPUTS) {
+				fcap_alert_file_free(&one);
+				return fcap_err(errbuf, "feedback: evidence in more than %d files", MAX_INPUTS);
+			}
+			files[f] = (struct fb_file){ strdup(a->path), NULL, 0, 0 };
+			(*nfiles)++;
+			if (!files[f].path) {
+				fcap_alert_file_free(&one);
+				return fcap_err(errbuf, "out of memory");
+			}
+		}
+		struct fb_file *ff = &files[f];
+		if (ff->n + a->nev > ff->cap) {
+			size_t cap = (ff->n + a->nev) * 2;
+			uint64_t *p = realloc(ff->num, cap * sizeof(uint64_t));
+			if (!p) {
+				fcap_alert_file_free(&one);
+				return fcap_err(errbuf, "out of memory");
+			}
+			ff->num = p;
+			ff->cap = cap;
+		}
+		memcpy(ff->num + ff->n, a->num, a->nev * sizeof(uint64_t));
+		ff->n += a->nev;
+		(*nalerts)++;
+		fcap_alert_file_free(&one);
+	}
+	for (size_t f = 0; f < *nfiles; f++) {
+		struct fb_file *ff = &files[f];
+		qsort(ff->num, ff->n, sizeof(uint64_t), cmp_u64);
+		size_t w = 0;
+		for (size_t i = 0; i < ff->n; i++)
+			if (!w || ff->num[i] != ff->num[w - 1])
+				ff->num[w++] = ff->num[i];
+		ff->n = w;
+	}
+	return 0;
+}
+
+/* Adds the false positives' packets of the journal to the dataset. */
+static int read_feedback(struct fcap_dataset *ds, const char *journal, const struct fcap_feat_config *fc, FILE *log,
+			 char *errbuf)
+{
+	struct fcap_verdicts vs;
+	if (fcap_verdicts_load(&vs, journal, errbuf) < 0)
+		return -1;
+	for (size_t i = 0; i < vs.nwarn; i++)
+		fprintf(stderr, "fcap train: warning: %s\n", vs.warn[i]);
+	struct fb_file files[MAX_INPUTS];
+	size_t nfiles = 0, nalerts = 0;
+	int rc = feedback_packets(&vs, files, &nfiles, &nalerts, errbuf);
+	for (size_t f = 0; rc == 0 && f < nfiles; f++) {
+		size_t before = ds->n;
+		rc = fcap_dataset_read_packets(ds, files[f].path, files[f].num, files[f].n, fc, errbuf);
+		if (rc == 0 && log)
+			fprintf(log, "train: feedback: %zu packets of false-positive alerts from %s\n", ds->n - before,
+				files[f].path);
+	}
+	if (rc == 0 && log)
+		fprintf(log, "train: feedback: %zu false-positive alerts in %s\n", nalerts, journal);
+	for (size_t f = 0; f < nfiles; f++) {
+		free((char *)files[f].path);
+		free(files[f].num);
+	}
+	fcap_verdicts_free(&vs);
+	return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	struct train_args a = { 0 };
@@ -177,6 +293,10 @@ int cmd_train(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	/* Progress lines on a terminal; piped, only the result line. */
+	bool quiet = a.cfg.log == NULL;
+	if (!isatty(STDERR_FILENO))
+		a.cfg.log = NULL;
 	char errbuf[FCAP_ERRBUF_SIZE] = "";
 	struct fcap_feat_config fc = { a.cfg.table_entries, a.cfg.idle_ns, a.cfg.extras };
 	struct fcap_dataset ds = { 0 };
@@ -192,6 +312,11 @@ int cmd_train(int argc, char **argv)
 		if (a.cfg.log)
 			fprintf(a.cfg.log, "train: %s: %zu packets so far\n", a.in[i], ds.n);
 	}
+	if (a.feedback && read_feedback(&ds, a.feedback, &fc, a.cfg.log, errbuf) < 0) {
+		fcap_dataset_free(&ds);
+		fprintf(stderr, "fcap train: %s\n", errbuf);
+		return EXIT_RUNTIME;
+	}
 	struct fcap_model m;
 	if (fcap_model_train(&m, &ds, &a.cfg, errbuf) < 0) {
 		fcap_dataset_free(&ds);
@@ -200,8 +325,8 @@ int cmd_train(int argc, char **argv)
 	}
 	fcap_dataset_free(&ds);
 	rc = fcap_model_save(&m, a.out, errbuf);
-	if (rc == 0 && a.cfg.log)
-		fprintf(a.cfg.log, "train: wrote %s: %u features, %u autoencoders%s, %zu bytes of fixed-point model\n",
+	if (rc == 0 && !quiet)
+		fprintf(stderr, "train: wrote %s: %u features, %u autoencoders%s, %zu bytes of fixed-point model\n",
 			a.out, m.nfeat, m.nae, m.has_mlp ? " + classifier + hybrid" : "", fcap_model_bytes(&m));
 	fcap_model_free(&m);
 	if (rc < 0) {

@@ -13,12 +13,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "capture", cmd_capture, "capture from a card into a pcapng file or a store" },
+	{ "capture", cmd_capture, "capture from an interface, a card or a file into pcapng or a store" },
 	{ "extract", cmd_extract, "take packets out of a store by time, host, port, flow, filter" },
 	{ "store", cmd_store, "list, repair, pin segments of a store" },
+	{ "stats", cmd_stats, "show where a capture lost frames, stage by stage" },
 	{ "info", cmd_info, "show what a card says about itself" },
 	{ "train", cmd_train, "train a packet-scoring model from labelled captures" },
-	{ "score", cmd_score, "score every packet of capture files with a model" },
+	{ "score", cmd_score, "score every packet of capture files with a model; alerts" },
+	{ "alerts", cmd_alerts, "list, filter and show the alerts of an EVE file" },
+	{ "feedback", cmd_feedback, "record a verdict on an alert (false or true positive)" },
+	{ "report", cmd_report, "a self-contained HTML report of an EVE file" },
 	{ "flows", cmd_flows, "flow records of capture files, exported over IPFIX" },
 	{ "fleet", cmd_fleet, "the fleet's streams on NATS JetStream: init, publish, alerts" },
 };

@@ -66,6 +66,12 @@ void fcap_bb_finish(struct fcap_block_builder *b, uint32_t close_flags)
 	uint8_t *h = b->blk;
 	if (b->used < b->size) {
 		uint32_t pad = b->size - b->used;
+		/* The padding's body is zeroed so that every byte of a built
+		 * block is defined, as in the card's zeroed ring memory
+		 * (valgrind saw a test compare the uninitialised body). Files
+		 * never get it either way: fcap_pcapng_stored_split() writes
+		 * a fresh padding block. */
+		memset(h + b->used, 0, pad);
 		st32(h + b->used, FCAP_BT_PADDING);
 		st32(h + b->used + 4, pad);
 		st32(h + b->size - 4, pad);

@@ -22,6 +22,7 @@
 #include "fcap/card.h"
 #include "fcap/dev.h"
 #include "fcap/pcapng.h"
+#include "fcap/stages.h"
 
 /* How long one wait for the card may last before the loop looks at the stop flag. */
 #define WAIT_NS 1000000u
@@ -42,6 +43,10 @@ struct session {
 	struct fcap_capture_stats *st;
 	uint32_t nports;
 	uint64_t per_port_records[FCAP_MAX_PORTS];
+	uint64_t per_port_dropcount[FCAP_MAX_PORTS];   /* epb_dropcount sums */
+	double t0;                           /* wall clock at the start */
+	bool stalled;                        /* the injected stall happened */
+	double stages_at;                    /* when the store's stages were last set */
 };
 
 static double now_s(void)
@@ -62,6 +67,7 @@ static void account_records(struct session *s, const uint8_t *blk, const struct 
 		s->per_port_records[r.port]++;
 		s->st->record_bytes += r.caplen;
 		s->st->dropcount_sum += r.dropcount;
+		s->per_port_dropcount[r.port] += r.dropcount;
 		if (s->cfg->on_record)
 			s->cfg->on_record(s->cfg->on_record_ctx, file, file_at + r.offset, &r);
 	}
@@ -254,11 +260,62 @@ static int store_any_ready(struct session *s, char *errbuf)
 	return 0;
 }
 
+/* Fault injection (cfg->stall_ns, `fcap capture --stall`): once, after
+ * stall_at_ns of card time (wall time on a device that does not say), the
+ * host stops looking at its rings for stall_ns while the card goes on
+ * receiving, as a descheduled or overloaded consumer would. What the card
+ * then drops must show up in its counters and in the accounting. */
+static void maybe_stall(struct session *s)
+{
+	const struct fcap_capture_config *c = s->cfg;
+	if (!c->stall_ns || s->stalled)
+		return;
+	uint64_t now = s->dev->ops->elapsed_ns ? s->dev->ops->elapsed_ns(s->dev) : 0;
+	if (!now)
+		now = (uint64_t)((now_s() - s->t0) * 1e9);
+	if (now < c->stall_at_ns)
+		return;
+	s->stalled = true;
+	s->dev->ops->pause(s->dev, c->stall_ns);
+}
+
+/* The store's segments carry the capture's stages so far: refreshed about
+ * once a second (a counter snapshot), and with the final figures at close. */
+static void store_stages(struct session *s, const struct fcap_card_counters *c)
+{
+	struct fcap_stages sg;
+	char line[FCAP_RECORDER_STAGES_MAX];
+	fcap_stages_live(s->st, c, &sg);
+	fcap_stages_format(&sg, line, sizeof(line));
+	fcap_recorder_set_stages(s->rec, line);
+}
+
+static void store_stages_tick(struct session *s)
+{
+	double now = now_s();
+	if (now - s->stages_at < 1.0)
+		return;
+	s->stages_at = now;
+	struct fcap_card_counters c;
+	char ignored[FCAP_ERRBUF_SIZE];
+	if (fcap_card_counters(s->dev, s->nports, &c, ignored) == 0)
+		store_stages(s, &c);
+}
+
+static void tick(struct session *s)
+{
+	if (s->cfg->tick)
+		s->cfg->tick(s->cfg->tick_ctx, s->dev, s->st);
+}
+
 static int store_loop(struct session *s, volatile sig_atomic_t *stop, char *errbuf)
 {
 	for (;;) {
+		maybe_stall(s);
 		if (store_drain(s, errbuf) < 0)
 			return -1;
+		tick(s);
+		store_stages_tick(s);
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
 			return 0;
 		if (needs_clock(s->cfg))
@@ -301,8 +358,10 @@ static int consume_loop(struct session *s, volatile sig_atomic_t *stop, char *er
 	if (s->rec)
 		return store_loop(s, stop, errbuf);
 	for (;;) {
+		maybe_stall(s);
 		if (drain(s, errbuf) < 0)
 			return -1;
+		tick(s);
 		if ((stop && *stop) || (s->dev->ops->source_done && s->dev->ops->source_done(s->dev)))
 			return 0;
 		if (s->cfg->ring.poll) {
@@ -342,6 +401,19 @@ static int close_sink(struct session *s, char *errbuf)
 	int rc = 0;
 	char err[FCAP_ERRBUF_SIZE];
 	if (s->rec) {
+		/* Drops after a port's last record are in the card's counters
+		 * only: the last segments' statistics must count them too. */
+		uint64_t tail[FCAP_MAX_PORTS] = { 0 };
+		for (uint32_t p = 0; p < s->nports; p++) {
+			const struct fcap_port_counters *c = &s->st->card.port[p];
+			uint64_t card = c->drop_fifo + c->drop_ring;
+			tail[p] = card > s->per_port_dropcount[p] ? card - s->per_port_dropcount[p] : 0;
+		}
+		fcap_recorder_tail_drops(s->rec, tail);
+		/* The recorder's own figures (disk backlog) are known only
+		 * after close: until then the segments count them in ring_full. */
+		if (errbuf)
+			store_stages(s, &s->st->card);
 		rc = fcap_recorder_close(s->rec, &s->st->rec, err);
 		s->rec = NULL;
 		s->st->file_bytes = s->st->rec.bytes;
@@ -349,7 +421,11 @@ static int close_sink(struct session *s, char *errbuf)
 		struct fcap_isb_stats isb[FCAP_MAX_PORTS];
 		s->st->file_bytes = s->out.offset;
 		fill_isb(s, isb);
-		rc = fcap_pcapng_close(&s->out, isb, err);
+		struct fcap_stages sg;
+		char comment[512];
+		fcap_stages_from_capture(s->st, &sg);
+		fcap_stages_format(&sg, comment, sizeof(comment));
+		rc = fcap_pcapng_close(&s->out, isb, comment, err);
 		s->st->file_bytes = s->out.offset;
 	} else if (s->out_open) {
 		fcap_pcapng_abort(&s->out);
@@ -372,6 +448,8 @@ static int open_sink(struct session *s, const struct fcap_capture_config *cfg, c
 			.dir = cfg->store_dir, .ci = ci, .userappl = userappl,
 			.segment_bytes = cfg->segment_bytes, .segment_ns = cfg->segment_ns,
 			.retention = cfg->retention, .buffered = cfg->buffered, .queue_blocks = queue,
+			.index_lag_blocks = cfg->index_lag > 0 ? (uint32_t)cfg->index_lag : 0,
+			.index_defer_all = cfg->index_lag == -1, .index_never_defer = cfg->index_lag == -2,
 			.log = cfg->log, .log_ctx = cfg->log_ctx,
 		};
 		s->rec = fcap_recorder_open(&rc, errbuf);
@@ -413,7 +491,7 @@ static int setup(struct session *s, const struct fcap_capture_config *cfg, char 
 int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg,
 		     struct fcap_capture_stats *st, volatile sig_atomic_t *stop, char *errbuf)
 {
-	struct session s = { .cfg = cfg, .dev = dev, .st = st };
+	struct session s = { .cfg = cfg, .dev = dev, .st = st, .t0 = now_s() };
 	memset(st, 0, sizeof(*st));
 	double t0 = now_s();
 	uint64_t card0 = dev->ops->elapsed_ns ? dev->ops->elapsed_ns(dev) : 0;
@@ -428,7 +506,8 @@ int fcap_capture_run(struct fcap_dev *dev, const struct fcap_capture_config *cfg
 	if (rc == 0)
 		rc = s.rec ? store_finish(&s, errbuf) : drain(&s, errbuf);
 	if (rc == 0 && dev->ops->source_error && dev->ops->source_error(dev))
-		rc = fcap_err(errbuf, "replay stopped: %s", dev->ops->source_error(dev));
+		rc = fcap_err(errbuf, "%s stopped: %s", fcap_dev_has_regs(dev) ? "replay" : "input",
+			      dev->ops->source_error(dev));
 
 	char cnt_err[FCAP_ERRBUF_SIZE];
 	if (fcap_card_counters(dev, s.nports, &st->card, cnt_err) < 0 && rc == 0)

@@ -49,11 +49,21 @@ static int prop_str(const void *fdt, int node, const char *path, const char *nam
 	return 0;
 }
 
+/* A child of the root by path ("/ring"). libfdt answers with the first
+ * node of that name; a second one would make the blob say two things (the
+ * driver refuses it too), so it is an error. */
 static int subnode(const void *fdt, const char *path, char *errbuf)
 {
 	int off = fdt_path_offset(fdt, path);
 	if (off < 0)
 		return fcap_err(errbuf, "device tree: node %s: %s", path, fdt_strerror(off));
+	int node, same = 0;
+	fdt_for_each_subnode(node, fdt, 0) {
+		const char *name = fdt_get_name(fdt, node, NULL);
+		if (name && !strcmp(name, path + 1) && ++same > 1)
+			return fcap_err(errbuf, "device tree: a second %s node (byte offset %d)", path,
+					fdt_off_dt_struct(fdt) + node);
+	}
 	return off;
 }
 
@@ -177,6 +187,8 @@ int fcap_card_read_info(struct fcap_dev *dev, struct fcap_card_info *ci, char *e
 	uint8_t *blob = NULL;
 	size_t size = 0;
 	memset(ci, 0, sizeof(*ci));
+	if (dev->ops->info)
+		return dev->ops->info(dev, ci, errbuf);
 	if (dev->ops->read_dt) {
 		if (dev->ops->read_dt(dev, &ci->id, &ci->version, &blob, &size, errbuf) < 0)
 			return -1;

@@ -44,3 +44,46 @@ out:
 	fcap_pcap_close(r);
 	return rc < 0 ? -1 : 0;
 }
+
+int fcap_dataset_read_packets(struct fcap_dataset *ds, const char *path, const uint64_t *numbers, size_t n,
+			      const struct fcap_feat_config *fc, char *errbuf)
+{
+	struct fcap_pcap_reader *r = fcap_pcap_open(path, errbuf);
+	if (!r)
+		return -1;
+	struct fcap_features *fx = fcap_features_new(fc, errbuf);
+	if (!fx) {
+		fcap_pcap_close(r);
+		return -1;
+	}
+	if (ds->nfeat == 0)
+		ds->nfeat = fcap_features_count(fx);
+	int rc = 0;
+	size_t next = 0;
+	if (ds->nfeat != fcap_features_count(fx)) {
+		rc = fcap_err(errbuf, "%s: feature count differs from the dataset's", path);
+		goto out;
+	}
+	double x[FCAP_FEAT_MAX];
+	struct fcap_pkt p;
+	while (next < n && (rc = fcap_pcap_next(r, &p, errbuf)) > 0) {
+		struct fcap_pkt_info pi;
+		fcap_packet_decode(p.linktype, p.data, p.caplen, &pi);
+		fcap_features_update(fx, &pi, p.origlen, p.ts_ns, x);
+		if (p.number != numbers[next])
+			continue;
+		while (next < n && numbers[next] == p.number)
+			next++;
+		if (fcap_dataset_add(ds, x, 0, 1) < 0) {
+			rc = fcap_err(errbuf, "%s: out of memory at packet %llu", path, (unsigned long long)p.number);
+			break;
+		}
+	}
+	if (rc >= 0 && next < n)
+		rc = fcap_err(errbuf, "%s: has no packet %llu (the file changed since it was scored?)", path,
+			      (unsigned long long)numbers[next]);
+out:
+	fcap_features_free(fx);
+	fcap_pcap_close(r);
+	return rc < 0 ? -1 : 0;
+}

@@ -481,8 +481,10 @@ static int indexed_segment(struct run *x, uint32_t seg, struct fcap_index *ix, c
 		return 0;
 	}
 	int rc = 0;
-	if (x->nterms == 0) {
-		/* Time only (and the filter): every block in the range. */
+	if (x->nterms == 0 || !ix->has_keys) {
+		/* Time only (and the filter), or an index without keys (deferred
+		 * while recording, not yet completed): every block in the range,
+		 * each record checked exactly. */
 		uint8_t *buf = NULL;
 		size_t cap = 0;
 		for (uint64_t i = 0; i < ix->nblocks && rc == 0; i++) {
@@ -766,6 +768,10 @@ int fcap_extract(const char *dir, const struct fcap_query *q, FILE *out, fcap_lo
 			continue;
 		stats->segments_read++;
 		rc = one_segment(x, (uint32_t)i, &segs[i], errbuf);
+		if (q->progress) {
+			stats->matched = x->nm;
+			q->progress(q->progress_ctx, i + 1, stats);
+		}
 	}
 	if (rc == 0) {
 		if (n == 0) {
@@ -773,6 +779,8 @@ int fcap_extract(const char *dir, const struct fcap_query *q, FILE *out, fcap_lo
 		} else {
 			if (x->nm)
 				qsort(x->m, x->nm, sizeof(*x->m), cmp_match);
+			if (q->count && x->nm > q->count)
+				x->nm = q->count; /* the first COUNT in time order */
 			stats->matched = x->nm;
 			rc = write_matches(x, segs, out, errbuf);
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "fcap/checksum.h"
 #include "fcap/model.h"
 
 #define MAGIC "FCAPMODL"
@@ -282,9 +283,13 @@ static double getf(struct rd *r, const char *what)
 	return d;
 }
 
+/* A failed read before the check fails it too: a field read past its
+ * section is 0 or garbage, and must never pass for a checked value. */
 static int check(struct rd *r, int ok, const char *what)
 {
-	return ok || r->err ? 0 : rd_fail(r, "", what);
+	if (r->err)
+		return -1;
+	return ok ? 0 : rd_fail(r, "", what);
 }
 
 static int get_net(struct rd *r, struct fcap_net *n, uint32_t in, uint32_t out, uint32_t min_layers,
@@ -492,7 +497,7 @@ int fcap_model_parse(struct fcap_model *m, const uint8_t *buf, size_t len, const
 		return fcap_err(errbuf, "%s: offset 16: file says %llu bytes but has %zu (truncated or extended)", name,
 				(unsigned long long)total, len);
 	uint32_t crc = ld32(buf + 24), got = file_crc(buf, len);
-	if (crc != got)
+	if (FCAP_CHECKSUM_BAD(crc, got))
 		return fcap_err(errbuf, "%s: offset 24: checksum 0x%08x does not match the contents (0x%08x): corrupt",
 				name, crc, got);
 	r.off = HDR_LEN;

@@ -98,6 +98,12 @@ static void decode_ethertype(uint16_t type, const uint8_t *p, size_t n, struct f
 		decode_arp(p, n, pi);
 }
 
+bool fcap_packet_linktype_decoded(uint32_t linktype)
+{
+	return linktype == FCAP_LINKTYPE_ETHERNET || linktype == FCAP_LINKTYPE_LINUX_SLL ||
+	       linktype == FCAP_LINKTYPE_RAW || linktype == 228 || linktype == 229;
+}
+
 void fcap_packet_decode(uint32_t linktype, const uint8_t *d, uint32_t caplen, struct fcap_pkt_info *pi)
 {
 	memset(pi, 0, sizeof(*pi));
@@ -122,7 +128,7 @@ void fcap_packet_decode(uint32_t linktype, const uint8_t *d, uint32_t caplen, st
 		if (be16(d + 4) == 6)
 			memcpy(pi->src_mac, d + 6, 6);
 		decode_ethertype(be16(d + 14), d + 16, n - 16, pi);
-	} else if (linktype == FCAP_LINKTYPE_RAW || linktype == 228 || linktype == 229) {
+	} else if (fcap_packet_linktype_decoded(linktype)) {   /* raw IPv4/IPv6 */
 		if (n >= 1 && (d[0] >> 4) == 4)
 			decode_ipv4(d, n, pi);
 		else if (n >= 1 && (d[0] >> 4) == 6)
@@ -163,4 +169,9 @@ void fcap_packet_flow_str(const struct fcap_pkt_info *pi, char *buf, size_t n)
 	} else {
 		snprintf(buf, n, "%s>%s/%s", s, d, l4);
 	}
+}
+
+void fcap_packet_host_str(const struct fcap_pkt_info *pi, bool dst, char *buf, size_t n)
+{
+	addr_str(pi, dst ? pi->dst_ip : pi->src_ip, buf, n);
 }

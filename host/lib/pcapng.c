@@ -4,7 +4,8 @@
  * The card already writes pcapng: every record is an Enhanced Packet Block
  * and the block header and padding are local-use blocks that readers skip.
  * The writer adds what only the host knows: the section header, one
- * interface description per port (if_tsresol = 9), and at close the
+ * interface description per port (if_tsresol = 9, or what a software
+ * device's source offers: fcap_card_info.ts_resol), and at close the
  * interface statistics.
  */
 #define _GNU_SOURCE
@@ -176,14 +177,19 @@ static void compose_header(struct buf *b, const struct fcap_card_info *ci, const
 	for (uint32_t port = 0; port < ci->nports; port++) {
 		const struct fcap_port_info *pi = &ci->ports[port];
 		char desc[192];
-		uint8_t tsresol = 9;
-		snprintf(desc, sizeof(desc), "fcap card port %u (%s), %u Mb/s", port, ci->model, pi->speed_mbps);
+		uint8_t tsresol = ci->ts_resol ? ci->ts_resol : 9;
+		if (ci->description[0])
+			snprintf(desc, sizeof(desc), "%s", ci->description);
+		else
+			snprintf(desc, sizeof(desc), "fcap card port %u (%s), %u Mb/s", port, ci->model,
+				 pi->speed_mbps);
 		size_t idb = block_begin(b, BT_IDB);
 		put32(b, LINKTYPE_ETHERNET); /* link type (16) + reserved (16) */
 		put32(b, ci->max_snaplen);
 		put_opt_str(b, IF_NAME, pi->label);
 		put_opt_str(b, IF_DESCRIPTION, desc);
-		put_opt_u64(b, IF_SPEED, (uint64_t)pi->speed_mbps * 1000000u);
+		if (pi->speed_mbps)
+			put_opt_u64(b, IF_SPEED, (uint64_t)pi->speed_mbps * 1000000u);
 		put_opt(b, IF_TSRESOL, &tsresol, 1);
 		block_end(b, idb, true);
 	}
@@ -310,10 +316,11 @@ int fcap_pcapng_compose_isbs(uint32_t nports, const struct fcap_isb_stats *stats
 	return 0;
 }
 
-int fcap_pcapng_close(struct fcap_pcapng_writer *w, const struct fcap_isb_stats *stats, char *errbuf)
+int fcap_pcapng_close(struct fcap_pcapng_writer *w, const struct fcap_isb_stats *stats, const char *comment,
+		      char *errbuf)
 {
 	struct buf b = { 0 };
-	compose_isbs(&b, w->nports, stats, NULL);
+	compose_isbs(&b, w->nports, stats, comment);
 	int rc = b.oom ? fcap_err(errbuf, "%s: out of memory", w->path) : write_all(w, b.p, b.len, errbuf);
 	free(b.p);
 	if (rc == 0 && fsync(w->fd) < 0)

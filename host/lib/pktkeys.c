@@ -3,6 +3,7 @@
  */
 #include "fcap/pktkeys.h"
 
+#include <endian.h>
 #include <string.h>
 
 #define ETH_IPV4 0x0800
@@ -22,6 +23,15 @@ uint64_t fcap_key_hash(const uint8_t *p, size_t n)
 	/* Multiply-xorshift over little-endian 64-bit words, the tail
 	 * zero-padded, the length folded in last. Part of the file format. */
 	uint64_t h = 0x243F6A8885A308D3ull;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w = le64toh(w);
+		h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
 	while (n) {
 		uint64_t w = 0;
 		size_t k = n < 8 ? n : 8;
@@ -45,10 +55,56 @@ uint64_t fcap_key_host(uint8_t family, const uint8_t *addr)
 	return FCAP_KEY(FCAP_KEY_HOST6, fcap_key_hash(addr, 16));
 }
 
+/* One round of fcap_key_hash over a whole 8-byte word, and its end. */
+static inline uint64_t hash_word(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+	return h ^ h >> 32;
+}
+
+static inline uint64_t hash_end(uint64_t h)
+{
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return h ^ h >> 32;
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The IPv4 flow key without the byte buffer (every record of a capture
+ * computes one): the same two words fcap_key_hash would read. */
+static uint64_t flow4(uint8_t proto, const uint8_t *a, uint16_t aport, const uint8_t *b, uint16_t bport)
+{
+	uint32_t x = be32(a), y = be32(b);
+	if (x > y || (x == y && aport > bport)) {
+		const uint8_t *t = a;
+		a = b;
+		b = t;
+		uint16_t tp = aport;
+		aport = bport;
+		bport = tp;
+	}
+	uint64_t w0 = 4u | (uint64_t)proto << 8 | (uint64_t)(aport >> 8) << 16 | (uint64_t)(aport & 0xff) << 24 |
+		      (uint64_t)(bport >> 8) << 32 | (uint64_t)(bport & 0xff) << 40;
+	uint64_t w1 = le32(a) | (uint64_t)le32(b) << 32;
+	uint64_t h = hash_word(hash_word(0x243F6A8885A308D3ull, w0), w1);
+	return FCAP_KEY(FCAP_KEY_FLOW, hash_end(h));
+}
+
 uint64_t fcap_key_flow(uint8_t family, uint8_t proto, const uint8_t *a, uint16_t aport, const uint8_t *b,
 		       uint16_t bport)
 {
-	size_t alen = family == 4 ? 4 : 16;
+	if (family == 4)
+		return flow4(proto, a, aport, b, bport);
+	size_t alen = 16;
 	int c = memcmp(a, b, alen);
 	if (c > 0 || (c == 0 && aport > bport)) {
 		const uint8_t *t = a;
@@ -202,4 +258,33 @@ void fcap_pkt_keys(const uint8_t *d, uint32_t caplen, struct fcap_pkt_keys *k)
 	else
 		return;
 	make_keys(k);
+}
+
+unsigned fcap_pkt_index_keys(const uint8_t *d, uint32_t caplen, uint64_t *keys)
+{
+	if (caplen >= 14 + 20 + 4 && d[12] == 0x08 && d[13] == 0x00) {
+		const uint8_t *ip = d + 14;
+		size_t ihl = (size_t)(ip[0] & 15) * 4;
+		uint8_t proto = ip[9];
+		if (ihl >= 20 && caplen >= 14 + ihl + 4 && (be16(ip + 6) & 0x1fff) == 0 && has_ports(proto)) {
+			const uint8_t *src = ip + 12, *dst = ip + 16, *l4 = ip + ihl;
+			uint16_t sport = be16(l4), dport = be16(l4 + 2);
+			unsigned n = 0;
+			keys[n++] = FCAP_KEY(FCAP_KEY_HOST4, be32(src));
+			if (be32(src) != be32(dst))
+				keys[n++] = FCAP_KEY(FCAP_KEY_HOST4, be32(dst));
+			keys[n++] = FCAP_KEY(FCAP_KEY_PORT, (uint32_t)proto << 16 | sport);
+			if (sport != dport)
+				keys[n++] = FCAP_KEY(FCAP_KEY_PORT, (uint32_t)proto << 16 | dport);
+			keys[n++] = flow4(proto, src, sport, dst, dport);
+			return n;
+		}
+	}
+	struct fcap_pkt_keys k;
+	fcap_pkt_keys(d, caplen, &k);
+	unsigned n = 0;
+	for (unsigned i = 0; i < k.nkeys; i++)
+		if (k.key[i] >> 56 != FCAP_KEY_PROTO)
+			keys[n++] = k.key[i];
+	return n;
 }

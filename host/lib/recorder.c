@@ -17,6 +17,17 @@
  * When the disk falls behind, the queue fills, the consumer stops
  * returning blocks, the ring fills and the card drops and counts.
  *
+ * Write first, index later: when the index thread finds more written blocks
+ * waiting for it than index_lag_blocks (a flood of new keys costs more than
+ * the disk), or the queue nearly full (the disk is behind, and a flood's
+ * index files add a quarter to what it writes), it stops filing keys for
+ * the segment it is on, so that the ring never waits for indexing. That segment is
+ * published with an index of its blocks and records flagged "keys
+ * deferred", and a low-priority thread (nice 19) completes it from the
+ * segment file, as repair does, giving way block by block while the queue
+ * is more than a quarter full; close completes what is left. Counted in
+ * the statistics and logged, never silent.
+ *
  * One mutex guards the queue positions, the closing list and the catalog;
  * the threads do their I/O and indexing without it. The writer owns each
  * ring's open segment; when it closes one (rotation, time, a failed write,
@@ -32,8 +43,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +78,7 @@ struct seg {
 	/* the finisher's */
 	struct fcap_index_builder *ib;
 	bool index_failed;
+	bool keys_deferred;
 	uint64_t backlog_drops, corrupt_lost, disk_lost;
 	struct seg *next;            /* closing list */
 };
@@ -112,6 +126,11 @@ struct fcap_recorder {
 	struct seg_buffers bufs;
 
 	pthread_mutex_t mu;
+	/* Card drops after each port's last record (no record carries them):
+	 * set once before the final close, given to the first segment
+	 * published after it. Under mu. */
+	uint64_t tail_drops[FCAP_MAX_PORTS];
+	bool tail_pending;
 	pthread_cond_t cv_writer, cv_fin, cv_done;
 	struct job *jobs;
 	unsigned cap;
@@ -133,7 +152,20 @@ struct fcap_recorder {
 	 * the disk takes writes again (publisher only) */
 	char (*no_index)[FCAP_SEG_NAME_MAX];
 	size_t nno_index;
+	/* segments published with their keys deferred, oldest first (under mu) */
+	char (*late)[FCAP_SEG_NAME_MAX];
+	size_t nlate;
+	bool late_stop;
+	pthread_cond_t cv_late;
+	pthread_t late_indexer;
+	bool late_thread;
+	struct fcap_index_builder *late_ib;   /* late indexing's, kept across segments */
 	uint64_t fs_bytes;
+
+	/* The capture's drop stages so far (fcap/stages.h), set by the
+	 * consumer, written as each segment's ISB comment. */
+	pthread_mutex_t stages_mu;
+	char stages[FCAP_RECORDER_STAGES_MAX];
 
 	struct fcap_recorder_stats st;
 	char first_error[FCAP_ERRBUF_SIZE];
@@ -470,7 +502,23 @@ static void count_loss(struct fcap_recorder *r, struct ring_state *rs, const str
 	}
 }
 
-static void index_job(struct fcap_recorder *r, struct job *j)
+/* Why the index thread defers a segment's keys, or NULL: it is behind the
+ * writer by more than index_lag_blocks, or the queue is nearly full (the
+ * disk is behind: the index file would only add to its load). */
+static const char *defer_reason(const struct fcap_recorder *r, uint64_t lag, uint64_t queued)
+{
+	if (r->cfg.index_defer_all)
+		return "deferred by configuration";
+	if (r->cfg.index_never_defer)
+		return NULL;
+	if (lag > r->cfg.index_lag_blocks)
+		return "indexing is behind the disk";
+	if (queued > (uint64_t)r->cap * 3 / 4)
+		return "the disk is behind";
+	return NULL;
+}
+
+static void index_job(struct fcap_recorder *r, struct job *j, uint64_t lag, uint64_t queued)
 {
 	struct ring_state *rs = &r->rings[j->ring];
 	if (!j->stored) {
@@ -500,6 +548,17 @@ static void index_job(struct fcap_recorder *r, struct job *j)
 		rs->fin_seg = s;
 	}
 	s->backlog_drops += j->backlog;
+	const char *why = s->ib && !s->keys_deferred && !r->cfg.index_keys_off ? defer_reason(r, lag, queued) : NULL;
+	if (why) {
+		/* Behind: write first, index later. */
+		s->keys_deferred = true;
+		fcap_ib_defer_keys(s->ib);
+		logf_(r, "%s: %s (%llu blocks to index, %llu queued): its keys are deferred, indexed after it is "
+		      "published", s->f.name, why, (unsigned long long)lag, (unsigned long long)queued);
+		pthread_mutex_lock(&r->mu);
+		r->st.index_deferred++;
+		pthread_mutex_unlock(&r->mu);
+	}
 	if (s->ib) {
 		char err[FCAP_ERRBUF_SIZE];
 		double t0 = thread_cpu_s();
@@ -589,6 +648,102 @@ static void remember_no_index(struct fcap_recorder *r, const char *name)
 	snprintf(r->no_index[r->nno_index++], FCAP_SEG_NAME_MAX, "%s", name);
 }
 
+/* ---- late indexing ---------------------------------------------------------- */
+
+static void queue_late(struct fcap_recorder *r, const char *name)
+{
+	pthread_mutex_lock(&r->mu);
+	char (*p)[FCAP_SEG_NAME_MAX] = realloc(r->late, (r->nlate + 1) * sizeof(*p));
+	if (p) {
+		r->late = p;
+		snprintf(r->late[r->nlate++], FCAP_SEG_NAME_MAX, "%s", name);
+		pthread_cond_signal(&r->cv_late);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (!p)
+		logf_(r, "%s: out of memory queueing its keys; fcap store repair completes its index", name);
+}
+
+/* Whether the recorder is busy: more than a quarter of the queue holds
+ * blocks not yet written and indexed (under mu). */
+static bool queue_busy(const struct fcap_recorder *r)
+{
+	return r->head - r->tail > r->cap / 4;
+}
+
+/* Late indexing gives way while the recorder is busy, block by block:
+ * packets first (until close, which wants the store whole). */
+static void late_pace(void *arg)
+{
+	struct fcap_recorder *r = arg;
+	pthread_mutex_lock(&r->mu);
+	while (!r->late_stop && queue_busy(r))
+		timed_wait(&r->cv_late, &r->mu, IDLE_NS);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Completes the index of a segment published with its keys deferred. */
+static void index_late(struct fcap_recorder *r, const char *name)
+{
+	char path[FCAP_STORE_PATH_MAX], ipath[FCAP_STORE_PATH_MAX], err[FCAP_ERRBUF_SIZE];
+	fcap_store_path(path, sizeof(path), r->dir, name, "pcapng", false);
+	fcap_store_path(ipath, sizeof(ipath), r->dir, name, "idx", false);
+	double t0 = thread_cpu_s();
+	struct stat sb, ib;
+	if (stat(path, &sb) < 0) {
+		logf_(r, "%s: removed (retention) before its keys were indexed", name);
+		return;
+	}
+	if (!r->late_ib)
+		r->late_ib = fcap_ib_new(0, r->nports, true);   /* NULL: the rebuild makes its own */
+	if (fcap_store_rebuild_index_paced(r->dir, name, relay_log, r, late_pace, r, r->late_ib, err) < 0) {
+		logf_(r, "%s: completing its index failed: %s (fcap store repair completes it)", name, err);
+		note_error(r, err);
+		return;
+	}
+	double dt = thread_cpu_s() - t0;
+	logf_(r, "%s: keys indexed late (%.2f s)", name, dt);
+	pthread_mutex_lock(&r->mu);
+	r->st.index_late++;
+	r->st.index_late_cpu_s += dt;
+	if (stat(ipath, &ib) == 0)
+		for (size_t i = 0; i < r->ncat; i++)
+			if (!strcmp(r->cat[i].name, name))
+				r->cat[i].bytes = (uint64_t)sb.st_size + (uint64_t)ib.st_size;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Takes the oldest segment waiting for its keys (under mu). */
+static bool take_late(struct fcap_recorder *r, char *name)
+{
+	if (!r->nlate)
+		return false;
+	snprintf(name, FCAP_SEG_NAME_MAX, "%s", r->late[0]);
+	memmove(r->late[0], r->late[1], (r->nlate - 1) * sizeof(*r->late));
+	r->nlate--;
+	return true;
+}
+
+/* Low priority: it uses what the writer and the index thread leave. */
+static void *late_main(void *arg)
+{
+	struct fcap_recorder *r = arg;
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	char name[FCAP_SEG_NAME_MAX];
+	pthread_mutex_lock(&r->mu);
+	while (!r->late_stop) {
+		if (!queue_busy(r) && take_late(r, name)) {
+			pthread_mutex_unlock(&r->mu);
+			index_late(r, name);
+			pthread_mutex_lock(&r->mu);
+			continue;
+		}
+		timed_wait(&r->cv_late, &r->mu, IDLE_NS);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
 /* Statistics, fsync, index, rename, directory fsync: docs/STORE.md. */
 static void publish(struct fcap_recorder *r, struct seg *s)
 {
@@ -601,12 +756,25 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 	struct fcap_seg_stats none = { 0 }, *st = s->ib ? fcap_ib_stats(s->ib) : &none;
 	struct fcap_isb_stats isb[FCAP_MAX_PORTS];
 	isb_stats(s, st, r->nports, isb);
+	pthread_mutex_lock(&r->mu);
+	if (r->tail_pending) {
+		r->tail_pending = false;
+		for (uint32_t p = 0; p < r->nports; p++) {
+			isb[p].if_drop += r->tail_drops[p];
+			isb[p].if_recv += r->tail_drops[p];
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
 	if (!s->ib)
 		for (uint32_t p = 0; p < r->nports; p++)
 			isb[p].if_recv = isb[p].if_drop = FCAP_ISB_UNKNOWN;
 	uint8_t *isbuf = NULL;
 	size_t isblen = 0;
-	if (fcap_pcapng_compose_isbs(r->nports, isb, NULL, &isbuf, &isblen, err) < 0)
+	char stages[FCAP_RECORDER_STAGES_MAX];
+	pthread_mutex_lock(&r->stages_mu);
+	memcpy(stages, r->stages, sizeof(stages));
+	pthread_mutex_unlock(&r->stages_mu);
+	if (fcap_pcapng_compose_isbs(r->nports, isb, stages[0] ? stages : NULL, &isbuf, &isblen, err) < 0)
 		isbuf = NULL;
 	uint64_t blocks_end = s->f.size;
 	bool isb_ok;
@@ -659,6 +827,8 @@ static void publish(struct fcap_recorder *r, struct seg *s)
 		remember_no_index(r, s->f.name);
 	else if (r->nno_index)
 		index_left_behind(r);
+	if (with_index && s->keys_deferred)
+		queue_late(r, s->f.name);
 done:
 	pthread_mutex_lock(&r->mu);
 	r->open_segs--;
@@ -712,8 +882,9 @@ static void *finisher_main(void *arg)
 		}
 		if (r->fpos < r->wpos) {
 			struct job *j = &r->jobs[r->fpos % r->cap];
+			uint64_t lag = r->wpos - r->fpos, queued = r->head - r->tail;
 			pthread_mutex_unlock(&r->mu);
-			index_job(r, j);
+			index_job(r, j, lag, queued);
 			pthread_mutex_lock(&r->mu);
 			r->fpos++;
 			pthread_cond_broadcast(&r->cv_done);
@@ -859,14 +1030,18 @@ static void free_recorder(struct fcap_recorder *r)
 	free(r->jobs);
 	free(r->cat);
 	free(r->no_index);
+	free(r->late);
+	fcap_ib_free(r->late_ib);
 	for (unsigned i = 0; i < MAX_RINGS; i++)
 		fcap_ib_free(r->rings[i].spare);
 	seg_buffers_free(&r->bufs);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->stages_mu);
 	pthread_cond_destroy(&r->cv_writer);
 	pthread_cond_destroy(&r->cv_fin);
 	pthread_cond_destroy(&r->cv_done);
 	pthread_cond_destroy(&r->cv_pub);
+	pthread_cond_destroy(&r->cv_late);
 	free(r);
 }
 
@@ -944,13 +1119,17 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 	if (!r->cfg.segment_bytes)
 		r->cfg.segment_bytes = DEFAULT_SEGMENT_BYTES;
 	r->cap = cfg->queue_blocks ? cfg->queue_blocks : DEFAULT_QUEUE;
+	if (!r->cfg.index_lag_blocks)
+		r->cfg.index_lag_blocks = r->cap / 2 ? r->cap / 2 : 1;
 	r->nports = cfg->ci->nports;
 	r->direct_ok = !cfg->buffered;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->stages_mu, NULL);
 	init_condvar(&r->cv_writer);
 	init_condvar(&r->cv_fin);
 	init_condvar(&r->cv_done);
 	init_condvar(&r->cv_pub);
+	init_condvar(&r->cv_late);
 	r->to_publish_tail = &r->to_publish;
 	r->jobs = calloc(r->cap, sizeof(*r->jobs));
 	if (!r->jobs || seg_buffers_init(&r->bufs, errbuf) < 0) {
@@ -991,10 +1170,31 @@ struct fcap_recorder *fcap_recorder_open(const struct fcap_recorder_config *cfg,
 		goto fail;
 	}
 	r->threads = true;
+	r->late_thread = pthread_create(&r->late_indexer, NULL, late_main, r) == 0;
+	if (!r->late_thread)
+		logf_(r, "%s: no thread for late indexing: deferred keys are indexed when the recorder closes", r->dir);
 	return r;
 fail:
 	free_recorder(r);
 	return NULL;
+}
+
+void fcap_recorder_tail_drops(struct fcap_recorder *r, const uint64_t *drops)
+{
+	pthread_mutex_lock(&r->mu);
+	r->tail_pending = false;
+	for (uint32_t p = 0; p < r->nports; p++) {
+		r->tail_drops[p] = drops[p];
+		r->tail_pending |= drops[p] != 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void fcap_recorder_set_stages(struct fcap_recorder *r, const char *line)
+{
+	pthread_mutex_lock(&r->stages_mu);
+	snprintf(r->stages, sizeof(r->stages), "%s", line);
+	pthread_mutex_unlock(&r->stages_mu);
 }
 
 int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st, char *errbuf)
@@ -1008,6 +1208,21 @@ int fcap_recorder_close(struct fcap_recorder *r, struct fcap_recorder_stats *st,
 		pthread_join(r->finisher, NULL);
 		pthread_join(r->publisher, NULL);
 	}
+	/* Segments still waiting for their keys: completed here, at normal
+	 * priority, so that the store is whole when the capture ends. */
+	uint64_t t0 = mono_ns();
+	if (r->late_thread) {
+		pthread_mutex_lock(&r->mu);
+		r->late_stop = true;
+		pthread_cond_signal(&r->cv_late);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->late_indexer, NULL);
+		r->late_thread = false;
+	}
+	char name[FCAP_SEG_NAME_MAX];
+	while (take_late(r, name))
+		index_late(r, name);
+	r->st.index_close_s = (double)(mono_ns() - t0) * 1e-9;
 	int rc = 0;
 	if (r->first_error[0])
 		rc = fcap_err(errbuf, "%s", r->first_error);

@@ -32,6 +32,9 @@ struct ctx {
 	fcap_log_fn log;
 	void *log_ctx;
 	struct fcap_recovery *rep;
+	void (*pace)(void *);    /* called before each block (may wait), or NULL */
+	void *pace_ctx;
+	struct fcap_index_builder *ib;   /* the caller's, reused (its memory kept), or NULL */
 };
 
 static void say(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,6 +89,8 @@ static int index_segment(const struct ctx *c, struct fcap_seg_scan *s, const cha
 		struct fcap_block_info bi;
 		uint64_t at;
 		char why[FCAP_ERRBUF_SIZE];
+		if (c->pace)
+			c->pace(c->pace_ctx);
 		int rc = fcap_seg_scan_next(s, &blk, &bi, &at, why);
 		if (rc == 0)
 			return 0;
@@ -151,13 +156,16 @@ static int rebuild_index(const struct ctx *c, const char *name, char *errbuf)
 		say(c, "%s: unreadable, not indexed: %s", name, errbuf);
 		return 0;   /* reported; the rest of the store stays usable */
 	}
-	struct fcap_index_builder *ib = fcap_ib_new(ring, s.nports, true);
-	uint64_t cut;
+	struct fcap_index_builder *ib = c->ib ? c->ib : fcap_ib_new(ring, s.nports, true);
+	if (c->ib)
+		fcap_ib_reuse(ib, ring, s.nports);
+	uint64_t cut = 0;
 	int rc = ib ? index_segment(c, &s, name, ib, false, &cut, errbuf) : fcap_err(errbuf, "out of memory");
 	uint64_t end = cut ? cut : s.off;
 	if (rc == 0)
 		rc = write_index(c, name, ib, end, s.size, errbuf);
-	fcap_ib_free(ib);
+	if (ib != c->ib)
+		fcap_ib_free(ib);
 	fcap_seg_scan_close(&s);
 	if (rc == 0)
 		c->rep->rebuilt++;
@@ -331,8 +339,14 @@ static bool file_exists(const char *dir, const char *name, const char *ext)
 
 int fcap_store_rebuild_index(const char *dir, const char *name, fcap_log_fn log, void *log_ctx, char *errbuf)
 {
+	return fcap_store_rebuild_index_paced(dir, name, log, log_ctx, NULL, NULL, NULL, errbuf);
+}
+
+int fcap_store_rebuild_index_paced(const char *dir, const char *name, fcap_log_fn log, void *log_ctx,
+				   void (*pace)(void *), void *pace_ctx, struct fcap_index_builder *ib, char *errbuf)
+{
 	struct fcap_recovery rep = { 0 };
-	struct ctx c = { dir, log, log_ctx, &rep };
+	struct ctx c = { dir, log, log_ctx, &rep, pace, pace_ctx, ib };
 	int rc = rebuild_index(&c, name, errbuf);
 	if (rc == 0)
 		fsync_path(dir);
@@ -342,7 +356,7 @@ int fcap_store_rebuild_index(const char *dir, const char *name, fcap_log_fn log,
 int fcap_store_recover(const char *dir, fcap_log_fn log, void *log_ctx, struct fcap_recovery *rep, char *errbuf)
 {
 	memset(rep, 0, sizeof(*rep));
-	struct ctx c = { dir, log, log_ctx, rep };
+	struct ctx c = { dir, log, log_ctx, rep, NULL, NULL, NULL };
 	char **names;
 	size_t n;
 	char name[FCAP_SEG_NAME_MAX], path[FCAP_STORE_PATH_MAX];
@@ -385,11 +399,16 @@ int fcap_store_recover(const char *dir, fcap_log_fn log, void *log_ctx, struct f
 		char ipath[FCAP_STORE_PATH_MAX], why[FCAP_ERRBUF_SIZE];
 		fcap_store_path(ipath, sizeof(ipath), dir, name, "idx", false);
 		struct fcap_index ix;
+		bool deferred = false;
 		if (access(ipath, F_OK) == 0 && fcap_index_open(&ix, ipath, (uint64_t)sb.st_size, why) == 0) {
+			deferred = ix.keys_deferred;
 			fcap_index_close(&ix);
-			continue;
+			if (!deferred)
+				continue;
 		}
-		if (access(ipath, F_OK) == 0)
+		if (deferred)
+			say(&c, "%s: its keys were deferred while recording: indexing them now", name);
+		else if (access(ipath, F_OK) == 0)
 			say(&c, "%s: rebuilding: %s", ipath, why);
 		else
 			say(&c, "%s: no index: rebuilding it", name);
@@ -457,7 +476,7 @@ static unsigned check_segment(const struct ctx *c, const struct fcap_segment *se
 int fcap_store_check(const char *dir, fcap_log_fn log, void *log_ctx, unsigned *problems, char *errbuf)
 {
 	struct fcap_recovery rep = { 0 };
-	struct ctx c = { dir, log, log_ctx, &rep };
+	struct ctx c = { dir, log, log_ctx, &rep, NULL, NULL, NULL };
 	struct fcap_segment *segs;
 	size_t n;
 	unsigned hidden;

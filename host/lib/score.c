@@ -269,3 +269,45 @@ void fcap_score_float(struct fcap_scorer *s, const double *feat, struct fcap_sco
 	out->hybrid = margin;
 	out->alert = priority(cls, anom);
 }
+
+/*
+ * Which features drove the anomaly score: its square is the mean over the
+ * units of the output autoencoder's squared error on each unit's
+ * normalised RMSE, so unit k's share is its squared error over their sum.
+ * Within a unit, the share goes to its features by their squared
+ * reconstruction errors. Double precision, one packet: for alerts only, so
+ * that scoring itself does not pay for it.
+ */
+void fcap_score_explain(struct fcap_scorer *s, const double *feat, double *share)
+{
+	const struct fcap_model *m = s->m;
+	for (uint32_t i = 0; i < m->nfeat; i++) {
+		s->z[i] = clampz((feat[i] - m->fmin[i]) * m->finv[i]);
+		share[i] = 0;
+	}
+	for (uint32_t k = 0; k < m->nae; k++) {
+		const struct fcap_ae_unit *u = &m->ae[k];
+		for (uint32_t j = 0; j < u->n; j++)
+			s->uf[j] = s->z[u->idx[j]];
+		fcap_net_forward(&u->net, s->uf, s->uof, s->fscr);
+		s->oz[k] = clampz((rmse_f(s->uf, s->uof, u->n) - m->omin[k]) * m->oinv[k]);
+	}
+	fcap_net_forward(&m->out, s->oz, s->oof, s->fscr);
+	double total = 0;
+	for (uint32_t k = 0; k < m->nae; k++)
+		total += (s->oz[k] - s->oof[k]) * (s->oz[k] - s->oof[k]);
+	if (!(total > 0))
+		return;
+	for (uint32_t k = 0; k < m->nae; k++) {
+		const struct fcap_ae_unit *u = &m->ae[k];
+		double unit = (s->oz[k] - s->oof[k]) * (s->oz[k] - s->oof[k]) / total, err = 0;
+		for (uint32_t j = 0; j < u->n; j++)
+			s->uf[j] = s->z[u->idx[j]];
+		fcap_net_forward(&u->net, s->uf, s->uof, s->fscr);
+		for (uint32_t j = 0; j < u->n; j++)
+			err += (s->uf[j] - s->uof[j]) * (s->uf[j] - s->uof[j]);
+		for (uint32_t j = 0; j < u->n; j++)
+			share[u->idx[j]] += err > 0 ? unit * (s->uf[j] - s->uof[j]) * (s->uf[j] - s->uof[j]) / err
+						    : unit / u->n;
+	}
+}

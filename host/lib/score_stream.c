@@ -77,6 +77,8 @@ void fcap_score_stream_flush(struct fcap_score_stream *s)
 		s->alerts[a]++;
 		if (s->out && (!s->alerts_only || a != FCAP_ALERT_NONE))
 			write_line(s, i);
+		if (s->on_packet)
+			s->on_packet(s->on_packet_ctx, &s->ref[i], &s->in[i], &s->scores[i], s->feat + i * FCAP_FEAT_MAX);
 	}
 	s->packets += s->n;
 	s->n = 0;

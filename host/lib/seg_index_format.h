@@ -37,10 +37,13 @@
 #define IX_CORRUPT_LOST   160 /* 8 */
 #define IX_DISK_LOST      168 /* 8 */
 #define IX_HEADER_CRC     176 /* 4  CRC-32C of the header (this field zero) and the page CRCs */
+#define IX_NSINGLES       184 /* 8  version 2: keys of a single record */
+#define IX_OFF_SINGLES    192 /* 8  version 2: their section, between keys and postings */
 #define IX_PORT_RECORDS   256 /* 16 x 8 */
 #define IX_PORT_DROPS     384 /* 16 x 8 */
 
 #define IX_FLAG_KEYS 1u
+#define IX_FLAG_KEYS_DEFERRED 2u   /* keys left out while recording: to be completed */
 
 /* The header's CRC: header bytes with the CRC field as zero, then the page
  * CRC array that follows the header. */

@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "fcap/checksum.h"
 #include "fcap/crc32c.h"
+#include "fcap/pktkeys.h"
 #include "seg_index_format.h"
 
 void fcap_index_close(struct fcap_index *ix)
@@ -50,9 +52,11 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 				FCAP_INDEX_HEADER_LEN);
 	if (memcmp(h + IX_MAGIC, FCAP_INDEX_MAGIC, 8))
 		return fcap_err(errbuf, "%s: offset 0: not an fcap index (bad magic)", ix->path);
-	if (ld32(h + IX_VERSION) != FCAP_INDEX_VERSION)
-		return fcap_err(errbuf, "%s: offset %u: index version %u, this fcap reads %u", ix->path, IX_VERSION,
-				ld32(h + IX_VERSION), FCAP_INDEX_VERSION);
+	ix->version = ld32(h + IX_VERSION);
+	if (ix->version != 1 && ix->version != FCAP_INDEX_VERSION)
+		return fcap_err(errbuf, "%s: offset %u: index version %u, this fcap reads 1 and %u", ix->path,
+				IX_VERSION, ix->version, FCAP_INDEX_VERSION);
+	ix->key_len = ix->version == 1 ? FCAP_INDEX_KEY1_LEN : FCAP_INDEX_KEY2_LEN;
 	if (ld32(h + IX_HEADER_LEN) != FCAP_INDEX_HEADER_LEN || ld32(h + IX_PAGE) != FCAP_INDEX_PAGE)
 		return fcap_err(errbuf, "%s: offset %u: header length %u / page size %u, expected %u / %u",
 				ix->path, IX_HEADER_LEN, ld32(h + IX_HEADER_LEN), ld32(h + IX_PAGE),
@@ -69,12 +73,13 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 				ix->path, FCAP_INDEX_HEADER_LEN, (unsigned long long)npages,
 				(unsigned long long)ix->body_off);
 	uint32_t want = ld32(h + IX_HEADER_CRC), got = fcap_index_header_crc(h, npages);
-	if (want != got)
+	if (FCAP_CHECKSUM_BAD(want, got))
 		return fcap_err(errbuf, "%s: offset %u: header checksum 0x%08x does not match its contents "
 				"(0x%08x): corrupt", ix->path, IX_HEADER_CRC, want, got);
 	ix->ring = ld32(h + IX_RING);
 	ix->nports = ld32(h + IX_NPORTS);
 	ix->has_keys = ld32(h + IX_FLAGS) & IX_FLAG_KEYS;
+	ix->keys_deferred = ld32(h + IX_FLAGS) & IX_FLAG_KEYS_DEFERRED;
 	ix->blocks_end = ld64(h + IX_BLOCKS_END);
 	ix->file_size = ld64(h + IX_FILE_SIZE);
 	ix->nblocks = ld64(h + IX_NBLOCKS);
@@ -85,6 +90,8 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 	ix->off_offsets = ld64(h + IX_OFF_OFFSETS);
 	ix->off_keys = ld64(h + IX_OFF_KEYS);
 	ix->off_postings = ld64(h + IX_OFF_POSTINGS);
+	ix->nsingles = ix->version == 1 ? 0 : ld64(h + IX_NSINGLES);
+	ix->off_singles = ix->version == 1 ? ix->off_postings : ld64(h + IX_OFF_SINGLES);
 	if (ix->nports == 0 || ix->nports > FCAP_MAX_PORTS)
 		return fcap_err(errbuf, "%s: offset %u: %u ports", ix->path, IX_NPORTS, ix->nports);
 	if (ix->nrecords > FCAP_SEG_MAX_RECORDS || ix->npostings > UINT32_MAX || ix->blocks_end > FCAP_SEG_MAX_BYTES)
@@ -92,13 +99,15 @@ static int parse_header(struct fcap_index *ix, uint64_t seg_size, char *errbuf)
 				ix->path, (unsigned long long)ix->nrecords, (unsigned long long)ix->npostings);
 	if (check_section(ix, "block", ix->off_blocks, ix->nblocks, sizeof(struct fcap_index_block), errbuf) < 0 ||
 	    check_section(ix, "record offset", ix->off_offsets, ix->nrecords, 4, errbuf) < 0 ||
-	    check_section(ix, "key", ix->off_keys, ix->nkeys, sizeof(struct fcap_index_key), errbuf) < 0 ||
+	    check_section(ix, "key", ix->off_keys, ix->nkeys, ix->key_len, errbuf) < 0 ||
+	    check_section(ix, "single", ix->off_singles, ix->nsingles, FCAP_INDEX_SINGLE_LEN, errbuf) < 0 ||
 	    check_section(ix, "posting", ix->off_postings, ix->npostings, 4, errbuf) < 0)
 		return -1;
 	/* In order and not overlapping. */
 	if (ix->off_blocks + ix->nblocks * sizeof(struct fcap_index_block) > ix->off_offsets ||
 	    ix->off_offsets + ix->nrecords * 4 > ix->off_keys ||
-	    ix->off_keys + ix->nkeys * sizeof(struct fcap_index_key) > ix->off_postings)
+	    ix->off_keys + ix->nkeys * ix->key_len > ix->off_singles ||
+	    ix->off_singles + ix->nsingles * FCAP_INDEX_SINGLE_LEN > ix->off_postings)
 		return fcap_err(errbuf, "%s: header: sections overlap", ix->path);
 	if (ix->blocks_end > ix->file_size)
 		return fcap_err(errbuf, "%s: header: blocks end at %llu, past the segment's %llu bytes", ix->path,
@@ -181,7 +190,7 @@ static const uint8_t *body(struct fcap_index *ix, uint64_t off, uint64_t len, ch
 		uint64_t start = pg * FCAP_INDEX_PAGE;
 		uint64_t n = ix->body_len - start < FCAP_INDEX_PAGE ? ix->body_len - start : FCAP_INDEX_PAGE;
 		uint32_t want = ld32(crcs + 4 * pg), got = fcap_crc32c(0, ix->map + ix->body_off + start, n);
-		if (want != got) {
+		if (FCAP_CHECKSUM_BAD(want, got)) {
 			fcap_err(errbuf, "%s: offset %llu: page %llu checksum 0x%08x does not match its contents "
 				 "(0x%08x): corrupt", ix->path, (unsigned long long)(ix->body_off + start),
 				 (unsigned long long)pg, want, got);
@@ -216,16 +225,61 @@ int fcap_index_record_offset(struct fcap_index *ix, uint64_t ordinal, uint64_t *
 	return 0;
 }
 
-/* Key i, read in place (its page checked). */
+/* Key i, decoded; returns where its entry lies (its page checked). */
 static const uint8_t *key_at(struct fcap_index *ix, uint64_t i, struct fcap_index_key *k, char *errbuf)
 {
-	const uint8_t *p = body(ix, ix->off_keys + i * sizeof(*k), sizeof(*k), errbuf);
-	if (p)
-		memcpy(k, p, sizeof(*k));
+	const uint8_t *p = body(ix, ix->off_keys + i * ix->key_len, ix->key_len, errbuf);
+	if (!p)
+		return NULL;
+	if (ix->version == 1)
+		*k = (struct fcap_index_key){ ld64(p), ld32(p + 8), ld32(p + 12) };
+	else
+		*k = (struct fcap_index_key){ ld32(p), ld32(p + 4), ld32(p + 8) };
 	return p;
 }
 
-int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
+/* Single i (version 2): its key and record, read in place. */
+static const uint8_t *single_at(struct fcap_index *ix, uint64_t i, uint32_t *key, char *errbuf)
+{
+	const uint8_t *p = body(ix, ix->off_singles + i * FCAP_INDEX_SINGLE_LEN, FCAP_INDEX_SINGLE_LEN, errbuf);
+	if (p)
+		*key = ld32(p);
+	return p;
+}
+
+/* A key of a single record (version 2): found 1 with *postings at its
+ * record, 0 when absent, -1 on a bad page. */
+static int lookup_single(struct fcap_index *ix, uint32_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
+{
+	uint64_t lo = 0, hi = ix->nsingles;
+	uint32_t k;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (!single_at(ix, mid, &k, errbuf))
+			return -1;
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ix->nsingles)
+		return 0;
+	const uint8_t *at = single_at(ix, lo, &k, errbuf);
+	if (!at)
+		return -1;
+	if (k != key)
+		return 0;
+	if (ld32(at + 4) >= ix->nrecords)
+		return fcap_err(errbuf, "%s: single %llu: record %u of %llu", ix->path, (unsigned long long)lo,
+				ld32(at + 4), (unsigned long long)ix->nrecords);
+	*postings = (const uint32_t *)(const void *)(at + 4);
+	*n = 1;
+	return 1;
+}
+
+/* The postings of the entry whose stored key is key (the key itself in
+ * version 1, its fold in version 2). */
+static int lookup_stored(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
 {
 	*n = 0;
 	*postings = NULL;
@@ -243,18 +297,19 @@ int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **post
 			hi = mid;
 	}
 	if (lo == ix->nkeys)
-		return 0;
+		return ix->nsingles ? (lookup_single(ix, (uint32_t)key, postings, n, errbuf) < 0 ? -1 : 0) : 0;
 	const uint8_t *at = key_at(ix, lo, &k, errbuf);
 	if (!at)
 		return -1;
 	if (k.key != key)
-		return 0;
-	if (k.count == 1) {
-		/* A single record: its ordinal is in the key entry. */
+		return ix->nsingles ? (lookup_single(ix, (uint32_t)key, postings, n, errbuf) < 0 ? -1 : 0) : 0;
+	if (k.count == 1 && ix->version == 1) {
+		/* Version 1 keeps a single record's ordinal in the start field
+		 * (version 2 has a section of singles). */
 		if (k.start >= ix->nrecords)
 			return fcap_err(errbuf, "%s: key %llu: record %u of %llu", ix->path, (unsigned long long)lo,
 					k.start, (unsigned long long)ix->nrecords);
-		*postings = (const uint32_t *)(const void *)(at + 8);
+		*postings = (const uint32_t *)(const void *)(at + ix->key_len - 8);
 		*n = 1;
 		return 0;
 	}
@@ -274,6 +329,11 @@ int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **post
 	*postings = post;
 	*n = k.count;
 	return 0;
+}
+
+int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n, char *errbuf)
+{
+	return lookup_stored(ix, ix->version == 1 ? key : fcap_key_fold(key), postings, n, errbuf);
 }
 
 int fcap_index_verify(struct fcap_index *ix, char *errbuf)
@@ -310,13 +370,13 @@ int fcap_index_verify(struct fcap_index *ix, char *errbuf)
 	for (uint64_t i = 0; i < ix->nkeys; i++) {
 		if (!key_at(ix, i, &k, errbuf))
 			return -1;
-		bool single = k.count == 1;
+		bool single = k.count == 1 && ix->version == 1;
 		if ((i && k.key <= prev.key) || k.count == 0 || (!single && (k.start != total || k.count > ix->npostings - total)))
 			return fcap_err(errbuf, "%s: key %llu is out of order or its postings do not follow", ix->path,
 					(unsigned long long)i);
 		const uint32_t *post;
 		uint32_t n;
-		if (fcap_index_lookup(ix, k.key, &post, &n, errbuf) < 0)
+		if (lookup_stored(ix, k.key, &post, &n, errbuf) < 0)
 			return -1;
 		if (!single)
 			total += k.count;
@@ -325,5 +385,27 @@ int fcap_index_verify(struct fcap_index *ix, char *errbuf)
 	if (total != ix->npostings)
 		return fcap_err(errbuf, "%s: keys cover %llu postings of %llu", ix->path, (unsigned long long)total,
 				(unsigned long long)ix->npostings);
+	/* Singles: in order, each a record, none also among the keys. */
+	uint64_t ki = 0;
+	for (uint64_t i = 0; i < ix->nsingles; i++) {
+		uint32_t key, prev_key = 0;
+		const uint8_t *at = single_at(ix, i, &key, errbuf);
+		if (!at)
+			return -1;
+		if (i && !single_at(ix, i - 1, &prev_key, errbuf))
+			return -1;
+		if ((i && key <= prev_key) || ld32(at + 4) >= ix->nrecords)
+			return fcap_err(errbuf, "%s: single %llu is out of order or names no record", ix->path,
+					(unsigned long long)i);
+		while (ki < ix->nkeys) {
+			if (!key_at(ix, ki, &k, errbuf))
+				return -1;
+			if (k.key >= key)
+				break;
+			ki++;
+		}
+		if (ki < ix->nkeys && k.key == key)
+			return fcap_err(errbuf, "%s: single %llu is also a key", ix->path, (unsigned long long)i);
+	}
 	return 0;
 }

@@ -171,6 +171,7 @@ int fcap_store_list(const char *dir, struct fcap_segment **segs, size_t *n, unsi
 			continue;
 		}
 		s->index = FCAP_INDEX_OK;
+		s->keys_deferred = ix.keys_deferred;
 		s->stats = ix.stats;
 		fcap_index_close(&ix);
 	}

@@ -11,8 +11,8 @@ data=${FCAP_DATA:-../shared/data}
 mkdir -p "$out"
 file=$out/demo.pcapng
 echo "== fcap capture: web browsing + SYN scan through the simulated card at 10 Gb/s"
-echo "   $fcap capture -r http_espn.pcapng -r synscan.pcapng --rate 10G -w $file"
-"$fcap" capture -r "$data/http_espn.pcapng" -r "$data/synscan.pcapng" --rate 10G -w "$file"
+echo "   $fcap capture -i sim -r http_espn.pcapng -r synscan.pcapng --rate 10G -w $file"
+"$fcap" capture -i sim -r "$data/http_espn.pcapng" -r "$data/synscan.pcapng" --rate 10G -w "$file"
 echo
 echo "== capinfos $file"
 capinfos -t -E -c -d -u -a -e -y -i -z -x -M "$file" | sed 's/^/   /'

@@ -94,7 +94,7 @@ done || fails=$((fails + 1))
 
 echo "test_ipfix: a sensor: fcap capture --ipfix exports as it captures"
 check "nfcapd listens" start_collector "$out/capture/nf"
-ip netns exec "$ns" "$fcap" capture -q -r "0:$D/http_espn.pcapng" -r "1:$D/dns_isp_hijack.pcapng" \
+ip netns exec "$ns" "$fcap" capture -q -i sim -r "0:$D/http_espn.pcapng" -r "1:$D/dns_isp_hijack.pcapng" \
     -r "1:$D/http_post.pcapng" -w "$out/capture/cap.pcapng" --ipfix 127.0.0.1:$port 2>"$out/capture/err"
 eq "fcap capture --ipfix exits 0" $? 0
 stop_collector

@@ -92,7 +92,7 @@ eq "a truncated model exits 1" $? 1
 contains "saying so" "$out/short.err" "short.fcm: offset 16: file says"
 
 echo "test_score: fcap capture --model"
-"$fcap" capture -q -r "$eval_dir/test.pcap" -w "$out/cap.pcapng" -m "$out/u.fcm" --scores "$out/cap.csv" 2>"$out/cap.err"
+"$fcap" capture -i sim -q -r "$eval_dir/test.pcap" -w "$out/cap.pcapng" -m "$out/u.fcm" --scores "$out/cap.csv" 2>"$out/cap.err"
 eq "capture with a model exits 0" $? 0
 "$fcap" score -q -m "$out/u.fcm" -o "$out/rescore.csv" "$out/cap.pcapng"
 eq "every captured frame scored" "$(($(wc -l < "$out/cap.csv") - 1))" "$(packets "$out/cap.pcapng")"

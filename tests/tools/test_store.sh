@@ -4,7 +4,9 @@
 #
 #   1. record bundled captures on four ports into rotating segments
 #   2. extraction counts and bytes against tcpdump's and tshark's own
-#      filtering of the inputs; time ranges against editcap; exact edges
+#      filtering of the inputs; time ranges against editcap; exact edges;
+#      a spoofed SYN flood indexed live and late (keys deferred) against
+#      tcpdump, and its live indexes equal to those rebuilt from segments
 #   3. kill -9 at random points while recording; recovery keeps every whole
 #      block, and the store holds a gap-free prefix of the input
 #   4. a full disk (a tmpfs made here): clean close, loss counted by stage,
@@ -56,7 +58,7 @@ for f in $p1; do args="$args -r 1:$f"; done
 for f in $p2; do args="$args -r 2:$f"; done
 for f in $p3; do args="$args -r 3:$f"; done
 # shellcheck disable=SC2086
-"$fcap" capture $args --store "$st" --block-size 64K -C 256K 2> "$out/rec.err"
+"$fcap" capture -i sim $args --store "$st" --block-size 64K -C 256K 2> "$out/rec.err"
 eq "capture exit status" "$?" 0
 want=0
 for f in $inputs; do want=$((want + $(count "$f"))); done
@@ -105,7 +107,7 @@ contains "the filter narrowed through the index" "$out/x.err" "narrowed through 
 echo "store: four rings (flows steered by hash), a segment per ring"
 st4=$out/store4
 # shellcheck disable=SC2086
-"$fcap" capture $args --rings 4 --hash --store "$st4" --block-size 64K -C 256K 2> "$out/rec4.err"
+"$fcap" capture -i sim $args --rings 4 --hash --store "$st4" --block-size 64K -C 256K 2> "$out/rec4.err"
 eq "capture --rings 4 exit status" "$?" 0
 contains "summary: no loss" "$out/rec4.err" "0 lost in all"
 contains "summary: every frame recorded" "$out/rec4.err" "$want frames recorded in store"
@@ -179,23 +181,64 @@ tshark -r "$out/x.pcap" -T fields -e frame.time_epoch 2>/dev/null | tr -d . > "$
 check "merged in timestamp order across ports and segments" sort -n -c "$out/order.txt"
 
 # ---------------------------------------------------------------------------
+echo "flood: a spoofed SYN flood (every packet a new host and flow), indexed live and late"
+fin=$d/pkt.TCP.synflood.spoofed.pcap
+fl=$out/flood fl0=$out/flood-late
+"$fcap" capture -i sim -r "$fin" --store "$fl" --block-size 64K -C 1M --index-lag off 2> "$out/fl.err"
+eq "flood capture exit status" "$?" 0
+contains "flood: no keys deferred with --index-lag off" "$out/fl.err" "keys deferred (indexing behind the disk) in 0 segments"
+"$fcap" capture -i sim -r "$fin" --store "$fl0" --block-size 64K -C 1M --index-lag 0 2> "$out/fl0.err"
+eq "flood capture --index-lag 0 exit status" "$?" 0
+nfl=$(segments "$fl0")
+contains "flood: every segment's keys deferred and indexed late" "$out/fl0.err" \
+    "keys deferred (indexing behind the disk) in $nfl segments, indexed late $nfl "
+# shellcheck disable=SC2046  # three fields, split on purpose
+set -- $(tshark -r "$fin" -T fields -e ip.src -e tcp.srcport -e ip.dst -c 1 2>/dev/null)
+fsrc=$1 fsport=$2 fdst=$3
+flood_ref() { tcpdump -r "$fin" -w "$out/ref.pcap" "$1" 2>/dev/null; echo "$(count "$out/ref.pcap") $(dsize "$out/ref.pcap")"; }
+for flt in "host $fsrc" "host $fsrc and port $fsport" "port $fsport" "dst host $fdst and tcp port 25565" \
+           "host 10.10.10.11"; do
+    fwant=$(flood_ref "$flt")
+    for s in "$fl" "$fl0"; do
+        "$fcap" extract -q -s "$s" -w "$out/x.pcapng" "$flt"
+        eq "flood ($(basename "$s")), '$flt': packets and bytes" "$(count "$out/x.pcapng") $(dsize "$out/x.pcapng")" "$fwant"
+    done
+done
+"$fcap" extract -q -s "$fl0" --flow "$fsrc:$fsport>$fdst:25565/tcp" -w "$out/x.pcapng"
+eq "flood, --flow vs tcpdump" "$(count "$out/x.pcapng")" \
+   "$(tcpdump -r "$fin" -n "host $fsrc and host $fdst and tcp port $fsport and tcp port 25565" 2>/dev/null | wc -l)"
+# An index built live equals the one repair builds from the segment (what
+# late indexing runs).
+mkdir -p "$out/flood-idx"
+cp "$fl"/*.idx "$out/flood-idx/"
+rm -f "$fl"/*.idx
+"$fcap" store repair "$fl" 2> /dev/null
+same=0
+for i in "$out"/flood-idx/*.idx; do cmp -s "$i" "$fl/$(basename "$i")" && same=$((same + 1)); done
+eq "flood: every index rebuilt from its segment equals the live one" "$same" "$(segments "$fl")"
+
+# ---------------------------------------------------------------------------
 echo "kill -9 while recording, then recovery"
 seed=${FCAP_KILL_SEED:-$(date +%s)}
 echo "  (kill points from seed $seed; FCAP_KILL_SEED=$seed repeats them)"
 in=$d/pkt.TCP.synflood.spoofed.pcap
 tcpdump -r "$in" -t -xx -n 2>/dev/null > "$out/want.hex"
-iters=${FCAP_KILL_ITERS:-12}
-bad_read=0 bad_prefix=0 bad_cut=0 bad_index=0 killed=0 recovered=0
+iters=${FCAP_KILL_ITERS:-100}
+bad_read=0 bad_prefix=0 bad_cut=0 bad_index=0 killed=0 recovered=0 early=0
 i=0
 while [ "$i" -lt "$iters" ]; do
     i=$((i + 1))
     k=$out/kill$i
     ms=$(awk -v s="$seed" -v i="$i" 'BEGIN { srand(s + i); printf "%d", 40 + rand() * 1400 }')
-    "$fcap" capture -q -r "$in" --store "$k" --block-size 64K -C 1M 2> /dev/null &
+    "$fcap" capture -i sim -q -r "$in" --store "$k" --block-size 64K -C 1M 2> /dev/null &
     pid=$!
     sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
     kill -9 "$pid" 2> /dev/null && killed=$((killed + 1))
     wait "$pid" 2> /dev/null
+    if [ ! -d "$k" ]; then
+        early=$((early + 1))    # killed before the store existed: nothing to recover
+        continue
+    fi
     "$fcap" store repair "$k" 2> "$out/repair$i.err"
     [ "$(hidden "$k")" -eq 0 ] || bad_read=$((bad_read + 1))
     all_clean "$k" || bad_read=$((bad_read + 1))
@@ -209,7 +252,7 @@ while [ "$i" -lt "$iters" ]; do
          END { exit bad }' "$out/repair$i.err" || bad_cut=$((bad_cut + 1))
     grep -q "recovered and published" "$out/repair$i.err" && recovered=$((recovered + 1))
 done
-echo "  ($killed of $iters runs killed while recording; $recovered with a segment to recover)"
+echo "  ($killed of $iters runs killed while recording; $early before the store existed; $recovered with a segment to recover)"
 eq "after every kill: segments read cleanly, none hidden" "$bad_read" 0
 eq "after every kill: the store is a gap-free prefix of the input" "$bad_prefix" 0
 eq "after every kill: less than one ring block cut" "$bad_cut" 0
@@ -224,7 +267,7 @@ if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=1536k fcap-test "$small" 2>/
     echo "  SKIP: mounting a tmpfs needs root"
 else
     trap 'umount "$small" 2>/dev/null' EXIT
-    "$fcap" capture -r "$in" -r "$in" -r "$in" --store "$small/s" --block-size 64K -C 700K 2> "$out/full.err" &
+    "$fcap" capture -i sim -r "$in" -r "$in" -r "$in" --store "$small/s" --block-size 64K -C 700K 2> "$out/full.err" &
     pid=$!
     n=0
     while [ "$n" -lt 600 ] && ! grep -q "disk full" "$out/full.err"; do sleep 0.05; n=$((n + 1)); done
@@ -253,6 +296,49 @@ else
     umount "$small"
     trap - EXIT
 fi
+
+# ---------------------------------------------------------------------------
+echo "host stall: the consumer stops for 5 ms of card time; every stage adds up"
+# isb_sum STORE: received, dropped and delivered summed over the statistics
+# blocks of every segment (pcapng ISB options 4, 5 and 8).
+isb_sum() {
+    python3 - "$@" <<'PY'
+import glob, struct, sys
+tot = {4: 0, 5: 0, 8: 0}
+for f in sorted(glob.glob(sys.argv[1] + '/*.pcapng')):
+    b = open(f, 'rb').read()
+    off = 0
+    while off + 12 <= len(b):
+        t, n = struct.unpack_from('<II', b, off)
+        if n < 12:
+            sys.exit(f + ': bad block length at %d' % off)
+        if t == 5:
+            o = off + 20
+            while o + 4 <= off + n - 4:
+                c, l = struct.unpack_from('<HH', b, o)
+                if c == 0:
+                    break
+                if c in tot and l == 8:
+                    tot[c] += struct.unpack_from('<Q', b, o + 4)[0]
+                o += 4 + (l + 3) // 4 * 4
+        off += n
+print(tot[4], tot[5], tot[8])
+PY
+}
+"$fcap" capture -i sim -r "$in" --store "$out/stall" --block-size 64K --stall 1ms:5ms 2> "$out/stall.err"
+eq "capture exit status" "$?" 0
+sent=$(count "$in")
+rx=$(sed -n 's/^  card *received \([0-9]*\) frames.*/\1/p' "$out/stall.err")
+rec=$(sed -n 's/^fcap: \([0-9]*\) frames recorded.*/\1/p' "$out/stall.err")
+lost=$(sed -n 's/.*: \([0-9]*\) lost in all$/\1/p' "$out/stall.err")
+ring=$(sed -n 's/.*card ring full \([0-9]*\) .*/\1/p' "$out/stall.err")
+eq "the card received every frame sent" "$rx" "$sent"
+check "the stall made the card drop ($ring frames, ring full)" test "${ring:-0}" -gt 0
+eq "recorded + lost by stage = sent" "$((rec + lost))" "$sent"
+n=0
+for s in "$out"/stall/*.pcapng; do n=$((n + $(count "$s"))); done
+eq "the segments hold what was recorded" "$n" "$rec"
+eq "the segments' statistics blocks: received, dropped, delivered" "$(isb_sum "$out/stall")" "$sent $lost $rec"
 
 # ---------------------------------------------------------------------------
 echo "damaged indexes and segments"
@@ -305,7 +391,7 @@ contains "store check: one problem" "$out/check.err" ": 1 problem"
 # ---------------------------------------------------------------------------
 echo "retention, pins, rotation by time"
 r=$out/ret
-"$fcap" capture -q -r "$in" --store "$r" --block-size 64K -C 200K -W 3 2> "$out/ret.err"
+"$fcap" capture -i sim -q -r "$in" --store "$r" --block-size 64K -C 200K -W 3 2> "$out/ret.err"
 eq "-W 3: three segments left" "$(segments "$r")" 3
 for s in "$r"/*.pcapng; do tcpdump -r "$s" -t -xx -n 2>/dev/null; done > "$out/got.hex"
 tail -c "$(stat -c %s "$out/got.hex")" "$out/want.hex" | cmp -s - "$out/got.hex"
@@ -313,20 +399,20 @@ eq "-W 3: the newest packets kept, without a gap" "$?" 0
 oldest=$(ls "$r"/*.pcapng | head -1)
 "$fcap" store pin "$r" "$(basename "$oldest" .pcapng)"
 eq "pin exit status" "$?" 0
-"$fcap" capture -q -r "$in" --store "$r" --block-size 64K -C 200K -W 3 2> "$out/ret.err"
+"$fcap" capture -i sim -q -r "$in" --store "$r" --block-size 64K -C 200K -W 3 2> "$out/ret.err"
 check "pinned segment survives retention" test -f "$oldest"
 eq "-W 3 with a pin: three segments" "$(segments "$r")" 3
 "$fcap" store unpin "$r" "$(basename "$oldest" .pcapng)"
-"$fcap" capture -q -r "$in" --store "$r" --block-size 64K -C 200K -W 3 2> "$out/ret.err"
+"$fcap" capture -i sim -q -r "$in" --store "$r" --block-size 64K -C 200K -W 3 2> "$out/ret.err"
 check "unpinned segment goes" test ! -f "$oldest"
 m=$out/maxsize
-"$fcap" capture -q -r "$in" --store "$m" --block-size 64K -C 200K --max-size 700K 2> "$out/max.err"
+"$fcap" capture -i sim -q -r "$in" --store "$m" --block-size 64K -C 200K --max-size 700K 2> "$out/max.err"
 contains "retention says what it removes" "$out/max.err" "retention: removed"
 total=$(du -cb "$m"/*.pcapng "$m"/*.idx | tail -1 | cut -f1)
 check "--max-size 700K: store within it ($total bytes)" test "$total" -le 716800
 check "--max-size 700K: nothing more deleted than needed" test "$total" -gt $((716800 - 2 * 204800 - 300000))
 g=$out/time
-"$fcap" capture -q -r "$in" --store "$g" --block-size 64K -G 500us
+"$fcap" capture -i sim -q -r "$in" --store "$g" --block-size 64K -G 500us
 ng=$(segments "$g")
 check "-G 500us over 2.5 ms of card time: several segments ($ng)" test "$ng" -ge 4
 "$fcap" store ls "$g" | awk 'NR > 1 && !/^total/ { print $3, $4 }' | while read -r a b; do
@@ -353,12 +439,12 @@ eq "flow without ports: exit status" "$?" 2
 "$fcap" extract -s "$out/nonexistent" -w "$out/x.pcapng" 2> "$out/e.err"
 eq "missing store: exit status" "$?" 1
 contains "missing store: named" "$out/e.err" "$out/nonexistent"
-"$fcap" capture -r "$in" -C 1M -w "$out/f.pcapng" 2> "$out/e.err"
+"$fcap" capture -i sim -r "$in" -C 1M -w "$out/f.pcapng" 2> "$out/e.err"
 eq "-C without a store: exit status" "$?" 2
-"$fcap" capture -r "$in" --store "$st" -G 0 2> "$out/e.err"
+"$fcap" capture -i sim -r "$in" --store "$st" -G 0 2> "$out/e.err"
 eq "-G 0: exit status" "$?" 2
 mkdir -p "$out/locked"
-"$fcap" capture -q -r "$in" --store "$out/locked" --block-size 64K &
+"$fcap" capture -i sim -q -r "$in" --store "$out/locked" --block-size 64K &
 pid=$!
 sleep 0.3
 "$fcap" store repair "$out/locked" 2> "$out/e.err"

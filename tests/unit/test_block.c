@@ -255,7 +255,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 static void test_device_tree(void)
 {
-	size_t len;
+	size_t len = 0;
 	uint8_t *blob = read_file(dtb_path, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
 	struct fcap_card_info ci;

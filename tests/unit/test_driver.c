@@ -89,7 +89,7 @@ static void test_real_blob(void)
 enum variant {
 	V_GOOD, V_NO_COMPAT, V_OTHER_COMPAT, V_NO_MAX_BLOCKS, V_WIDE_MAX_BLOCKS, V_NO_CLOCK, V_ZERO_CLOCK,
 	V_MIN_GT_MAX, V_ALIGN_NOT_POW2, V_NO_PORTS, V_EMPTY_PORTS, V_PORTS_OUT_OF_ORDER, V_PORT_NO_REG,
-	V_TWO_PORTS_THREE_RINGS,
+	V_TWO_PORTS_THREE_RINGS, V_TWO_RING_NODES, V_TWO_PORTS_NODES,
 };
 
 static size_t build_blob(enum variant v, uint8_t *buf, size_t cap)
@@ -118,6 +118,17 @@ static size_t build_blob(enum variant v, uint8_t *buf, size_t cap)
 	if (v == V_TWO_PORTS_THREE_RINGS)
 		fdt_property_u32(buf, "fcap,rings", 3);
 	fdt_end_node(buf);
+	if (v == V_TWO_RING_NODES) {
+		/* A second /ring that says otherwise (found by fuzz_dt: libfdt
+		 * read the first, the driver's walker the last). */
+		fdt_begin_node(buf, "ring");
+		fdt_property_u32(buf, "fcap,rings", 4);
+		fdt_end_node(buf);
+	}
+	if (v == V_TWO_PORTS_NODES) {
+		fdt_begin_node(buf, "ports");
+		fdt_end_node(buf);
+	}
 	if (v != V_NO_PORTS) {
 		fdt_begin_node(buf, "ports");
 		fdt_property_u32(buf, "#address-cells", 1);
@@ -159,6 +170,8 @@ static void test_built_blobs(void)
 		{ V_EMPTY_PORTS, "describes no port" },
 		{ V_PORTS_OUT_OF_ORDER, "numbered 0, 1" },
 		{ V_PORT_NO_REG, "has no reg" },
+		{ V_TWO_RING_NODES, "a second /ring node" },
+		{ V_TWO_PORTS_NODES, "a second /ports node" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[4096];
@@ -173,6 +186,9 @@ static void test_built_blobs(void)
 		} else {
 			CU_ASSERT_EQUAL(ok & 1, 0);
 			CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].why));
+			/* Duplicated nodes: libfcap must refuse them too. */
+			if (cases[i].v == V_TWO_RING_NODES || cases[i].v == V_TWO_PORTS_NODES)
+				CU_ASSERT_EQUAL(ok, 0);
 			if (!strstr(why, cases[i].why))
 				printf("\n  case %zu: '%s' lacks '%s'", i, why, cases[i].why);
 		}

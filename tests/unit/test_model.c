@@ -730,6 +730,25 @@ static void test_invalid_fields(void)
 	free(b);
 }
 
+/* Found by fuzz_model: a META section cut short after a huge feature count.
+ * The reads past the section failed, but the range checks after them used
+ * to pass on an earlier error, and the loader went on to allocate arrays
+ * for 0x0fffffff features. Now the section is refused as truncated. */
+static void test_short_meta_section(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file_bytes);
+	char err[FCAP_ERRBUF_SIZE];
+	uint8_t *b = malloc(file_len);
+	const uint32_t huge = 0x0fffffffu, short_len = 8;
+	memcpy(b, file_bytes, file_len);
+	memcpy(b + 32 + 8, &huge, 4);      /* feature count */
+	memcpy(b + 36, &short_len, 4);     /* META holds the count and the extras flag only */
+	reseal(b, file_len);
+	CU_ASSERT_EQUAL(parse(b, file_len, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "damaged.fcm: offset 48: truncated: "));
+	free(b);
+}
+
 /* Random mutations with a valid checksum: each load fails cleanly or yields a
  * model that scores; AddressSanitizer and UBSan watch for anything else. */
 static void test_mutations(void)
@@ -895,6 +914,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "model file round trip scores identically", test_round_trip);
 	CU_add_test(s, "corrupt and truncated files refused", test_corruption);
 	CU_add_test(s, "invalid fields refused with a valid checksum", test_invalid_fields);
+	CU_add_test(s, "a META section cut short is refused (fuzz regression)", test_short_meta_section);
 	CU_add_test(s, "random mutations: clear error or valid model", test_mutations);
 	CU_add_test(s, "training is deterministic under a seed", test_deterministic);
 	CU_add_test(s, "scoring in batches equals scoring one packet at a time", test_batch_exact);

@@ -17,6 +17,8 @@
 /* Called for every record of every valid block, in file order, after the
  * block is written: the output file's name and the record's byte offset in
  * that file, so what a consumer derives points at identical bytes. */
+struct fcap_capture_stats;
+
 typedef void (*fcap_record_fn)(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r);
 
 struct fcap_capture_config {
@@ -30,8 +32,17 @@ struct fcap_capture_config {
 	uint64_t segment_bytes, segment_ns;
 	struct fcap_retention retention;
 	bool buffered;
+	int32_t index_lag;          /* index_lag_blocks of fcap_recorder_config (0: its default);
+	                             * -1: defer every segment's keys; -2: never defer */
 	fcap_log_fn log;            /* the recorder's messages */
 	void *log_ctx;
+	/* fault injection (tests): the host stops consuming for stall_ns once
+	 * stall_at_ns of card time have passed; 0 = never */
+	uint64_t stall_at_ns, stall_ns;
+	/* Called from the consume loop about every millisecond with the
+	 * statistics so far (progress, metrics, a service watchdog); NULL: none. */
+	void (*tick)(void *ctx, struct fcap_dev *dev, const struct fcap_capture_stats *st);
+	void *tick_ctx;
 };
 
 struct fcap_capture_stats {

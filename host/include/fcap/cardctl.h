@@ -18,6 +18,9 @@ struct fcap_port_counters {
 	uint64_t drop_ring;
 	uint64_t rx_errors;
 	uint64_t truncated;
+	/* Software devices (pcap) only; 0 on a card. */
+	uint64_t drop_wire;     /* the interface dropped before the capture saw them */
+	uint64_t filtered;      /* rejected by the capture filter: not in rx_frames */
 };
 
 struct fcap_card_counters {

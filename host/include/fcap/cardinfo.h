@@ -38,6 +38,10 @@ struct fcap_card_info {
 	uint32_t rings;
 	uint32_t nports;
 	struct fcap_port_info ports[FCAP_MAX_PORTS];
+	/* Timestamp unit of the records: 10^-ts_resol s (9: ns, what cards
+	 * write; 6: a libpcap source with microseconds only). 0 means 9. */
+	uint8_t ts_resol;
+	char description[96];   /* if_description of every port; "" for a card */
 };
 
 /* Parses a device tree blob of blob_len bytes (pure; no device needed). */

@@ -12,7 +12,8 @@
  *    dma_alloc and dma_free NULL.
  * Everything above (card setup, the ring consumer, the recorder) is
  * backend-agnostic. Backends: "sim" (the Verilated card in this process),
- * "pcie" (/dev/fcapN, driver/). The pcap backend comes later.
+ * "pcie" (/dev/fcapN, driver/), "pcap" (a network interface or a capture
+ * file through libpcap, blocks built in software: dev_pcap.c).
  */
 #ifndef FCAP_DEV_H
 #define FCAP_DEV_H
@@ -34,6 +35,7 @@ struct fcap_dev;
 struct fcap_ring;
 struct fcap_ring_config;
 struct fcap_card_counters;
+struct fcap_card_info;
 
 struct fcap_dev_ops {
 	const char *name;
@@ -77,6 +79,9 @@ struct fcap_dev_ops {
 	/* fcap_card_stop()'s sequence. */
 	int (*stop)(struct fcap_dev *dev, char *errbuf);
 	int (*counters)(struct fcap_dev *dev, struct fcap_card_counters *c, char *errbuf);
+	/* Software devices (pcap) describe themselves directly rather than
+	 * through a device tree (NULL: read_dt or the register window). */
+	int (*info)(struct fcap_dev *dev, struct fcap_card_info *ci, char *errbuf);
 };
 
 struct fcap_dev {
@@ -132,5 +137,28 @@ int fcap_dev_pcie_path(const char *name, char *path, size_t n, char *errbuf);
 /* Opens the card; control: for writing, as the owner that may capture
  * (one at a time), else read-only (identity and counters). */
 struct fcap_dev *fcap_dev_open_pcie(const char *path, bool control, char *errbuf);
+
+/* ---- pcap backend: a network interface or a capture file via libpcap ----- */
+
+struct fcap_pcap_dev_config {
+	const char *interface;   /* live capture from this interface, or: */
+	const char *file;        /* read this pcap or pcapng file */
+	uint32_t snaplen;        /* 0: 65535 */
+	const char *filter;      /* tcpdump filter expression, or NULL */
+	uint64_t count;          /* stop after this many frames (0: no limit) */
+	uint32_t buffer_bytes;   /* kernel buffer of a live capture; 0: libpcap's default */
+	/* Records in ns even from a microsecond source (values x 1000), as a
+	 * store needs (its index and time queries are in ns); the IDB then
+	 * says 9 and if_description says the source had microseconds. */
+	bool ns_units;
+};
+
+/*
+ * Opens the interface (needs CAP_NET_RAW, so before dropping privileges)
+ * or the file; compiles the filter. Timestamps are nanoseconds where the
+ * interface or file offers them, microseconds otherwise, and the device
+ * says which (fcap_card_info.ts_resol), so files declare it.
+ */
+struct fcap_dev *fcap_dev_open_pcap(const struct fcap_pcap_dev_config *cfg, char *errbuf);
 
 #endif

@@ -41,6 +41,8 @@ struct fcap_key_term {
 
 enum fcap_out_format { FCAP_OUT_PCAPNG, FCAP_OUT_PCAP_NS };
 
+struct fcap_extract_stats;
+
 struct fcap_query {
 	bool has_from, has_to;
 	uint64_t from_ns, to_ns;   /* records with from <= ts < to */
@@ -53,6 +55,10 @@ struct fcap_query {
 	const char *filter;        /* tcpdump syntax, or NULL */
 	bool no_index;             /* read every block in the time range (checks the index) */
 	enum fcap_out_format format;
+	uint64_t count;            /* write only the first COUNT matches, in time order; 0: all */
+	/* Called after each segment read (done of stats->segments), or NULL. */
+	void (*progress)(void *ctx, uint64_t done, const struct fcap_extract_stats *stats);
+	void *progress_ctx;
 };
 
 struct fcap_extract_stats {

@@ -109,6 +109,10 @@ void fcap_score_fixed_batch(struct fcap_scorer *s, const double *feat, size_t st
 			    struct fcap_scores *out);
 /* Double-precision reference over the same model. */
 void fcap_score_float(struct fcap_scorer *s, const double *feat, struct fcap_scores *out);
+/* Shares (summing to 1, or all 0 for a zero score) of the model's nfeat
+ * features in the packet's anomaly score, by the units' reconstruction
+ * errors (double precision; for explaining alerts, docs/ALERTS.md). */
+void fcap_score_explain(struct fcap_scorer *s, const double *feat, double *share);
 
 void fcap_model_free(struct fcap_model *m);
 /* Fixed-point weights and tables the scorer reads, in bytes. */
@@ -176,5 +180,10 @@ struct fcap_labels;
  * table settings from fc) and appends them with their labels. */
 int fcap_dataset_read(struct fcap_dataset *ds, const char *path, const struct fcap_labels *labels,
 		      const struct fcap_split *split, const struct fcap_feat_config *fc, char *errbuf);
+/* The same over the whole file, keeping only the packets numbered
+ * numbers[0..n) (ascending), as benign training packets: the traffic of
+ * false-positive alerts (fcap train --feedback). */
+int fcap_dataset_read_packets(struct fcap_dataset *ds, const char *path, const uint64_t *numbers, size_t n,
+			      const struct fcap_feat_config *fc, char *errbuf);
 
 #endif

@@ -40,8 +40,14 @@ struct fcap_pkt_info {
 
 /* Decodes what it can; never fails (unknown frames are FCAP_L4_NONE). */
 void fcap_packet_decode(uint32_t linktype, const uint8_t *data, uint32_t caplen, struct fcap_pkt_info *pi);
+/* Whether fcap_packet_decode() understands the link type (Ethernet, Linux
+ * cooked, raw IP); other packets decode to nothing (no hosts, no ports). */
+bool fcap_packet_linktype_decoded(uint32_t linktype);
 
 /* "10.0.0.1:80>10.0.0.2:4242/tcp", "10.0.0.1>10.0.0.2/icmp", "00:11:..>ff:ff:../arp". */
 void fcap_packet_flow_str(const struct fcap_pkt_info *pi, char *buf, size_t n);
+/* The source (or destination) host as in the flow string: an IP address,
+ * an ARP sender (target) address, or a MAC address. */
+void fcap_packet_host_str(const struct fcap_pkt_info *pi, bool dst, char *buf, size_t n);
 
 #endif

@@ -79,8 +79,10 @@ int fcap_pcapng_open(struct fcap_pcapng_writer *w, const char *path, const struc
  */
 int fcap_pcapng_write_block(struct fcap_pcapng_writer *w, const uint8_t *blk, const struct fcap_block_info *bi,
 			    char *errbuf);
-/* Appends one ISB per port (stats[i] for port i), syncs and closes. */
-int fcap_pcapng_close(struct fcap_pcapng_writer *w, const struct fcap_isb_stats *stats, char *errbuf);
+/* Appends one ISB per port (stats[i] for port i; comment, if any, on the
+ * first: the drop stages, fcap/stages.h), syncs and closes. */
+int fcap_pcapng_close(struct fcap_pcapng_writer *w, const struct fcap_isb_stats *stats, const char *comment,
+		      char *errbuf);
 /* Closes without statistics (error path). */
 void fcap_pcapng_abort(struct fcap_pcapng_writer *w);
 

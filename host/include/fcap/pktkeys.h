@@ -47,6 +47,13 @@ struct fcap_pkt_keys {
  * has no keys). */
 void fcap_pkt_keys(const uint8_t *frame, uint32_t caplen, struct fcap_pkt_keys *k);
 
+/* The keys an index files for a frame: those of fcap_pkt_keys but the
+ * protocol key (docs/STORE.md, section 8). Returns how many (at most
+ * FCAP_KEYS_MAX). A direct path for untagged IPv4 TCP/UDP/SCTP with whole
+ * headers (most traffic, every packet of a flood); anything else goes
+ * through fcap_pkt_keys. */
+unsigned fcap_pkt_index_keys(const uint8_t *frame, uint32_t caplen, uint64_t *keys);
+
 /* The key of one host address (family 4: 4 bytes, 6: 16 bytes). */
 uint64_t fcap_key_host(uint8_t family, const uint8_t *addr);
 /* The key of a flow, the same for both directions. Ports 0 for protocols
@@ -55,5 +62,13 @@ uint64_t fcap_key_flow(uint8_t family, uint8_t proto, const uint8_t *a, uint16_t
 		       uint16_t bport);
 /* The hash behind host6 and flow keys (docs/STORE.md): 64 bits of n bytes. */
 uint64_t fcap_key_hash(const uint8_t *p, size_t n);
+
+/* A key folded to the 32 bits a version 2 index files it under (part of
+ * the file format, docs/STORE.md): the high half of key x 0x9E3779B97F4A7C15.
+ * Distinct keys may share a fold; extraction checks every candidate. */
+static inline uint32_t fcap_key_fold(uint64_t key)
+{
+	return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
+}
 
 #endif

@@ -37,6 +37,11 @@ struct fcap_score_stream {
 	bool use_float;        /* the double-precision reference instead of fixed point */
 	bool alerts_only;      /* write only packets that alert */
 	const struct fcap_labels *labels;   /* optional: adds a label column */
+	/* optional: called for every scored packet, in order, with its
+	 * features (fcap/alert.h builds alerts from it) */
+	void (*on_packet)(void *ctx, const struct fcap_score_ref *ref, const struct fcap_feat_in *in,
+			  const struct fcap_scores *sc, const double *feat);
+	void *on_packet_ctx;
 	uint64_t packets;      /* scored so far (flushed) */
 	uint64_t alerts[4];    /* by enum fcap_alert */
 	/* the batch */

@@ -20,7 +20,12 @@
 #include "fcap/errbuf.h"
 
 #define FCAP_INDEX_MAGIC "FCAPIDX1"
-#define FCAP_INDEX_VERSION 1u
+/* Version 2 files keys as 32-bit folds (fcap_key_fold) in 12-byte entries;
+ * version 1 (exact 64-bit keys, 16-byte entries) is still read. */
+#define FCAP_INDEX_VERSION 2u
+#define FCAP_INDEX_KEY1_LEN 16u
+#define FCAP_INDEX_KEY2_LEN 12u
+#define FCAP_INDEX_SINGLE_LEN 8u
 #define FCAP_INDEX_HEADER_LEN 512u
 #define FCAP_INDEX_PAGE 4096u
 /* Records per segment: ordinals and posting positions are 32-bit. The
@@ -50,6 +55,8 @@ struct fcap_index_block {
 	uint32_t seq;          /* the ring's sequence number */
 };
 
+/* A key entry as read: key is the 64-bit key (version 1) or its fold
+ * (version 2). */
 struct fcap_index_key {
 	uint64_t key;
 	uint32_t start;        /* first posting; with count 1, the record's ordinal itself */
@@ -68,6 +75,12 @@ void fcap_ib_free(struct fcap_index_builder *ib);
  * tables are hundreds of megabytes: touching fresh pages each segment
  * would cost more than the indexing). */
 void fcap_ib_reset(struct fcap_index_builder *ib, uint32_t ring);
+/* The same for a segment of nports interfaces, keys on. */
+void fcap_ib_reuse(struct fcap_index_builder *ib, uint32_t ring, uint32_t nports);
+/* Drops the keys filed so far and files no more for this segment (the
+ * index thread fell behind): the index is written without keys, flagged
+ * as deferred, and completed later from the segment. Undone by reset. */
+void fcap_ib_defer_keys(struct fcap_index_builder *ib);
 /* Adds a ring block that passed fcap_block_check (or _stored) and now
  * sits at file_offset in the segment. */
 int fcap_ib_add_block(struct fcap_index_builder *ib, const uint8_t *blk, const struct fcap_block_info *bi,
@@ -92,11 +105,15 @@ struct fcap_index {
 	size_t len;
 	uint8_t *verified;        /* one bit per body page */
 	uint64_t body_off, body_len;
+	uint32_t version;
+	uint32_t key_len;         /* bytes of a key entry in the file */
 	uint32_t ring, nports;
 	bool has_keys;
+	bool keys_deferred;       /* written without keys, to be completed (recovery does) */
 	uint64_t blocks_end, file_size;
 	uint64_t nblocks, nrecords, nkeys, npostings;
 	uint64_t off_blocks, off_offsets, off_keys, off_postings;  /* in the body */
+	uint64_t nsingles, off_singles;   /* version 2: keys of one record (key, record) */
 	struct fcap_seg_stats stats;
 };
 
@@ -112,7 +129,8 @@ void fcap_index_close(struct fcap_index *ix);
 int fcap_index_verify(struct fcap_index *ix, char *errbuf);
 int fcap_index_block(struct fcap_index *ix, uint64_t i, struct fcap_index_block *b, char *errbuf);
 int fcap_index_record_offset(struct fcap_index *ix, uint64_t ordinal, uint64_t *offset, char *errbuf);
-/* The key's postings: *n = 0 when absent. *postings points into the map
+/* The key's postings: *n = 0 when absent. In a version 2 index they are
+ * the records of every key with the same fold: candidates to check. *postings points into the map
  * (verified pages). */
 int fcap_index_lookup(struct fcap_index *ix, uint64_t key, const uint32_t **postings, uint32_t *n,
 		      char *errbuf);

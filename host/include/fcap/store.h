@@ -57,6 +57,7 @@ struct fcap_segment {
 	uint64_t idx_bytes;       /* index file size, 0 if none */
 	bool pinned;
 	enum fcap_index_state index;
+	bool keys_deferred;       /* an OK index whose keys are still to be completed */
 	char index_error[FCAP_ERRBUF_SIZE];
 	struct fcap_seg_stats stats;  /* valid when index == FCAP_INDEX_OK */
 };
@@ -81,7 +82,7 @@ int fcap_store_lock(const char *dir, char *errbuf);
 struct fcap_recovery {
 	unsigned recovered;      /* hidden segments cut back, closed and published */
 	unsigned removed;        /* hidden segments without a packet, removed */
-	unsigned rebuilt;        /* indexes rebuilt (missing, corrupt or stale) */
+	unsigned rebuilt;        /* indexes rebuilt (missing, corrupt, stale, or keys deferred) */
 	unsigned orphans;        /* indexes or pins without a segment, removed */
 	unsigned damaged;        /* segments with unreadable parts (reported) */
 	uint64_t cut_bytes;      /* bytes of partial blocks cut from hidden segments */
@@ -107,6 +108,12 @@ int fcap_store_check(const char *dir, fcap_log_fn log, void *log_ctx, unsigned *
 /* Rebuilds one published segment's index from the segment (hidden file,
  * fsync, rename, directory fsync). Damaged blocks are skipped and logged. */
 int fcap_store_rebuild_index(const char *dir, const char *name, fcap_log_fn log, void *log_ctx, char *errbuf);
+/* The same, calling pace(pace_ctx) before each block: a caller that must
+ * not slow something more urgent (the recorder's late indexing) waits
+ * there; and with ib, building in that builder (reset first; its memory
+ * is kept for the next) rather than in a new one. */
+int fcap_store_rebuild_index_paced(const char *dir, const char *name, fcap_log_fn log, void *log_ctx,
+				   void (*pace)(void *), void *pace_ctx, struct fcap_index_builder *ib, char *errbuf);
 
 /* ---- retention ------------------------------------------------------------- */
 
@@ -149,6 +156,11 @@ struct fcap_recorder_config {
 	bool buffered;                /* never O_DIRECT */
 	bool index_keys_off;          /* index blocks and records only (benchmarks: the keys' cost) */
 	uint32_t queue_blocks;        /* bounded queue between consumer and writer; 0: 16 */
+	/* The index thread defers a segment's keys when this many written
+	 * blocks wait for it; 0: half the queue. */
+	uint32_t index_lag_blocks;
+	bool index_defer_all;         /* defer every segment's keys (tests: late indexing) */
+	bool index_never_defer;       /* index every key live; the ring waits for it (as before deferral) */
 	fcap_log_fn log;
 	void *log_ctx;
 };
@@ -164,6 +176,14 @@ struct fcap_recorder_stats {
 	uint64_t index_failures;      /* segments published without an index (rebuilt later) */
 	uint64_t queue_full;          /* times the consumer found the queue full */
 	double index_cpu_s;           /* time spent building indexes */
+	/* Write first, index later: segments whose keys the index thread
+	 * left out because it was behind (published with an index of blocks
+	 * and records, flagged deferred), how many of them were completed
+	 * later, and how long fcap_recorder_close spent completing the rest. */
+	uint64_t index_deferred;
+	uint64_t index_late;
+	double index_late_cpu_s;      /* CPU time of completing them (low-priority thread and close) */
+	double index_close_s;         /* wall time close spent on them */
 	bool direct;                  /* O_DIRECT was used */
 	struct fcap_recovery recovery;
 };
@@ -204,6 +224,17 @@ unsigned fcap_recorder_capacity(const struct fcap_recorder *r);
 /* The capture's clock (ns, card time): closes segments whose time is up
  * on a quiet link, ages segments out. */
 void fcap_recorder_tick(struct fcap_recorder *r, uint64_t now_ns);
+/* Frames each port's card dropped after that port's last record: no
+ * record's epb_dropcount carries them, so the capture says them here,
+ * after its last submit and before the close; the next segment published
+ * (one of the final ones) counts them in its statistics blocks (drops[p]
+ * for each of the store's ports). */
+void fcap_recorder_tail_drops(struct fcap_recorder *r, const uint64_t *drops);
+/* The capture's drop stages so far ("fcap stages: ...", fcap/stages.h):
+ * each segment published from now on carries them as its first ISB's
+ * comment (figures for the whole capture up to then, not the segment's). */
+#define FCAP_RECORDER_STAGES_MAX 512
+void fcap_recorder_set_stages(struct fcap_recorder *r, const char *line);
 /* Writes everything queued, closes and publishes every segment, stops the
  * threads and frees r. Unreaped jobs are finished. Returns 0, or -1 with
  * the first error that made a segment unpublishable. */

@@ -1,0 +1,217 @@
+/*
+ * test_ops.c - the pieces an operator relies on: the drop-stages line
+ * (format, parse, damage), its Prometheus exposition, and the pcap
+ * backend's ring blocks, checked by the same validator the consumer uses.
+ *
+ * usage: test_ops PCAP...   (capture files the pcap backend reads; the
+ * blocks are 128 KiB in a ring of 4, so a file over 512 KiB makes it wrap
+ * and the reader wait for the consumer: nothing may be dropped)
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcap/block.h"
+#include "fcap/cardctl.h"
+#include "fcap/cardinfo.h"
+#include "fcap/dev.h"
+#include "fcap/pcap_reader.h"
+#include "fcap/ring.h"
+#include "fcap/stages.h"
+
+static const char *pcap_path;
+static char **pcap_paths;
+static int npcap;
+
+static void test_stages_round_trip(void)
+{
+	struct fcap_stages in = { .received = 1000, .captured = 990, .bytes = 123456789012ull, .wire = 3,
+				  .card_fifo = 4, .ring_full = 2, .host = 1, .disk_backlog = 3, .filter = 77 };
+	char line[512], err[FCAP_ERRBUF_SIZE];
+	fcap_stages_format(&in, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "fcap stages: received=1000 captured=990 bytes=123456789012 wire=3 card_fifo=4 "
+				     "ring_full=2 host=1 disk_backlog=3 filter=77");
+	struct fcap_stages out;
+	CU_ASSERT_EQUAL(fcap_stages_parse(line, &out, err), 0);
+	CU_ASSERT_EQUAL(memcmp(&in, &out, sizeof(in)), 0);
+	/* A newer fcap's extra key is skipped; a trailing newline is fine. */
+	strcat(line, " future=5\n");
+	CU_ASSERT_EQUAL(fcap_stages_parse(line, &out, err), 0);
+	CU_ASSERT_EQUAL(out.filter, 77);
+}
+
+static void test_stages_damage(void)
+{
+	static const struct {
+		const char *line;
+		const char *why;
+	} cases[] = {
+		{ "", "not an fcap stages line" },
+		{ "fcap stage: received=1", "not an fcap stages line" },
+		{ "fcap stages: received=1 captured=1 bytes=1 wire=0 card_fifo=0 ring_full=0 host=0 disk_backlog=0",
+		  "'filter' is missing" },
+		{ "fcap stages: received=x captured=1", "'received': not a count" },
+		{ "fcap stages: received=-1", "'received': not a count" },
+		{ "fcap stages: received=12ab", "'received': not a count" },
+		{ "fcap stages: received", "expected KEY=COUNT" },
+		{ "fcap stages:received=1", "unexpected 'received=1'" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fcap_stages sg;
+		char err[FCAP_ERRBUF_SIZE] = "";
+		CU_ASSERT_EQUAL(fcap_stages_parse(cases[i].line, &sg, err), -1);
+		if (!strstr(err, cases[i].why))
+			fprintf(stderr, "\n  case %zu: '%s': got '%s', want '%s'\n", i, cases[i].line, err, cases[i].why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].why));
+	}
+}
+
+static void test_prometheus(void)
+{
+	struct fcap_stages sg = { .received = 5, .captured = 4, .bytes = 400, .card_fifo = 1, .filter = 9 };
+	char text[4096];
+	int n = fcap_stages_prometheus(&sg, "eth0", text, sizeof(text));
+	CU_ASSERT(n > 0 && (size_t)n == strlen(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "fcap_received_frames_total{device=\"eth0\"} 5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "fcap_dropped_frames_total{device=\"eth0\",stage=\"card_fifo\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "fcap_dropped_frames_total{device=\"eth0\",stage=\"filter\"} 9\n"));
+	/* Every length short of the whole text is refused, never cut. */
+	for (size_t len = 0; len <= (size_t)n; len += 7)
+		CU_ASSERT_EQUAL(fcap_stages_prometheus(&sg, "eth0", text, len), -1);
+	CU_ASSERT_EQUAL(fcap_stages_prometheus(&sg, "eth0", text, (size_t)n + 1), n);
+}
+
+/* Reads the whole file through the backend with small blocks; every block
+ * must pass the consumer's validation and the records must be the file's. */
+static void one_file_blocks(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_pcap_dev_config pc = { .file = pcap_path };
+	struct fcap_dev *dev = fcap_dev_open_pcap(&pc, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
+	struct fcap_card_info ci;
+	CU_ASSERT_EQUAL_FATAL(fcap_card_read_info(dev, &ci, err), 0);
+	CU_ASSERT_EQUAL(ci.nports, 1);
+	struct fcap_ring_config cfg = { .blocks = 4, .block_size = 128 * 1024, .timeout_ns = 1000000 };
+	struct fcap_ring ring;
+	memset(&ring, 0, sizeof(ring));
+	CU_ASSERT_EQUAL_FATAL(fcap_rings_setup(&ring, 1, dev, &ci, &cfg, err), 0);
+	CU_ASSERT_EQUAL_FATAL(fcap_card_start(dev, &ci, &cfg, err), 0);
+
+	struct fcap_pcap_reader *rd = fcap_pcap_open(pcap_path, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	uint64_t records = 0, mismatches = 0, blocks = 0;
+	/* Records are in the unit the device declares: ns, or us for a
+	 * classic microsecond pcap (if_tsresol 6). */
+	uint64_t ts_scale = ci.ts_resol == 6 ? 1000u : 1u;
+	CU_ASSERT(ci.ts_resol == 6 || ci.ts_resol == 9);
+	bool done = false;
+	while (!done) {
+		done = dev->ops->source_done(dev);
+		if (done)
+			CU_ASSERT_EQUAL(fcap_card_stop(dev, err), 0);
+		uint8_t *blk;
+		while (fcap_ring_peek(&ring, &blk, err) > 0) {
+			struct fcap_block_info bi;
+			int ok = fcap_block_check(blk, ring.block_size, ring.cons, 1, &bi, err);
+			CU_ASSERT_EQUAL(ok, 0);
+			if (ok < 0) {
+				fprintf(stderr, "\n  block %u: %s\n", ring.cons, err);
+				done = true;
+				break;
+			}
+			struct fcap_record r;
+			size_t off = 0;
+			while (fcap_block_next(blk, &bi, 1, &off, &r, err) > 0) {
+				struct fcap_pkt p;
+				if (fcap_pcap_next(rd, &p, err) != 1 || p.caplen != r.caplen || p.origlen != r.origlen ||
+				    memcmp(p.data, r.data, r.caplen) || p.ts_ns != r.ts * ts_scale)
+					mismatches++;
+				records++;
+			}
+			blocks++;
+			CU_ASSERT_EQUAL(fcap_ring_release(&ring, err), 0);
+		}
+		if (!done)
+			CU_ASSERT_EQUAL(dev->ops->wait(dev, 1000000, err), 0);
+	}
+	struct fcap_pkt p;
+	CU_ASSERT_EQUAL(fcap_pcap_next(rd, &p, err), 0); /* every packet of the file was in a block */
+	CU_ASSERT(records > 0);
+	CU_ASSERT(blocks >= 1);
+	CU_ASSERT_EQUAL(mismatches, 0);
+	struct fcap_card_counters c;
+	CU_ASSERT_EQUAL(fcap_card_counters(dev, ci.nports, &c, err), 0);
+	CU_ASSERT_EQUAL(c.port[0].rx_frames, records);
+	CU_ASSERT_EQUAL(c.records, records);
+	printf("(%s: %llu records in %llu blocks) ", strrchr(pcap_path, '/') ? strrchr(pcap_path, '/') + 1 : pcap_path,
+	       (unsigned long long)records, (unsigned long long)blocks);
+	fcap_pcap_close(rd);
+	fcap_rings_teardown(&ring, 1);
+	fcap_dev_close(dev);
+}
+
+static void test_pcap_backend_blocks(void)
+{
+	for (int i = 0; i < npcap; i++) {
+		pcap_path = pcap_paths[i];
+		one_file_blocks();
+	}
+	pcap_path = pcap_paths[0];
+}
+
+static void test_pcap_backend_refuses(void)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_pcap_dev_config none = { 0 };
+	CU_ASSERT_PTR_NULL(fcap_dev_open_pcap(&none, err));
+	struct fcap_pcap_dev_config missing = { .file = "/nonexistent/x.pcap" };
+	CU_ASSERT_PTR_NULL(fcap_dev_open_pcap(&missing, err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/x.pcap"));
+	struct fcap_pcap_dev_config bad_filter = { .file = pcap_path, .filter = "tcp port" };
+	CU_ASSERT_PTR_NULL(fcap_dev_open_pcap(&bad_filter, err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "filter 'tcp port'"));
+	/* A block too small for one frame of the snap length is refused at set-up. */
+	struct fcap_pcap_dev_config pc = { .file = pcap_path };
+	struct fcap_dev *dev = fcap_dev_open_pcap(&pc, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
+	struct fcap_card_info ci;
+	CU_ASSERT_EQUAL(fcap_card_read_info(dev, &ci, err), 0);
+	struct fcap_ring_config cfg = { .blocks = 4, .block_size = 65536 };
+	struct fcap_ring ring;
+	memset(&ring, 0, sizeof(ring));
+	CU_ASSERT_EQUAL(fcap_rings_setup(&ring, 1, dev, &ci, &cfg, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "block size 65536"));
+	fcap_dev_close(dev);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_ops PCAP...\n");
+		return 2;
+	}
+	pcap_paths = argv + 1;
+	npcap = argc - 1;
+	pcap_path = argv[1];
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("ops", NULL, NULL);
+	CU_add_test(s, "stages line: format and parse round trip", test_stages_round_trip);
+	CU_add_test(s, "stages line: damaged lines refused with the reason", test_stages_damage);
+	CU_add_test(s, "prometheus exposition: content, never cut short", test_prometheus);
+	FILE *f = fopen(pcap_path, "rb");
+	if (f) {
+		fclose(f);
+		CU_add_test(s, "pcap backend: blocks validate and hold the file's packets", test_pcap_backend_blocks);
+		CU_add_test(s, "pcap backend: bad sources, filters and geometry refused", test_pcap_backend_refuses);
+	} else {
+		printf("SKIP: pcap backend cases: %s is missing (the bundled captures)\n", pcap_path);
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
