@@ -23,7 +23,7 @@ static void on_signal(int sig)
 
 static void help(void)
 {
-	printf("usage: fcap capture [-d DEVICE] [-r FILE]... [--rate RATE] -w FILE [OPTIONS]\n"
+	printf("usage: fcap capture [-d DEVICE] [--card CARD] [-r FILE]... [--rate RATE] -w FILE [OPTIONS]\n"
 	       "Captures every frame the card receives into a pcapng file with nanosecond\n"
 	       "timestamps, and prints what was captured and dropped, by stage.\n\n"
 	       "  -d, --device DEV        sim: the simulated card (default); /dev/fcapN or\n"
@@ -31,7 +31,10 @@ static void help(void)
 	       "  -r, --replay [PORT:]FILE  pcap or pcapng file the simulated card receives\n"
 	       "                          on PORT (default 0); repeat to queue several on\n"
 	       "                          a port (played in order) or to feed several ports\n"
-	       "      --rate RATE         line rate of the simulated ports (default 10G)\n"
+	       "      --card CARD         which simulated card: 4x10g (default: four 10G\n"
+	       "                          ports) or 1x100g (one 100G port)\n"
+	       "      --rate RATE         line rate of the simulated ports (default: their\n"
+	       "                          speed, 10G or 100G)\n"
 	       "      --bus LINK          PCIe link of the simulated card: gen3x8 (default),\n"
 	       "                          gen3x16, gen4x16, or ideal (no link limits)\n"
 	       "  -w, --write FILE        write the capture to FILE\n"
@@ -59,6 +62,7 @@ struct capture_args {
 	char pcie_path[64];     /* set when device is a card behind the driver */
 	bool rate_given;
 	const char *bus;
+	const char *card;
 	struct fcap_replay replay[MAX_REPLAY];
 	unsigned nreplay;
 	uint64_t rate;
@@ -83,11 +87,12 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
+	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "card", required_argument, NULL, OPT_CARD },
 		{ "bus", required_argument, NULL, OPT_BUS },
 		{ "rings", required_argument, NULL, OPT_RINGS },
 		{ "hash", no_argument, NULL, OPT_HASH },
@@ -133,6 +138,10 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_BUS:
 			a->bus = optarg;
 			a->rate_given = true; /* a simulated card's option too */
+			break;
+		case OPT_CARD:
+			a->card = optarg;
+			a->rate_given = true; /* likewise */
 			break;
 		case 'w':
 			a->cfg.out_path = optarg;
@@ -184,8 +193,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "%s", err);
 	if (pcie) {
 		if (a->nreplay || a->rate_given)
-			return usage_error("capture", "-r, --rate and --bus drive the simulated card; %s captures "
-					   "its own ports", a->device);
+			return usage_error("capture", "-r, --card, --rate and --bus drive the simulated card; %s "
+					   "captures its own ports", a->device);
 		return EXIT_OK;
 	}
 	if (strcmp(a->device, "sim"))
@@ -272,7 +281,6 @@ int cmd_capture(int argc, char **argv)
 {
 	struct capture_args a = {
 		.device = "sim",
-		.rate = 10000000000ull,
 		.cfg = {
 			.ring = { .timeout_ns = 10000000u }, /* blocks and block size: per device */
 			.userappl = "fcap capture",
@@ -304,7 +312,7 @@ int cmd_capture(int argc, char **argv)
 		a.cfg.on_record_ctx = &scoring;
 	}
 	struct fcap_sim_dev_config sim_cfg = { .replay = a.replay, .nreplay = a.nreplay, .line_rate_bps = a.rate,
-					       .bus = a.bus };
+					       .bus = a.bus, .card = a.card };
 	struct fcap_dev *dev = a.pcie_path[0] ? fcap_dev_open_pcie(a.pcie_path, true, err)
 					      : fcap_dev_open_sim(&sim_cfg, err);
 	if (!dev) {

@@ -9,10 +9,11 @@
 
 static void help(void)
 {
-	printf("usage: fcap info [-d DEVICE]\n"
+	printf("usage: fcap info [-d DEVICE] [--card CARD]\n"
 	       "Shows the card's identity and what its device tree ROM describes.\n\n"
 	       "  -d, --device DEV   sim: the simulated card (default); /dev/fcapN or pcie:N:\n"
 	       "                     a card through the fcap kernel driver\n"
+	       "      --card CARD    which simulated card: 4x10g (default) or 1x100g\n"
 	       "  -h, --help         this text\n");
 }
 
@@ -20,14 +21,17 @@ int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
+		{ "card", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = "sim";
+	const char *card = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': device = optarg; break;
+		case 'c': card = optarg; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("info", "bad option");
 		}
@@ -41,9 +45,12 @@ int cmd_info(int argc, char **argv)
 		return usage_error("info", "%s", err);
 	if (!pcie && strcmp(device, "sim"))
 		return usage_error("info", "unknown device '%s' (sim, /dev/fcapN or pcie:N)", device);
+	if (pcie && card)
+		return usage_error("info", "--card chooses a simulated card; %s is what it is", device);
 
 	/* Read-only: info works while another process captures. */
-	struct fcap_dev *dev = pcie ? fcap_dev_open_pcie(path, false, err) : fcap_dev_open_sim(NULL, err);
+	struct fcap_sim_dev_config sim_cfg = { .card = card };
+	struct fcap_dev *dev = pcie ? fcap_dev_open_pcie(path, false, err) : fcap_dev_open_sim(&sim_cfg, err);
 	if (!dev) {
 		fprintf(stderr, "fcap info: %s\n", err);
 		return EXIT_RUNTIME;
