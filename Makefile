@@ -32,14 +32,15 @@ VINC     := -I$(O)/verilator -I$(O)/verilator-1x100g -I/usr/share/verilator/incl
 LIBS     := -lpcap -lfdt -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools \
-	test-score driver driver-check test-driver
+	test-store test-score driver driver-check test-driver
 .DEFAULT_GOAL := all
 
-UNIT_TESTS := test_features test_pcap_reader test_model
+UNIT_TESTS := test_features test_pcap_reader test_model test_store
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
-	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture
+	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture \
+	$(O)/bin/bench_recorder
 
 deps:
 	@tools/deps.sh
@@ -194,7 +195,7 @@ $(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
 # The benchmarks link the optimised library: they measure what fcap runs.
-$(O)/bin/bench_scorer $(O)/bin/bench_capture: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
+$(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_recorder: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
 		$(O)/obj/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
@@ -280,6 +281,7 @@ test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,
 	$(O)/tests/test_pcap_reader $(O)/test-unit
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
+	$(O)/tests/test_store $(O)/test-unit/store
 
 test-score: $(O)/bin/fcap-san
 	tests/tools/test_score.sh $(O)/bin/fcap-san $(O)/test-score
@@ -296,12 +298,17 @@ test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreb
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
 
+# The store: recorder, extraction, kill -9 recovery, a full disk (tmpfs), retention.
+test-store: $(O)/bin/fcap-san
+	tests/tools/test_store.sh $(O)/bin/fcap-san $(O)/test-store
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check-defs
 	$(MAKE) test-unit
 	$(MAKE) test-sim
 	$(MAKE) test-tools
+	$(MAKE) test-store
 	$(MAKE) test-score
 	$(MAKE) lint
 	$(MAKE) synth
@@ -317,6 +324,7 @@ bench: deps all
 	$(O)/tests/test_scoreboard --card 1x100g 8000 2
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
 	$(O)/bin/bench_scorer $(O)/bench
+	bench/recorder.sh $(O)/bin/bench_recorder $(O)/bin/fcap $(O)/bench
 
 clean:
 	rm -rf $(O)

@@ -108,7 +108,7 @@ void fcap_rings_program(struct fcap_dev *fdev);
 u32 fcap_ring_prod(const struct fcap_ring *ring);
 bool fcap_rings_ready(struct fcap_dev *fdev);
 void fcap_card_set_clock(struct fcap_dev *fdev);
-int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen);
+int fcap_card_start(struct fcap_dev *fdev, const struct fcap_ioc_start *args);
 int fcap_card_stop(struct fcap_dev *fdev);
 void fcap_card_halt(struct fcap_dev *fdev);
 int fcap_ring_release(struct fcap_ring *ring, u32 cons);

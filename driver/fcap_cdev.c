@@ -135,11 +135,11 @@ static int fcap_ioc_ring(struct fcap_dev *fdev, union fcap_ioc_arg *a)
 
 static int fcap_ioc_start(struct fcap_dev *fdev, union fcap_ioc_arg *a)
 {
-	if (fcap_check_start_args(&a->start, fdev->dt_info.max_snaplen))
+	if (fcap_check_start_args(&a->start, fdev->dt_info.max_snaplen, fdev->rings[0].nblocks))
 		return -EINVAL;
 	if (fdev->running)
 		return -EBUSY;
-	return fcap_card_start(fdev, a->start.block_timeout_ns, a->start.snaplen);
+	return fcap_card_start(fdev, &a->start);
 }
 
 static int fcap_ioc_stop(struct fcap_dev *fdev, union fcap_ioc_arg *a)

@@ -119,11 +119,13 @@ u32 fcap_timeout_clocks(u64 ns, u32 clock_hz)
 	return clocks > 0xFFFFFFFFull ? 0xFFFFFFFFu : (u32)clocks;
 }
 
-int fcap_check_start_args(const struct fcap_ioc_start *a, u32 max_snaplen)
+int fcap_check_start_args(const struct fcap_ioc_start *a, u32 max_snaplen, u32 nblocks)
 {
-	if (a->flags || !fcap_all_zero(a->reserved, sizeof(a->reserved)))
+	if ((a->flags & ~FCAP_START_FLAGS) || !fcap_all_zero(a->reserved, sizeof(a->reserved)))
 		return -EINVAL;
 	if (a->snaplen > max_snaplen)
+		return -EINVAL;
+	if (a->irq_usecs > FCAP_MAX_IRQ_USECS || a->irq_blocks > nblocks)
 		return -EINVAL;
 	return 0;
 }

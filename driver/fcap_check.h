@@ -59,8 +59,11 @@ int fcap_check_release(u32 cons, u32 prod, u32 nblocks, u32 new_cons);
 /* Card clocks for a block timeout of ns, saturated to 32 bits; 0 stays 0. */
 u32 fcap_timeout_clocks(u64 ns, u32 clock_hz);
 
-/* ioctl arguments: flags and reserved zero, values in range. 0 or -EINVAL. */
-int fcap_check_start_args(const struct fcap_ioc_start *a, u32 max_snaplen);
+/*
+ * ioctl arguments: flags known and reserved zero, values in range (an
+ * interrupt count no larger than a ring's nblocks). 0 or -EINVAL.
+ */
+int fcap_check_start_args(const struct fcap_ioc_start *a, u32 max_snaplen, u32 nblocks);
 int fcap_check_stop_args(const struct fcap_ioc_stop *a);
 int fcap_check_release_args(const struct fcap_ioc_release *a, u32 nrings);
 int fcap_check_ring_args(const struct fcap_ioc_ring *a, u32 nrings);

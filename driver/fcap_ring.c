@@ -240,11 +240,17 @@ void fcap_card_halt(struct fcap_dev *fdev)
 	fdev->running = false;
 }
 
-int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen)
+int fcap_card_start(struct fcap_dev *fdev, const struct fcap_ioc_start *args)
 {
-	u32 timeout = fcap_timeout_clocks(block_timeout_ns, fdev->dt_info.clock_hz);
+	u32 clock_hz = fdev->dt_info.clock_hz;
+	u32 timeout = fcap_timeout_clocks(args->block_timeout_ns, clock_hz);
+	u32 irq_time = 0;
+	u32 ctrl = FCAP_CTRL_ENABLE | (args->flags & FCAP_START_HASH ? FCAP_CTRL_HASH_OPTION : 0);
 	unsigned int r;
 	u64 now;
+
+	if (args->irq_usecs)
+		irq_time = fcap_timeout_clocks(args->irq_usecs * 1000ull, clock_hz);
 
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
@@ -255,8 +261,10 @@ int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen)
 		memset(ring->status.cpu, 0, ring->status.len);
 		ring->cons = 0;
 		fcap_wr(fdev->regs, ring->regs.timeout, timeout);
+		fcap_wr(fdev->regs, ring->regs.irq_count, args->irq_blocks);
+		fcap_wr(fdev->regs, ring->regs.irq_time, irq_time);
 	}
-	fcap_wr(fdev->regs, FCAP_REG_SNAPLEN, snaplen);
+	fcap_wr(fdev->regs, FCAP_REG_SNAPLEN, args->snaplen);
 	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
 	if (fcap_wait_status(fdev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset"))
 		return -EIO;
@@ -277,7 +285,7 @@ int fcap_card_start(struct fcap_dev *fdev, u64 block_timeout_ns, u32 snaplen)
 	fcap_wr(fdev->regs, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET);
 	fcap_wr(fdev->regs, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR);
 	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_ENABLE);
+	fcap_wr(fdev->regs, FCAP_REG_CTRL, ctrl);
 	fdev->running = true;
 	return 0;
 }

@@ -68,6 +68,11 @@ struct fcap_sim {
 	uint32_t r_data = 0;
 	uint32_t b_resp = 0;
 
+	// The interrupt is a message (MSI) behind the card's earlier writes: the
+	// host sees it once every write issued before it rose has landed.
+	bool msi_pending = false;
+	uint64_t msi_ticket = 0;
+
 	virtual ~fcap_sim() = default;
 	virtual bool ok() const = 0;
 	// Processes the next clock event; returns true if the core clock rose.
@@ -225,8 +230,15 @@ template <class M> struct card_model final : fcap_sim {
 		t->mac_clk = mac_rise;
 		t->eval();
 		now_ps = now;
-		if (core)
+		if (core) {
 			cycles++;
+			if (!t->irq)
+				msi_pending = false;
+			else if (!msi_pending) {
+				msi_ticket = sim_bus_ticket(bus, now);
+				msi_pending = true;
+			}
+		}
 		return core;
 	}
 
@@ -413,7 +425,7 @@ bool fcap_sim_card_idle(const struct fcap_sim *s)
 
 bool fcap_sim_irq(const struct fcap_sim *s)
 {
-	return s->irq_line() && sim_bus_drain(s->bus, s->now_ps);
+	return s->irq_line() && s->msi_pending && sim_bus_landed(s->bus, s->msi_ticket, s->now_ps);
 }
 
 uint64_t fcap_sim_run_until(struct fcap_sim *s, uint64_t max_cycles, unsigned stop)

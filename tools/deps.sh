@@ -23,6 +23,12 @@ need /usr/include/CUnit/CUnit.h    libcunit1-dev
 need /usr/bin/tshark               tshark
 need /usr/bin/capinfos             wireshark-common
 need /usr/bin/tcpdump              tcpdump
+# The store's tests: time ranges judged by editcap, inputs merged by mergecap,
+# a full disk made with a tmpfs mount.
+need /usr/bin/editcap              wireshark-common
+need /usr/bin/mergecap             wireshark-common
+need /bin/mount                    mount
+need /usr/bin/md5sum               coreutils
 need /usr/bin/python3              python3
 need /usr/bin/od                   coreutils
 need /usr/bin/awk                  gawk

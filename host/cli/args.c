@@ -1,4 +1,5 @@
 /* args.c - number parsing for the command line. */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -93,4 +95,98 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'fcap %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+bool parse_segment_size(const char *s, uint64_t *out)
+{
+	if (*s && strspn(s, "0123456789") == strlen(s)) {
+		uint64_t v;
+		if (!parse_size(s, UINT64_MAX / 1000000u, &v) || v == 0)
+			return false;
+		*out = v * 1000000u;
+		return true;
+	}
+	return parse_size(s, 1ull << 50, out) && *out >= 65536;
+}
+
+bool parse_seconds(const char *s, uint64_t *ns)
+{
+	static const char *const units[] = { "ns", "us", "ms", "s", "m", "min", "h", "d" };
+	static const double scale[] = { 1.0, 1e3, 1e6, 1e9, 60e9, 60e9, 3600e9, 86400e9 };
+	double v;
+	if (!parse_scaled(s, units, scale, sizeof(scale) / sizeof(scale[0]), 1e9, &v) || v > 1e18)
+		return false;
+	*ns = (uint64_t)llround(v);
+	return true;
+}
+
+bool parse_size_or_percent(const char *s, uint64_t *bytes, uint32_t *percent)
+{
+	size_t n = strlen(s);
+	if (n > 1 && s[n - 1] == '%') {
+		char buf[16];
+		if (n - 1 >= sizeof(buf))
+			return false;
+		memcpy(buf, s, n - 1);
+		buf[n - 1] = '\0';
+		uint64_t v;
+		if (!parse_size(buf, 100, &v) || v == 0)
+			return false;
+		*percent = (uint32_t)v;
+		return true;
+	}
+	return parse_size(s, 1ull << 60, bytes) && *bytes > 0;
+}
+
+static bool parse_frac_ns(const char **p, uint64_t *ns)
+{
+	*ns = 0;
+	if (**p != '.')
+		return true;
+	(*p)++;
+	int digits = 0;
+	while (isdigit((unsigned char)**p)) {
+		if (digits == 9)
+			return false;   /* finer than a nanosecond */
+		*ns = *ns * 10 + (uint64_t)(**p - '0');
+		digits++;
+		(*p)++;
+	}
+	if (digits == 0)
+		return false;
+	for (; digits < 9; digits++)
+		*ns *= 10;
+	return true;
+}
+
+bool parse_time_ns(const char *s, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t frac;
+	if (strlen(s) >= 20 && s[4] == '-' && s[10] == 'T') {
+		struct tm tm = { 0 };
+		const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (!end)
+			return false;
+		p = end;
+		if (!parse_frac_ns(&p, &frac) || strcmp(p, "Z"))
+			return false;
+		time_t t = timegm(&tm);
+		if (t < 0)
+			return false;
+		*out = (uint64_t)t * 1000000000u + frac;
+		return true;
+	}
+	if (!isdigit((unsigned char)*p))
+		return false;
+	errno = 0;
+	char *end;
+	unsigned long long sec = strtoull(p, &end, 10);
+	if (errno || sec > 18000000000ull)
+		return false;
+	p = end;
+	if (!parse_frac_ns(&p, &frac) || *p)
+		return false;
+	*out = (uint64_t)sec * 1000000000u + frac;
+	return true;
 }

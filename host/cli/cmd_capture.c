@@ -1,6 +1,8 @@
-/* cmd_capture.c - `fcap capture`: record a card's traffic to a pcapng file. */
+/* cmd_capture.c - `fcap capture`: record a card's traffic to a pcapng file
+ * or into a store of rotating, indexed segments. */
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,10 @@ static void on_signal(int sig)
 static void help(void)
 {
 	printf("usage: fcap capture [-d DEVICE] [--card CARD] [-r FILE]... [--rate RATE] -w FILE [OPTIONS]\n"
+	       "       fcap capture [-d DEVICE] [--card CARD] [-r FILE]... --store DIR [-C SIZE] [-G TIME] [-W N] [OPTIONS]\n"
 	       "Captures every frame the card receives into a pcapng file with nanosecond\n"
-	       "timestamps, and prints what was captured and dropped, by stage.\n\n"
+	       "timestamps, or into a store of rotating indexed segments (docs/STORE.md),\n"
+	       "and prints what was captured and dropped, by stage.\n\n"
 	       "  -d, --device DEV        sim: the simulated card (default); /dev/fcapN or\n"
 	       "                          pcie:N: a card through the fcap kernel driver\n"
 	       "  -r, --replay [PORT:]FILE  pcap or pcapng file the simulated card receives\n"
@@ -37,7 +41,21 @@ static void help(void)
 	       "                          speed, 10G or 100G)\n"
 	       "      --bus LINK          PCIe link of the simulated card: gen3x8 (default),\n"
 	       "                          gen3x16, gen4x16, or ideal (no link limits)\n"
-	       "  -w, --write FILE        write the capture to FILE\n"
+	       "  -w, --write FILE        write the capture to FILE (an existing directory:\n"
+	       "                          the same as --store FILE)\n"
+	       "      --store DIR         record into the store DIR (created if missing):\n"
+	       "                          segments, indexes, crash recovery, retention\n"
+	       "  -C SIZE                 store: rotate before a segment exceeds SIZE bytes\n"
+	       "                          (a bare number is millions of bytes, as in\n"
+	       "                          tcpdump; or 64M, 1G; default 256M)\n"
+	       "  -G TIME                 store: rotate when a segment's time is up, even on\n"
+	       "                          a quiet link (a bare number is seconds; or 500ms)\n"
+	       "  -W N                    store: keep at most N segments (oldest go first)\n"
+	       "      --max-age TIME      store: remove segments whose last packet is older\n"
+	       "                          (30s, 90m, 12h, 7d; a bare number is seconds)\n"
+	       "      --max-size SIZE|N%%  store: keep segments and indexes within SIZE\n"
+	       "                          bytes (100G) or N%% of the filesystem\n"
+	       "      --buffered          store: write through the page cache, not O_DIRECT\n"
 	       "  -s, --snaplen N         bytes kept per frame (default: the card's maximum)\n"
 	       "      --blocks N          ring blocks (default 16; a driver's card: its own)\n"
 	       "      --block-size SIZE   ring block size, e.g. 256K, 1M (default 1M; a\n"
@@ -52,6 +70,10 @@ static void help(void)
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
 	       "      --hash              record each frame's flow hash (epb_hash option)\n"
+	       "      --irq-blocks N      interrupt once N blocks are published (default 1)\n"
+	       "      --irq-delay T       ... or T after the first of them, e.g. 50us\n"
+	       "                          (default: never on time alone; at most 1s)\n"
+	       "      --poll              no interrupts: look at the rings every 20 us\n"
 	       "  -q, --quiet             no summary\n"
 	       "  -h, --help              this text\n\n"
 	       "exit status: 0 success, 1 the capture failed, 2 bad command line\n");
@@ -70,6 +92,7 @@ struct capture_args {
 	bool quiet;
 	const char *model;
 	const char *scores;
+	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
 /* "FILE" (port 0) or "PORT:FILE" with PORT a small decimal number. */
@@ -87,7 +110,8 @@ static bool parse_replay(const char *arg, struct fcap_replay *r)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES };
+	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
+	       OPT_SCORES, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
@@ -101,15 +125,22 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "blocks", required_argument, NULL, OPT_BLOCKS },
 		{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 		{ "block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT },
+		{ "irq-blocks", required_argument, NULL, OPT_IRQ_BLOCKS },
+		{ "irq-delay", required_argument, NULL, OPT_IRQ_DELAY },
+		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "buffered", no_argument, NULL, OPT_BUFFERED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:r:w:s:m:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:w:s:m:qhC:G:W:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			a->device = optarg;
@@ -167,6 +198,20 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 				return usage_error("capture", "--block-timeout '%s': expected a duration, e.g. 10ms",
 						   optarg);
 			break;
+		case OPT_IRQ_BLOCKS:
+			if (!parse_size(optarg, 1u << 20, &v))
+				return usage_error("capture", "--irq-blocks '%s': expected a count", optarg);
+			a->cfg.ring.irq_blocks = (uint32_t)v;
+			break;
+		case OPT_IRQ_DELAY:
+			if (!parse_duration_ns(optarg, &v) || v > 1000000000u)
+				return usage_error("capture", "--irq-delay '%s': expected a duration up to 1s, e.g. 50us",
+						   optarg);
+			a->cfg.ring.irq_usecs = (uint32_t)((v + 999u) / 1000u);
+			break;
+		case OPT_POLL:
+			a->cfg.ring.poll = true;
+			break;
 		case 'm':
 			a->model = optarg;
 			break;
@@ -175,6 +220,41 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			break;
 		case 'q':
 			a->quiet = true;
+			break;
+		case OPT_STORE:
+			a->cfg.store_dir = optarg;
+			break;
+		case 'C':
+			if (!parse_segment_size(optarg, &a->cfg.segment_bytes))
+				return usage_error("capture", "-C '%s': expected a size: millions of bytes, or 64M, 1G", optarg);
+			a->store_opts = true;
+			break;
+		case 'G':
+			if (!parse_seconds(optarg, &a->cfg.segment_ns) || !a->cfg.segment_ns)
+				return usage_error("capture", "-G '%s': expected a duration: seconds, or 500ms, 10s", optarg);
+			a->store_opts = true;
+			break;
+		case 'W':
+			if (!parse_size(optarg, UINT32_MAX, &v) || v == 0)
+				return usage_error("capture", "-W '%s': expected a segment count", optarg);
+			a->cfg.retention.max_files = (uint32_t)v;
+			a->store_opts = true;
+			break;
+		case OPT_MAX_AGE:
+			if (!parse_seconds(optarg, &a->cfg.retention.max_age_ns) || !a->cfg.retention.max_age_ns)
+				return usage_error("capture", "--max-age '%s': expected a duration, e.g. 7d, 12h, 90m",
+						   optarg);
+			a->store_opts = true;
+			break;
+		case OPT_MAX_SIZE:
+			if (!parse_size_or_percent(optarg, &a->cfg.retention.max_bytes, &a->cfg.retention.max_percent))
+				return usage_error("capture", "--max-size '%s': expected a size (100G) or a percentage "
+						   "of the filesystem (80%%)", optarg);
+			a->store_opts = true;
+			break;
+		case OPT_BUFFERED:
+			a->cfg.buffered = true;
+			a->store_opts = true;
 			break;
 		case 'h':
 			help();
@@ -185,8 +265,17 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	}
 	if (optind != argc)
 		return usage_error("capture", "unexpected argument '%s' (capture filters come later)", argv[optind]);
-	if (!a->cfg.out_path)
-		return usage_error("capture", "no output file: give -w FILE");
+	struct stat sb;
+	if (a->cfg.out_path && !a->cfg.store_dir && stat(a->cfg.out_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		a->cfg.store_dir = a->cfg.out_path;   /* -w DIR: a store */
+		a->cfg.out_path = NULL;
+	}
+	if (a->cfg.out_path && a->cfg.store_dir)
+		return usage_error("capture", "give either -w FILE or --store DIR");
+	if (!a->cfg.out_path && !a->cfg.store_dir)
+		return usage_error("capture", "no output file: give -w FILE or --store DIR");
+	if (a->store_opts && !a->cfg.store_dir)
+		return usage_error("capture", "-C, -G, -W, --max-age, --max-size and --buffered need --store DIR");
 	char err[FCAP_ERRBUF_SIZE];
 	int pcie = fcap_dev_pcie_path(a->device, a->pcie_path, sizeof(a->pcie_path), err);
 	if (pcie < 0)
@@ -224,16 +313,35 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 		errors += c->port[p].rx_errors;
 		trunc += c->port[p].truncated;
 	}
-	uint64_t lost = fifo + ring + st->corrupt_records;
-	fprintf(stderr, "fcap: %llu frames captured to %s (%llu bytes)\n",
-		(unsigned long long)st->records, a->cfg.out_path, (unsigned long long)st->file_bytes);
+	const struct fcap_recorder_stats *rs = &st->rec;
+	uint64_t disk = st->store ? rs->disk_lost_records : 0;
+	uint64_t lost = fifo + ring + st->corrupt_records + disk;
+	if (st->store)
+		fprintf(stderr, "fcap: %llu frames recorded in store %s: %llu segments, %llu bytes (%s writes)\n",
+			(unsigned long long)st->records, a->cfg.store_dir, (unsigned long long)rs->segments,
+			(unsigned long long)st->file_bytes, rs->direct ? "O_DIRECT" : "buffered");
+	else
+		fprintf(stderr, "fcap: %llu frames captured to %s (%llu bytes)\n", (unsigned long long)st->records,
+			a->cfg.out_path, (unsigned long long)st->file_bytes);
 	fprintf(stderr, "  card     received %llu frames, %llu bytes; %llu with MAC errors, %llu truncated\n",
 		(unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)errors,
 		(unsigned long long)trunc);
-	fprintf(stderr, "  drops    card fifo %llu, card ring full %llu, host corrupt blocks %llu "
-			"(%llu frames): %llu lost in all\n",
-		(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)st->corrupt_blocks,
-		(unsigned long long)st->corrupt_records, (unsigned long long)lost);
+	if (st->store)
+		fprintf(stderr, "  drops    card fifo %llu, card ring full %llu (of which disk backlog %llu), host corrupt "
+				"blocks %llu (%llu frames), disk %llu blocks (%llu frames): %llu lost in all\n",
+			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)rs->backlog_drops,
+			(unsigned long long)st->corrupt_blocks, (unsigned long long)st->corrupt_records,
+			(unsigned long long)rs->disk_lost_blocks, (unsigned long long)disk, (unsigned long long)lost);
+	else
+		fprintf(stderr, "  drops    card fifo %llu, card ring full %llu, host corrupt blocks %llu "
+				"(%llu frames): %llu lost in all\n",
+			(unsigned long long)fifo, (unsigned long long)ring, (unsigned long long)st->corrupt_blocks,
+			(unsigned long long)st->corrupt_records, (unsigned long long)lost);
+	if (st->store)
+		fprintf(stderr, "  store    index %.3f s CPU; retention removed %llu segments; %llu published without "
+				"index; at start %u recovered, %u indexes rebuilt\n",
+			rs->index_cpu_s, (unsigned long long)rs->deleted, (unsigned long long)rs->index_failures,
+			rs->recovery.recovered, rs->recovery.rebuilt);
 	fprintf(stderr, "  ring     %llu blocks of %u bytes consumed\n", (unsigned long long)st->blocks,
 		st->block_size);
 	if (a->pcie_path[0])
@@ -251,7 +359,7 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 static bool accounting_holds(const struct fcap_capture_stats *st)
 {
 	const struct fcap_card_counters *c = &st->card;
-	uint64_t rx = 0, lost = st->corrupt_records;
+	uint64_t rx = 0, lost = st->corrupt_records + (st->store ? st->rec.disk_lost_records : 0);
 	for (unsigned p = 0; p < c->nports; p++) {
 		rx += c->port[p].rx_frames;
 		lost += c->port[p].drop_fifo + c->port[p].drop_ring;
@@ -262,6 +370,12 @@ static bool accounting_holds(const struct fcap_capture_stats *st)
 			"frames went missing without being counted\n",
 		(unsigned long long)st->records, (unsigned long long)lost, (unsigned long long)rx);
 	return false;
+}
+
+static void store_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "fcap capture: store: %s\n", line);
 }
 
 /* The per-record callback: the card's records are Ethernet frames. */
@@ -284,6 +398,7 @@ int cmd_capture(int argc, char **argv)
 		.cfg = {
 			.ring = { .timeout_ns = 10000000u }, /* blocks and block size: per device */
 			.userappl = "fcap capture",
+			.log = store_log,
 		},
 	};
 	int rc = parse_args(argc, argv, &a);

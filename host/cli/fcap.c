@@ -13,7 +13,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "capture", cmd_capture, "capture from a card into a pcapng file" },
+	{ "capture", cmd_capture, "capture from a card into a pcapng file or a store" },
+	{ "extract", cmd_extract, "take packets out of a store by time, host, port, flow, filter" },
+	{ "store", cmd_store, "list, repair, pin segments of a store" },
 	{ "info", cmd_info, "show what a card says about itself" },
 	{ "train", cmd_train, "train a packet-scoring model from labelled captures" },
 	{ "score", cmd_score, "score every packet of capture files with a model" },

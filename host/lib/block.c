@@ -184,16 +184,9 @@ int fcap_block_next(const uint8_t *blk, const struct fcap_block_info *bi, uint32
 	return 1;
 }
 
-int fcap_block_check(const uint8_t *blk, size_t size, uint32_t expected_seq, uint32_t nports,
-		     struct fcap_block_info *bi, char *errbuf)
+/* Every record in blk[64..used): count and timestamps against the header. */
+static int check_records(const uint8_t *blk, uint32_t nports, const struct fcap_block_info *bi, char *errbuf)
 {
-	if (fcap_block_header(blk, size, bi, errbuf) < 0)
-		return -1;
-	if (bi->seq != expected_seq)
-		return fcap_err(errbuf, "block header: sequence number %u, expected %u", bi->seq, expected_seq);
-	if (check_padding(blk, size, bi->used, errbuf) < 0)
-		return -1;
-
 	size_t off = 0;
 	uint32_t n = 0;
 	struct fcap_record r;
@@ -221,4 +214,56 @@ int fcap_block_check(const uint8_t *blk, size_t size, uint32_t expected_seq, uin
 				(unsigned long long)bi->last_ts, (unsigned long long)min_ts,
 				(unsigned long long)max_ts);
 	return 0;
+}
+
+int fcap_block_check(const uint8_t *blk, size_t size, uint32_t expected_seq, uint32_t nports,
+		     struct fcap_block_info *bi, char *errbuf)
+{
+	if (fcap_block_header(blk, size, bi, errbuf) < 0)
+		return -1;
+	if (bi->seq != expected_seq)
+		return fcap_err(errbuf, "block header: sequence number %u, expected %u", bi->seq, expected_seq);
+	if (check_padding(blk, size, bi->used, errbuf) < 0)
+		return -1;
+	return check_records(blk, nports, bi, errbuf);
+}
+
+uint32_t fcap_block_stored_len(uint32_t used, uint32_t block_size)
+{
+	if (used >= block_size)
+		return block_size;
+	uint32_t end = (used + 4095u) & ~4095u;
+	if (end != used && end - used < FCAP_MIN_PAD_LEN)
+		end += 4096u;
+	return end < block_size ? end : block_size;
+}
+
+int fcap_block_stored_header(const uint8_t *blk, size_t avail, struct fcap_block_info *bi, uint32_t *stored_len,
+			     char *errbuf)
+{
+	if (avail < FCAP_BLOCK_HEADER_LEN)
+		return fcap_err(errbuf, "block header: %zu bytes left, the header needs %u", avail,
+				FCAP_BLOCK_HEADER_LEN);
+	/* The header is self-contained: check it against the block size it names. */
+	uint32_t block_size = ld32(blk + 48);
+	if (block_size < FCAP_BLOCK_HEADER_LEN || block_size % 4096u)
+		return fcap_err(errbuf, "block header: block size %u is not a multiple of 4096", block_size);
+	if (fcap_block_header(blk, block_size, bi, errbuf) < 0)
+		return -1;
+	*stored_len = fcap_block_stored_len(bi->used, bi->block_size);
+	return 0;
+}
+
+int fcap_block_check_stored(const uint8_t *blk, size_t len, uint32_t nports, struct fcap_block_info *bi,
+			    char *errbuf)
+{
+	uint32_t want;
+	if (fcap_block_stored_header(blk, len, bi, &want, errbuf) < 0)
+		return -1;
+	if (len != want)
+		return fcap_err(errbuf, "block of %zu bytes, but its header (used %u of %u) makes a stored block "
+				"of %u", len, bi->used, bi->block_size, want);
+	if (check_padding(blk, len, bi->used, errbuf) < 0)
+		return -1;
+	return check_records(blk, nports, bi, errbuf);
 }

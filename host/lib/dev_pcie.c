@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fcap/cardctl.h"
@@ -162,7 +163,11 @@ static int pcie_ring_return(struct fcap_dev *dev, uint32_t ring, uint32_t cons, 
 static int pcie_start(struct fcap_dev *dev, const struct fcap_ring_config *cfg, char *errbuf)
 {
 	struct pcie_dev *pd = to_pcie(dev);
-	struct fcap_ioc_start st = { .block_timeout_ns = cfg->timeout_ns, .snaplen = cfg->snaplen };
+	struct fcap_ioc_start st = {
+		.block_timeout_ns = cfg->timeout_ns, .snaplen = cfg->snaplen,
+		.flags = cfg->hash ? FCAP_START_HASH : 0,
+		.irq_blocks = cfg->irq_blocks, .irq_usecs = cfg->irq_usecs,
+	};
 	if (xioctl(pd, FCAP_IOC_START, &st) < 0)
 		return ioctl_err(pd, "starting capture", errbuf);
 	return 0;
@@ -215,6 +220,15 @@ static int pcie_wait(struct fcap_dev *dev, uint64_t timeout_ns, char *errbuf)
 	return 0; /* a signal: the caller looks at its stop flag */
 }
 
+/* Polling: the interrupt stays unarmed (no poll()); the consumer sleeps a
+ * little between looks at the status pages. */
+static void pcie_pause(struct fcap_dev *dev, uint64_t ns)
+{
+	(void)dev;
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+	nanosleep(&ts, NULL);
+}
+
 static void pcie_close(struct fcap_dev *dev)
 {
 	struct pcie_dev *pd = to_pcie(dev);
@@ -225,6 +239,7 @@ static void pcie_close(struct fcap_dev *dev)
 static const struct fcap_dev_ops pcie_ops = {
 	.name = "pcie",
 	.wait = pcie_wait,
+	.pause = pcie_pause,
 	.close = pcie_close,
 	.read_dt = pcie_read_dt,
 	.ring_map = pcie_ring_map,

@@ -75,6 +75,13 @@ static int sim_wait(struct fcap_dev *dev, uint64_t timeout_ns, char *errbuf)
 	return 0;
 }
 
+static void sim_pause(struct fcap_dev *dev, uint64_t ns)
+{
+	struct fcap_sim *sim = to_sim(dev)->sim;
+	uint64_t cycles = ns * 1000u / fcap_sim_clock_period_ps(sim);
+	fcap_sim_run_until(sim, cycles ? cycles : 1, FCAP_SIM_STOP_IDLE);
+}
+
 /* The replay starts once the enable bit has crossed into every MAC clock
  * domain (two synchroniser flops there): a frame that began earlier would
  * rightly be ignored by the card, as on a live link before capture starts,
@@ -119,6 +126,7 @@ static const struct fcap_dev_ops sim_ops = {
 	.dma_alloc = sim_dma_alloc,
 	.dma_free = sim_dma_free,
 	.wait = sim_wait,
+	.pause = sim_pause,
 	.start_source = sim_start_source,
 	.source_done = sim_source_done,
 	.source_error = sim_source_error,

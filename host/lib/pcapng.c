@@ -36,6 +36,7 @@
 #define IF_DESCRIPTION 3u
 #define IF_SPEED 8u
 #define IF_TSRESOL 9u
+#define OPT_COMMENT 1u
 #define ISB_STARTTIME 2u
 #define ISB_ENDTIME 3u
 #define ISB_IFRECV 4u
@@ -194,6 +195,20 @@ static void compose_header(struct buf *b, const struct fcap_card_info *ci, const
 	put_padding_block(b, pad);
 }
 
+int fcap_pcapng_compose_header(const struct fcap_card_info *ci, const char *userappl, uint8_t **out,
+			       size_t *len, char *errbuf)
+{
+	struct buf b = { 0 };
+	compose_header(&b, ci, userappl);
+	if (b.oom) {
+		free(b.p);
+		return fcap_err(errbuf, "out of memory composing a file header");
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
+
 int fcap_pcapng_open(struct fcap_pcapng_writer *w, const char *path, const struct fcap_card_info *ci,
 		     const char *userappl, char *errbuf)
 {
@@ -221,48 +236,84 @@ int fcap_pcapng_open(struct fcap_pcapng_writer *w, const char *path, const struc
 
 uint32_t fcap_pcapng_trimmed_len(uint32_t used, uint32_t block_size)
 {
-	if (used >= block_size)
-		return block_size;
-	uint32_t end = (used + 4095u) & ~4095u;
-	if (end != used && end - used < FCAP_MIN_PAD_LEN)
-		end += 4096u;
-	return end < block_size ? end : block_size;
+	return fcap_block_stored_len(used, block_size);
 }
 
-int fcap_pcapng_write_block(struct fcap_pcapng_writer *w, uint8_t *blk, const struct fcap_block_info *bi,
+void fcap_pcapng_stored_split(const uint8_t *blk, const struct fcap_block_info *bi,
+			      uint8_t tail[FCAP_STORED_TAIL_MAX], struct fcap_stored_block *sb)
+{
+	uint32_t keep = fcap_block_stored_len(bi->used, bi->block_size);
+	uint32_t head = keep == bi->used ? keep : bi->used & ~4095u;
+	sb->head = blk;
+	sb->head_len = head;
+	sb->tail = tail;
+	sb->tail_len = keep - head;
+	if (!sb->tail_len)
+		return;
+	/* The records' last bytes, then a padding block whose body is zero, so
+	 * that no stale byte of an earlier use of the ring block reaches a file. */
+	uint32_t rec_bytes = bi->used - head;
+	memcpy(tail, blk + head, rec_bytes);
+	memset(tail + rec_bytes, 0, sb->tail_len - rec_bytes);
+	uint32_t pad = keep - bi->used;
+	st32(tail + rec_bytes, FCAP_BT_PADDING);
+	st32(tail + rec_bytes + 4, pad);
+	st32(tail + sb->tail_len - 4, pad);
+}
+
+int fcap_pcapng_write_block(struct fcap_pcapng_writer *w, const uint8_t *blk, const struct fcap_block_info *bi,
 			    char *errbuf)
 {
-	uint32_t keep = fcap_pcapng_trimmed_len(bi->used, bi->block_size);
-	if (keep > bi->used && keep < bi->block_size) {
-		uint32_t pad = keep - bi->used;
-		memset(blk + bi->used, 0, pad);
-		st32(blk + bi->used, FCAP_BT_PADDING);
-		st32(blk + bi->used + 4, pad);
-		st32(blk + keep - 4, pad);
-	}
-	if (write_all(w, blk, keep, errbuf) < 0)
+	static __thread uint8_t tail[FCAP_STORED_TAIL_MAX];
+	struct fcap_stored_block sb;
+	fcap_pcapng_stored_split(blk, bi, tail, &sb);
+	if (write_all(w, sb.head, sb.head_len, errbuf) < 0 || write_all(w, sb.tail, sb.tail_len, errbuf) < 0)
 		return -1;
 	w->blocks++;
+	return 0;
+}
+
+static void compose_isbs(struct buf *b, uint32_t nports, const struct fcap_isb_stats *stats, const char *comment)
+{
+	for (uint32_t port = 0; port < nports; port++) {
+		const struct fcap_isb_stats *s = &stats[port];
+		size_t isb = block_begin(b, BT_ISB);
+		put32(b, port);
+		put32(b, (uint32_t)(s->end_ts >> 32));
+		put32(b, (uint32_t)s->end_ts);
+		if (comment && port == 0)
+			put_opt_str(b, OPT_COMMENT, comment);
+		put_opt_ts(b, ISB_STARTTIME, s->start_ts);
+		put_opt_ts(b, ISB_ENDTIME, s->end_ts);
+		if (s->if_recv != FCAP_ISB_UNKNOWN)
+			put_opt_u64(b, ISB_IFRECV, s->if_recv);
+		if (s->if_drop != FCAP_ISB_UNKNOWN)
+			put_opt_u64(b, ISB_IFDROP, s->if_drop);
+		if (s->os_drop != FCAP_ISB_UNKNOWN)
+			put_opt_u64(b, ISB_OSDROP, s->os_drop);
+		put_opt_u64(b, ISB_USRDELIV, s->usr_deliv);
+		block_end(b, isb, true);
+	}
+}
+
+int fcap_pcapng_compose_isbs(uint32_t nports, const struct fcap_isb_stats *stats, const char *comment,
+			     uint8_t **out, size_t *len, char *errbuf)
+{
+	struct buf b = { 0 };
+	compose_isbs(&b, nports, stats, comment);
+	if (b.oom) {
+		free(b.p);
+		return fcap_err(errbuf, "out of memory composing statistics blocks");
+	}
+	*out = b.p;
+	*len = b.len;
 	return 0;
 }
 
 int fcap_pcapng_close(struct fcap_pcapng_writer *w, const struct fcap_isb_stats *stats, char *errbuf)
 {
 	struct buf b = { 0 };
-	for (uint32_t port = 0; port < w->nports; port++) {
-		const struct fcap_isb_stats *s = &stats[port];
-		size_t isb = block_begin(&b, BT_ISB);
-		put32(&b, port);
-		put32(&b, (uint32_t)(s->end_ts >> 32));
-		put32(&b, (uint32_t)s->end_ts);
-		put_opt_ts(&b, ISB_STARTTIME, s->start_ts);
-		put_opt_ts(&b, ISB_ENDTIME, s->end_ts);
-		put_opt_u64(&b, ISB_IFRECV, s->if_recv);
-		put_opt_u64(&b, ISB_IFDROP, s->if_drop);
-		put_opt_u64(&b, ISB_OSDROP, s->os_drop);
-		put_opt_u64(&b, ISB_USRDELIV, s->usr_deliv);
-		block_end(&b, isb, true);
-	}
+	compose_isbs(&b, w->nports, stats, NULL);
 	int rc = b.oom ? fcap_err(errbuf, "%s: out of memory", w->path) : write_all(w, b.p, b.len, errbuf);
 	free(b.p);
 	if (rc == 0 && fsync(w->fd) < 0)

@@ -7,6 +7,7 @@
  * block table entries r * blocks .. r * blocks + blocks - 1.
  */
 #include "fcap/ring.h"
+#include "fcap/uapi.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,18 @@ static int check_config(const struct fcap_card_info *ci, const struct fcap_ring_
 	if ((uint64_t)ci->max_snaplen + 64u + FCAP_BLOCK_HEADER_LEN + FCAP_MIN_PAD_LEN > cfg->block_size)
 		return fcap_err(errbuf, "block size %u cannot hold a %u-byte frame", cfg->block_size,
 				ci->max_snaplen);
+	return 0;
+}
+
+
+/* Interrupt moderation a card and driver can carry out. */
+static int check_irq(const struct fcap_ring_config *cfg, char *errbuf)
+{
+	if (cfg->irq_usecs > FCAP_MAX_IRQ_USECS)
+		return fcap_err(errbuf, "interrupt delay %u us: at most %u us", cfg->irq_usecs, FCAP_MAX_IRQ_USECS);
+	if (cfg->blocks && cfg->irq_blocks > cfg->blocks)
+		return fcap_err(errbuf, "interrupt every %u blocks: a ring has only %u", cfg->irq_blocks,
+				cfg->blocks);
 	return 0;
 }
 
@@ -103,8 +116,9 @@ static int program_ring(struct fcap_ring *ring, uint32_t r, struct fcap_dev *dev
 		bad |= fcap_reg_write(dev, entry + 4, (uint32_t)(bus >> 32));
 	}
 	bad |= write_ring_reg(dev, r, FCAP_RING_TIMEOUT, timeout_clocks(cfg->timeout_ns, ci->clock_hz));
-	bad |= write_ring_reg(dev, r, FCAP_RING_IRQ_COUNT, 1);
-	bad |= write_ring_reg(dev, r, FCAP_RING_IRQ_TIME, 0);
+	bad |= write_ring_reg(dev, r, FCAP_RING_IRQ_COUNT, cfg->irq_blocks);
+	bad |= write_ring_reg(dev, r, FCAP_RING_IRQ_TIME,
+			      cfg->irq_usecs ? timeout_clocks(cfg->irq_usecs * 1000ull, ci->clock_hz) : 0);
 	if (bad)
 		return fcap_err(errbuf, "%s: programming ring %u's registers failed", dev->ops->name, r);
 	return 0;
@@ -116,6 +130,8 @@ int fcap_rings_setup(struct fcap_ring *rings, unsigned n, struct fcap_dev *dev,
 	memset(rings, 0, n * sizeof(*rings));
 	if (n == 0 || n > ci->rings || n > FCAP_MAX_RINGS)
 		return fcap_err(errbuf, "%u rings: the card has %u", n, ci->rings);
+	if (check_irq(cfg, errbuf) < 0)
+		return -1;
 	if (dev->ops->ring_map)
 		return map_driver_rings(rings, n, dev, ci, cfg, errbuf);
 	/* The rings share the card's block table. */
@@ -141,7 +157,8 @@ int fcap_rings_setup(struct fcap_ring *rings, unsigned n, struct fcap_dev *dev,
 		fcap_rings_teardown(rings, n);
 		return bad ? fcap_err(errbuf, "%s: programming the card failed", dev->ops->name) : -1;
 	}
-	uint32_t irq_bits = (uint32_t)((1ull << n) - 1);
+	/* Polling: the interrupt stays masked (IRQ_STATUS still records). */
+	uint32_t irq_bits = cfg->poll ? 0 : (uint32_t)((1ull << n) - 1);
 	bad |= fcap_reg_write(dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
 	bad |= fcap_reg_write(dev, FCAP_REG_IRQ_ENABLE, irq_bits);
 	for (unsigned r = 0; r < n && !bad; r++)
@@ -194,17 +211,22 @@ uint32_t fcap_ring_prod(const struct fcap_ring *ring)
 	return __atomic_load_n(ring->status, __ATOMIC_ACQUIRE);
 }
 
-int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf)
+int fcap_ring_peek_at(struct fcap_ring *ring, uint32_t ahead, uint8_t **blk, char *errbuf)
 {
 	uint32_t prod = fcap_ring_prod(ring);
 	uint32_t ready = prod - ring->cons;
-	if (ready == 0)
-		return 0;
 	if (ready > ring->nblocks)
 		return fcap_err(errbuf, "ring status: producer index %u is %u blocks ahead of consumer "
 				"index %u, but the ring has %u blocks", prod, ready, ring->cons, ring->nblocks);
-	*blk = ring->blocks + (size_t)(ring->cons % ring->nblocks) * ring->block_size;
+	if (ready <= ahead)
+		return 0;
+	*blk = ring->blocks + (size_t)((ring->cons + ahead) % ring->nblocks) * ring->block_size;
 	return 1;
+}
+
+int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf)
+{
+	return fcap_ring_peek_at(ring, 0, blk, errbuf);
 }
 
 int fcap_ring_release(struct fcap_ring *ring, char *errbuf)

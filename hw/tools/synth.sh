@@ -11,7 +11,8 @@
 # FPGA flow maps them to block RAM. (Expanding the 256 Kbit packet FIFO to
 # flip-flops takes over six minutes and proves nothing more.) Fails on any
 # Yosys warning or on `check -assert` problems. The cell report goes to
-# $O/synth/$TOP.stat.
+# $O/synth/$TOP.stat, the per-module table (hw/tools/synth_table.py) to
+# $O/synth/$TOP.md.
 set -eu
 O=${O:-build}
 TOP=${TOP:-fcap_top}
@@ -33,6 +34,8 @@ opt -fast
 hierarchy -check
 check -assert
 tee -o $out/$TOP.stat stat
+tee -q -o $out/$TOP.mem_list.txt select -list t:\$mem_v2
+tee -q -o $out/$TOP.mems.il dump t:\$mem_v2
 YS
 yosys -q -l "$out/$TOP.log" "$out/$TOP.ys" > /dev/null
 if grep -q -i '^warning' "$out/$TOP.log"; then
@@ -43,4 +46,5 @@ fi
 cells=$(awk '/=== design hierarchy ===/ {h=1} h && /Number of cells:/ {print $4; exit}' "$out/$TOP.stat")
 mems=$(awk '/=== design hierarchy ===/ {h=1} h && /\$mem_v2/ {print $2; exit}' "$out/$TOP.stat")
 cpu=$(sed -n 's/.*CPU: user \([0-9.]*\)s.*/\1/p' "$out/$TOP.log" | tail -1)
-echo "synth: $TOP synthesized cleanly: $cells cells, ${mems:-0} memories, ${cpu:-?} s of CPU (report: $out/$TOP.stat)"
+hw/tools/synth_table.py "$out" "$TOP" > "$out/$TOP.md"
+echo "synth: $TOP synthesized cleanly: $cells cells, ${mems:-0} memories, ${cpu:-?} s of CPU (report: $out/$TOP.stat, table: $out/$TOP.md)"

@@ -265,11 +265,17 @@ static void check_owner(int ro, const char *node)
 		close(fd2);
 	struct fcap_ioc_start st = { .snaplen = 16385 };
 	check("START: snap length above the card's: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
-	st = (struct fcap_ioc_start){ .flags = 1 };
-	check("START: flags set: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
-	st = (struct fcap_ioc_start){ .reserved = { 0, 0, 0, 1 } };
+	st = (struct fcap_ioc_start){ .flags = 0x80000000u };
+	check("START: unknown flag set: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
+	st = (struct fcap_ioc_start){ .reserved = { 0, 1 } };
 	check("START: reserved field set: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
-	st = (struct fcap_ioc_start){ .block_timeout_ns = 10000000 };
+	st = (struct fcap_ioc_start){ .irq_usecs = FCAP_MAX_IRQ_USECS + 1 };
+	check("START: interrupt delay above 1 s: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL, "");
+	st = (struct fcap_ioc_start){ .irq_blocks = 0xFFFFFFFFu };
+	check("START: interrupt count above the ring's blocks: EINVAL", ioc(fd, FCAP_IOC_START, &st) == -EINVAL,
+	      "");
+	st = (struct fcap_ioc_start){ .block_timeout_ns = 10000000, .flags = FCAP_START_HASH, .irq_blocks = 2,
+				      .irq_usecs = 100 };
 	check("START", ioc(fd, FCAP_IOC_START, &st) == 0, "%s", strerror(errno));
 	struct fcap_ioc_info info = { 0 };
 	ioc(ro, FCAP_IOC_INFO, &info);

@@ -144,10 +144,17 @@ int h_drain(struct harness *h)
 }
 
 /* Runs until the MAC has sent everything and the card is idle, consuming as
- * blocks arrive, then stops the card (flush) and consumes the rest. */
+ * blocks arrive, then stops the card (flush) and consumes the rest. A card
+ * that never goes idle fails the test after RUN_TO_END_STEPS waits (each to
+ * the next interrupt or 0.4 ms: at most 10 s of simulated time) rather than
+ * hanging it. */
+#define RUN_TO_END_STEPS 25000u
+
 int h_run_to_end(struct harness *h)
 {
-	for (;;) {
+	for (unsigned step = 0;; step++) {
+		if (step == RUN_TO_END_STEPS)
+			return fcap_err(h->err, "the card did not go idle in %u steps", step);
 		if (h_drain(h) < 0)
 			return -1;
 		if (fcap_sim_mac_done(h->sim) && fcap_sim_card_idle(h->sim))

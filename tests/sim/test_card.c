@@ -297,6 +297,85 @@ static void test_quiet_link_delivers_within_timeout(void)
 	h_close(&h);
 }
 
+/* One frame, alone in its block: the block times out and is published.
+ * Returns the simulated time (ps) at which the host saw the new producer
+ * index, or 0 if it did not within 1 ms. */
+static uint64_t publish_one_block(struct harness *h, uint32_t prod_before)
+{
+	static const uint8_t frame[60] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xB5 };
+	fcap_sim_mac_add_frame(h->sim, 0, frame, sizeof(frame), false);
+	for (int i = 0; i < 1000; i++) {
+		if (fcap_ring_prod(&h->rings[0]) != prod_before)
+			return fcap_sim_time_ps(h->sim);
+		fcap_sim_run(h->sim, 250); /* 1 us */
+	}
+	return 0;
+}
+
+/* Interrupt moderation: by count (the interrupt waits for the Nth block), by
+ * time (a lone block interrupts that long after it was published), and
+ * polling (the interrupt line never rises; IRQ_STATUS still records). */
+static void test_interrupt_moderation(void)
+{
+	struct fcap_ring_config rc = default_ring;
+	rc.timeout_ns = 2000;
+	rc.irq_blocks = 3;
+	struct harness h;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+	unsigned early = 0, on_count = 0;
+	for (uint32_t b = 0; b < 6; b++) {
+		CU_ASSERT_FATAL(publish_one_block(&h, b) != 0);
+		fcap_sim_run(h.sim, 10);
+		if ((b + 1) % 3 != 0) {
+			early += fcap_sim_irq(h.sim);
+		} else {
+			on_count += fcap_sim_irq(h.sim);
+			fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+		}
+	}
+	CU_ASSERT_EQUAL(early, 0);
+	CU_ASSERT_EQUAL(on_count, 2);
+	h_close(&h);
+
+	/* By time: a count that is not reached, and a 20 us delay. */
+	const uint64_t delay_ns = 20000;
+	rc.irq_blocks = 8;
+	rc.irq_usecs = (uint32_t)(delay_ns / 1000);
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+	uint64_t seen_ps = publish_one_block(&h, 0);
+	CU_ASSERT_FATAL(seen_ps != 0);
+	CU_ASSERT_FALSE(fcap_sim_irq(h.sim));
+	fcap_sim_run_until(h.sim, 100000, FCAP_SIM_STOP_IRQ);
+	CU_ASSERT_TRUE_FATAL(fcap_sim_irq(h.sim));
+	/* The card counts from the status write leaving it; the host sees that
+	 * write a link latency (under 1 us) later. */
+	int64_t late_ps = (int64_t)(fcap_sim_time_ps(h.sim) - seen_ps) - (int64_t)delay_ns * 1000;
+	CU_ASSERT(late_ps > -1000000 && late_ps < 1000000);
+	printf("\n    by count: 0 early, %u of 2 on the 3rd block; by time: %.3f us after the block (delay %llu us) ",
+	       on_count, (double)(fcap_sim_time_ps(h.sim) - seen_ps) / 1e6, (unsigned long long)delay_ns / 1000);
+	h_close(&h);
+
+	/* Polling: blocks are published, the line stays low. */
+	rc.irq_blocks = 0;
+	rc.irq_usecs = 0;
+	rc.poll = true;
+	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	fcap_reg_write(h.dev, FCAP_REG_IRQ_STATUS, 0xFFFFFFFFu);
+	unsigned raised = 0;
+	for (uint32_t b = 0; b < 3; b++) {
+		CU_ASSERT_FATAL(publish_one_block(&h, b) != 0);
+		fcap_sim_run(h.sim, 10);
+		raised += fcap_sim_irq(h.sim);
+	}
+	CU_ASSERT_EQUAL(raised, 0);
+	CU_ASSERT_EQUAL(fcap_reg_read(h.dev, FCAP_REG_IRQ_STATUS) & 1u, 1u);
+	CU_ASSERT_EQUAL(h_drain(&h), 0);
+	CU_ASSERT_EQUAL(h.got.n, 3);
+	h_close(&h);
+}
+
 /* MAC errors are recorded and flagged; the snap length cuts and counts (in
  * the middle of a MAC beat on either card). */
 static void test_fcs_error_and_snaplen(void)
@@ -501,6 +580,7 @@ int main(int argc, char **argv)
 		CU_add_test(s, "time: step adjust, frequency trim, PPS latch", test_time_adjust_trim_pps);
 	CU_add_test(s, "ring full: exact drops, reported in the next record", test_ring_full_drops_are_exact);
 	CU_add_test(s, "quiet link delivers within the block timeout", test_quiet_link_delivers_within_timeout);
+	CU_add_test(s, "interrupt moderation by count and time; polling", test_interrupt_moderation);
 	CU_add_test(s, "FCS error flag and snap length", test_fcs_error_and_snaplen);
 	CU_add_test(s, "every small frame length", test_all_small_lengths);
 	if (reference)

@@ -60,6 +60,18 @@ sort -o "$out/want4.txt" "$out/want4.txt"
 tcpdump -r "$out/r4.pcapng" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}' | sort > "$out/got4.txt"
 check "the same frames, byte for byte (in ring order)" cmp -s "$out/want4.txt" "$out/got4.txt"
 
+echo "capture: polling mode and interrupt moderation give the same file"
+"$fcap" capture --poll -r "$in1" -r "$in2" --rate 10G -w "$out/poll.pcapng" 2> "$out/poll.err"
+eq "--poll exit status" "$?" 0
+tcpdump -r "$out/poll.pcapng" -t -xx -n 2>/dev/null > "$out/poll.hex"
+check "--poll: every frame byte-identical to the input" cmp -s "$out/want.hex" "$out/poll.hex"
+"$fcap" capture --irq-blocks 4 --irq-delay 50us -r "$in1" -r "$in2" --rate 10G -w "$out/mod.pcapng" 2> "$out/mod.err"
+eq "--irq-blocks 4 --irq-delay 50us exit status" "$?" 0
+tcpdump -r "$out/mod.pcapng" -t -xx -n 2>/dev/null > "$out/mod.hex"
+check "moderated: every frame byte-identical to the input" cmp -s "$out/want.hex" "$out/mod.hex"
+"$fcap" capture --irq-delay 2s -r "$in1" -w "$out/bad.pcapng" 2> "$out/bad.err"
+eq "--irq-delay above 1 s: usage error" "$?" 2
+
 echo "capture: malformed replay file"
 head -c 300000 "$in1" > "$out/cut.pcapng"
 "$fcap" capture -r "$out/cut.pcapng" -w "$out/c.pcapng" 2> "$out/c.err"

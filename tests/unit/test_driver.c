@@ -404,20 +404,34 @@ static void test_timeout_clocks(void)
 
 static void test_ioctl_args(void)
 {
-	/* Every word of every reserved field, and flags, must be zero. */
+	/* Every word of every reserved field must be zero, flags known. */
 	struct fcap_ioc_start s = { 0 };
-	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384), 0);
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), 0);
 	s.snaplen = 16384;
-	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384), 0);
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), 0);
 	s.snaplen = 16385;
-	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384), -EINVAL);
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), -EINVAL);
 	s.snaplen = 0;
-	s.flags = 1;
-	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384), -EINVAL);
+	s.flags = FCAP_START_HASH;
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), 0);
+	for (uint32_t bit = 1; bit; bit <<= 1) {
+		s.flags = bit;
+		CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), bit & FCAP_START_FLAGS ? 0 : -EINVAL);
+	}
 	s.flags = 0;
+	/* Interrupt moderation: a count up to the ring's blocks, a delay up to 1 s. */
+	s.irq_blocks = 64;
+	s.irq_usecs = FCAP_MAX_IRQ_USECS;
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), 0);
+	s.irq_blocks = 65;
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), -EINVAL);
+	s.irq_blocks = 64;
+	s.irq_usecs = FCAP_MAX_IRQ_USECS + 1;
+	CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), -EINVAL);
+	s.irq_blocks = s.irq_usecs = 0;
 	for (size_t i = 0; i < sizeof(s.reserved) / sizeof(s.reserved[0]); i++) {
 		s.reserved[i] = 0x80000000u;
-		CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384), -EINVAL);
+		CU_ASSERT_EQUAL(fcap_check_start_args(&s, 16384, 64), -EINVAL);
 		s.reserved[i] = 0;
 	}
 	struct fcap_ioc_stop st = { 0 };

@@ -67,4 +67,21 @@ int fcap_block_check(const uint8_t *blk, size_t size, uint32_t expected_seq, uin
 int fcap_block_next(const uint8_t *blk, const struct fcap_block_info *bi, uint32_t nports,
 		    size_t *off, struct fcap_record *r, char *errbuf);
 
+/*
+ * A ring block as files store it (docs/FORMAT.md section 4): cut at the first
+ * 4 KiB boundary after its records that leaves room for a padding block.
+ * fcap_block_stored_len() is that length for a block's header fields.
+ */
+uint32_t fcap_block_stored_len(uint32_t used, uint32_t block_size);
+/* Parses the header at blk[0..avail) against the block size it names and
+ * gives the block's stored length (which may exceed avail: the caller reads
+ * that much next). */
+int fcap_block_stored_header(const uint8_t *blk, size_t avail, struct fcap_block_info *bi, uint32_t *stored_len,
+			     char *errbuf);
+/* Checks a stored block of len bytes completely: header, len against the
+ * stored length, padding block, every record, count and timestamps. No
+ * sequence number is expected (a file may skip blocks). */
+int fcap_block_check_stored(const uint8_t *blk, size_t len, uint32_t nports, struct fcap_block_info *bi,
+			    char *errbuf);
+
 #endif

@@ -44,6 +44,10 @@ struct fcap_dev_ops {
 	/* Returns when the card raised its interrupt, the traffic source is
 	 * exhausted, or timeout_ns of card time passed. 0, or -1 on error. */
 	int (*wait)(struct fcap_dev *dev, uint64_t timeout_ns, char *errbuf);
+	/* Polling mode's pause between looks at the rings: lets about ns of
+	 * card time pass without waiting for an interrupt (returns early
+	 * when a finite traffic source is done). */
+	void (*pause)(struct fcap_dev *dev, uint64_t ns);
 	/* Starts a traffic source the backend owns (the sim's replay); NULL
 	 * for live devices, whose traffic never waits for the host. */
 	void (*start_source)(struct fcap_dev *dev);

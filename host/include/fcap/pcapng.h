@@ -11,6 +11,7 @@
 #ifndef FCAP_PCAPNG_H
 #define FCAP_PCAPNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fcap/errbuf.h"
@@ -28,6 +29,9 @@ struct fcap_pcapng_writer {
 	uint64_t blocks;
 };
 
+/* An ISB counter we do not know (e.g. after a crash) is left out. */
+#define FCAP_ISB_UNKNOWN UINT64_MAX
+
 struct fcap_isb_stats {
 	uint64_t start_ts, end_ts;  /* ns */
 	uint64_t if_recv;           /* frames the port received (card counter) */
@@ -36,6 +40,34 @@ struct fcap_isb_stats {
 	uint64_t usr_deliv;         /* records written to this file */
 };
 
+/* Largest tail fcap_pcapng_stored_split() composes. */
+#define FCAP_STORED_TAIL_MAX 8192u
+
+/* A ring block's stored form (fcap_block_stored_len bytes) as two pieces:
+ * head, the block's own memory up to a 4 KiB boundary, written as it is;
+ * tail, composed in a buffer: the records' last bytes and the padding
+ * block rewritten to end at the cut, its body zeroed. Both lengths are
+ * multiples of 4096 unless the block ends exactly at its records. */
+struct fcap_stored_block {
+	const uint8_t *head;
+	uint32_t head_len;
+	const uint8_t *tail;
+	uint32_t tail_len;
+};
+
+/* The file header (SHB, one IDB per port, padding to a 4 KiB multiple) in a
+ * malloc'ed buffer. */
+int fcap_pcapng_compose_header(const struct fcap_card_info *ci, const char *userappl, uint8_t **out,
+			       size_t *len, char *errbuf);
+/* One ISB per port (counters equal to FCAP_ISB_UNKNOWN are left out; a
+ * comment, if any, goes on port 0's) in a malloc'ed buffer. */
+int fcap_pcapng_compose_isbs(uint32_t nports, const struct fcap_isb_stats *stats, const char *comment,
+			     uint8_t **out, size_t *len, char *errbuf);
+/* Splits a checked ring block into its stored form without modifying it
+ * (the ring may be mapped read-only). */
+void fcap_pcapng_stored_split(const uint8_t *blk, const struct fcap_block_info *bi,
+			      uint8_t tail[FCAP_STORED_TAIL_MAX], struct fcap_stored_block *sb);
+
 int fcap_pcapng_open(struct fcap_pcapng_writer *w, const char *path, const struct fcap_card_info *ci,
 		     const char *userappl, char *errbuf);
 /*
@@ -43,9 +75,9 @@ int fcap_pcapng_open(struct fcap_pcapng_writer *w, const char *path, const struc
  * holds records is kept: the block is cut at the first 4 KiB boundary after
  * its records (with at least 16 bytes for a padding block), and the padding
  * block there is rewritten to end at the cut, its body zeroed. The block's
- * header and records are written unchanged. blk is modified in place.
+ * header and records are written unchanged; blk itself is not modified.
  */
-int fcap_pcapng_write_block(struct fcap_pcapng_writer *w, uint8_t *blk, const struct fcap_block_info *bi,
+int fcap_pcapng_write_block(struct fcap_pcapng_writer *w, const uint8_t *blk, const struct fcap_block_info *bi,
 			    char *errbuf);
 /* Appends one ISB per port (stats[i] for port i), syncs and closes. */
 int fcap_pcapng_close(struct fcap_pcapng_writer *w, const struct fcap_isb_stats *stats, char *errbuf);

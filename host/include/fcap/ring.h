@@ -28,6 +28,12 @@ struct fcap_ring_config {
 	uint32_t snaplen;       /* 0 = card maximum */
 	uint32_t rings;         /* rings to use, spread over by flow hash; 0 = all the card has */
 	bool hash;              /* the card writes each frame's flow hash (epb_hash) */
+	/* Interrupt moderation, per ring: interrupt once irq_blocks blocks are
+	 * published (0 or 1: every block), or irq_usecs after the first of them
+	 * (0: never on time alone), whichever comes first. */
+	uint32_t irq_blocks;
+	uint32_t irq_usecs;
+	bool poll;              /* no interrupts: the host looks at the rings itself */
 };
 
 struct fcap_ring {
@@ -59,6 +65,9 @@ uint32_t fcap_ring_prod(const struct fcap_ring *ring);
  * consumed them all, or -1 when the producer index is impossible (more
  * blocks published than the ring has: a card that lies). */
 int fcap_ring_peek(struct fcap_ring *ring, uint8_t **blk, char *errbuf);
+/* The published block `ahead` places after the next one (blocks handed to
+ * an asynchronous writer are still the host's until released, in order). */
+int fcap_ring_peek_at(struct fcap_ring *ring, uint32_t ahead, uint8_t **blk, char *errbuf);
 /* Returns the block from fcap_ring_peek() to the card. */
 int fcap_ring_release(struct fcap_ring *ring, char *errbuf);
 

@@ -85,12 +85,22 @@ struct fcap_ioc_ring {
  * FCAP_IOC_START (in): resets the rings (indices to 0), loads the card's
  * clock with the time of day, clears the counters and enables capture.
  * Only the open file that owns the card (the one open for writing) may.
+ * Interrupt moderation applies to every ring: a ring interrupts once
+ * irq_blocks blocks are published, or irq_usecs after the first of them,
+ * whichever comes first. A consumer that never calls poll() leaves the
+ * interrupt unarmed (polling mode).
  */
+#define FCAP_START_HASH		0x1u	/* each record carries its flow hash (epb_hash) */
+#define FCAP_START_FLAGS	FCAP_START_HASH
+#define FCAP_MAX_IRQ_USECS	1000000u
+
 struct fcap_ioc_start {
 	__u64 block_timeout_ns;	/* close a block holding records after this; 0 = never */
 	__u32 snaplen;		/* bytes kept per frame; 0 = the card's maximum */
-	__u32 flags;		/* 0 */
-	__u32 reserved[4];
+	__u32 flags;		/* FCAP_START_* */
+	__u32 irq_blocks;	/* 0 or 1: interrupt for every block */
+	__u32 irq_usecs;	/* 0: never on time alone; at most FCAP_MAX_IRQ_USECS */
+	__u32 reserved[2];
 };
 
 /*
