@@ -53,7 +53,7 @@ eval-deps:
 
 # ---------------------------------------------------------------------------
 # Card: device tree blob, generated definitions, Verilated model. Two
-# configurations (docs/CONFIGS.md): 4 x 10G (fcap_top with its defaults,
+# configurations (docs/DATAPATH.md): 4 x 10G (fcap_top with its defaults,
 # hw/dts/fcap_4x10g.dts, model Vfcap_top) and 1 x 100G (fcap_top_1x100g,
 # hw/dts/fcap_1x100g.dts, model Vfcap_top_1x100g); both models link into the
 # same binaries, and fcap_sim picks one when it creates a card.

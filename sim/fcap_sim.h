@@ -25,7 +25,7 @@ extern "C" {
 
 struct fcap_sim;
 
-/* The simulated cards (hw/rtl/, docs/CONFIGS.md), by name:
+/* The simulated cards (hw/rtl/, docs/DATAPATH.md), by name:
  *   "4x10g"  four 10G ports: 64-bit MACs at 156.25 MHz (6400 ps), each in its
  *            own clock domain; 250 MHz core (4000 ps). The default.
  *   "1x100g" one 100G port: a 512-bit CMAC at 322.265625 MHz, simulated at

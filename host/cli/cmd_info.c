@@ -69,7 +69,14 @@ int cmd_info(int argc, char **argv)
 	printf("snap length   up to %u bytes\n", ci.max_snaplen);
 	printf("ring          %u ring(s), up to %u blocks of %u..%u bytes\n", ci.rings, ci.max_blocks,
 	       ci.min_block_size, ci.max_block_size);
-	for (uint32_t p = 0; p < ci.nports; p++)
-		printf("port %-8u %s, %u Mb/s\n", p, ci.ports[p].label, ci.ports[p].speed_mbps);
+	for (uint32_t p = 0; p < ci.nports; p++) {
+		const struct fcap_port_info *pi = &ci.ports[p];
+		printf("port %-8u %s, %u Mb/s", p, pi->label, pi->speed_mbps);
+		if (pi->mac_clock_hz)
+			printf(", MAC clock %u Hz", pi->mac_clock_hz);
+		if (pi->fifo_bytes)
+			printf(", %u-byte FIFO", pi->fifo_bytes);
+		printf("\n");
+	}
 	return EXIT_OK;
 }

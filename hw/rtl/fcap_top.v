@@ -15,7 +15,7 @@
 // Each port has its own MAC clock and reset; everything else runs on the core
 // clock. The DMA port writes one line of DMA_LANES 64-bit words per beat
 // (line-aligned bus address, byte strobes), in order. docs/ARCHITECTURE.md
-// follows one frame; docs/CONFIGS.md gives the two shipped parameter sets:
+// follows one frame; docs/DATAPATH.md gives the two shipped parameter sets:
 //   4 x 10G:  the defaults below (64-bit MACs at 156.25 MHz, 250 MHz core)
 //   1 x 100G: NUM_PORTS 1, NUM_RINGS 8, DATA_W 512 (CMAC at 322.265625 MHz),
 //             FMT_WORDS 8, DMA_LANES 16, 312.5 MHz core (RESET_INC 3 + 1/5 ns),

@@ -1,5 +1,5 @@
 `default_nettype none
-// fcap_top_1x100g: the card in its 1 x 100G configuration (docs/CONFIGS.md).
+// fcap_top_1x100g: the card in its 1 x 100G configuration (docs/DATAPATH.md).
 //
 // One port with a 512-bit AXI-Stream MAC interface (a 100G CMAC, 322.265625
 // MHz), a 312.5 MHz core (time step 3 + 1/5 ns), eight host rings, records

@@ -100,6 +100,8 @@ static void test_100g_blob(void)
 	CU_ASSERT_EQUAL(o.rings, 8u);
 	CU_ASSERT_EQUAL(r.datapath_width, 512u);
 	CU_ASSERT_EQUAL(r.ports[0].speed_mbps, 100000u);
+	CU_ASSERT_EQUAL(r.ports[0].mac_clock_hz, 322265625u);
+	CU_ASSERT_EQUAL(r.ports[0].fifo_bytes, 65536u);
 }
 
 /* ---- blobs built with libfdt, one property changed at a time ---------- */
