@@ -126,5 +126,25 @@ module fcap_async_fifo #(
     fcap_sync_bits #(.WIDTH(ADDR_W + 1)) sync_commit (
         .clk (rd_clk), .rst (rd_rst), .in (wr_commit_gray), .out (commit_gray_sync)
     );
+
+    // ---- checks of what this module's users promise (simulation only;
+    // Yosys defines SYNTHESIS). A broken promise stops the simulation.
+    // A write while full is allowed (the word is not stored), but then the
+    // frame is broken and the writer must drop it: committing it would hand
+    // the reader a frame with a word missing. rd_en is a ready, not a
+    // promise: asserting it with nothing valid is harmless.
+`ifndef SYNTHESIS
+    reg word_lost;  // a word of the uncommitted frame was refused
+    always @(posedge wr_clk) begin
+        if (wr_rst || wr_drop || wr_commit)
+            word_lost <= 1'b0;
+        else if (wr_en && wr_full)
+            word_lost <= 1'b1;
+        if (!wr_rst && wr_commit && !wr_drop && (word_lost || (wr_en && wr_full))) begin
+            $display("%m: a frame committed with a word refused while full");
+            $stop;
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

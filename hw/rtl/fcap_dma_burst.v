@@ -244,5 +244,20 @@ module fcap_dma_burst #(
             end
         end
     end
+
+    // ---- checks of what this module's users promise (simulation only;
+    // Yosys defines SYNTHESIS). A broken promise stops the simulation.
+`ifndef SYNTHESIS
+    always @(posedge clk) begin
+        if (!rst && (sealed & ~used) != {SLOTS{1'b0}}) begin
+            $display("%m: a slot sealed but not in use");
+            $stop;
+        end
+        if (!rst && take_data && take_stat) begin
+            $display("%m: a data line and a status line in one clock");
+            $stop;
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

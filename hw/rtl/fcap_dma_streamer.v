@@ -310,5 +310,20 @@ module fcap_dma_streamer #(
             end
         end
     end
+
+    // ---- checks of what this module's users promise (simulation only;
+    // Yosys defines SYNTHESIS). A broken promise stops the simulation.
+`ifndef SYNTHESIS
+    always @(posedge clk) begin
+        if (!rst && (rf_rd & ~rf_valid) != {NUM_PORTS{1'b0}}) begin
+            $display("%m: read a record FIFO with nothing in it");
+            $stop;
+        end
+        if (!rst && ord_rd && !ord_valid) begin
+            $display("%m: popped an empty order queue");
+            $stop;
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

@@ -43,5 +43,20 @@ module fcap_fifo #(
                 rd_ptr <= rd_ptr + 1'b1;
         end
     end
+
+    // ---- checks of what this module's users promise (simulation only;
+    // Yosys defines SYNTHESIS). A broken promise stops the simulation.
+`ifndef SYNTHESIS
+    always @(posedge clk) begin
+        if (!rst && wr_en && full) begin
+            $display("%m: written while full (the entry would be lost)");
+            $stop;
+        end
+        if (!rst && rd_en && !rd_valid) begin
+            $display("%m: read while empty");
+            $stop;
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

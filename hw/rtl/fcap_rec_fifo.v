@@ -124,5 +124,20 @@ module fcap_rec_fifo #(
             rot    <= rn_lo;
         end
     end
+
+    // ---- checks of what this module's users promise (simulation only;
+    // Yosys defines SYNTHESIS). A broken promise stops the simulation.
+`ifndef SYNTHESIS
+    always @(posedge clk) begin
+        if (!rst && rd_en && !rd_valid) begin
+            $display("%m: read while empty");
+            $stop;
+        end
+        if (!rst && wr_commit && wr_drop) begin
+            $display("%m: a record both committed and dropped");
+            $stop;
+        end
+    end
+`endif
 endmodule
 `default_nettype wire

@@ -171,5 +171,20 @@ module fcap_ring_ctx #(
             endcase
         end
     end
+
+    // ---- checks of what this module's users promise (simulation only;
+    // Yosys defines SYNTHESIS). A broken promise stops the simulation.
+`ifndef SYNTHESIS
+    always @(posedge clk) begin
+        if (!rst && place && !can_place) begin
+            $display("%m: a record placed in a ring that cannot take it");
+            $stop;
+        end
+        if (!rst && open && offset > cfg_block_size) begin
+            $display("%m: block filled past its size (offset %0d, size %0d)", offset, cfg_block_size);
+            $stop;
+        end
+    end
+`endif
 endmodule
 `default_nettype wire
