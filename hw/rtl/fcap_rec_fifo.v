@@ -129,12 +129,16 @@ module fcap_rec_fifo #(
     // Yosys defines SYNTHESIS). A broken promise stops the simulation.
 `ifndef SYNTHESIS
     always @(posedge clk) begin
-        if (!rst && rd_en && !rd_valid) begin
-            $display("%m: read while empty");
+        if (!rst && rd_pop > rd_avail) begin
+            $display("%m: took %0d words, %0d were shown", rd_pop, rd_avail);
             $stop;
         end
-        if (!rst && wr_commit && wr_drop) begin
-            $display("%m: a record both committed and dropped");
+        if (!rst && wr_n != {CW_W{1'b0}} && !wr_ready) begin
+            $display("%m: written without room");
+            $stop;
+        end
+        if (!rst && {{(32-CW_W){1'b0}}, wr_n} > WR_W32) begin
+            $display("%m: %0d words written in a clock, at most %0d", wr_n, WR_W);
             $stop;
         end
     end
