@@ -444,6 +444,7 @@ int cmd_capture(int argc, char **argv)
 	if (!a.quiet && st.card_info.nports)
 		print_summary(&a, &st);
 	if (a.model) {
+		fcap_score_stream_flush(&scoring.stream);
 		if (!a.quiet)
 			fprintf(stderr, "  scored   %llu frames; alerts %llu (both %llu, classifier %llu, anomaly %llu)\n",
 				(unsigned long long)scoring.stream.packets,

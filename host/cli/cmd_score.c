@@ -111,6 +111,7 @@ int cmd_score(int argc, char **argv)
 			if (rc == 0)
 				rc = score_file(&s, argv[i], errbuf);
 		}
+		fcap_score_stream_flush(&s);
 		double dt = now_s() - t0;
 		struct fcap_feat_stats fst;
 		fcap_features_stats(s.fx, &fst);

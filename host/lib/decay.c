@@ -15,27 +15,26 @@
 
 #include "fcap/features.h"
 
-#define FRAC_BITS 30
-#define PART_BITS 10   /* the fraction is looked up in three 10-bit parts */
-#define PART_MASK ((1u << PART_BITS) - 1)
-#define INT_LIMIT 64   /* 2^-64 is zero for our purposes */
+#define FRAC_BITS DECAY_FRAC_BITS
+#define PART_BITS DECAY_PART_BITS
+#define INT_LIMIT DECAY_INT_LIMIT
 
 const double fcap_lambdas[FCAP_NLAMBDA] = { 5, 3, 1, 0.1, 0.01 };
 
-static double t_int[INT_LIMIT];
-static double t_frac[3][1 << PART_BITS];  /* part p, value i: 2^-(i * 2^-(10 (p+1))) */
-static double mult[FCAP_NLAMBDA];     /* lambda * 2^30 / 1e9: dt in ns to x in fixed point */
+double decay_t_int[INT_LIMIT];
+double decay_t_frac[3][1 << PART_BITS];   /* part p, value i: 2^-(i * 2^-(10 (p+1))) */
+double decay_mult[FCAP_NLAMBDA];          /* lambda * 2^30 / 1e9: dt in ns to x in fixed point */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void build(void)
 {
 	for (int i = 0; i < INT_LIMIT; i++)
-		t_int[i] = ldexp(1.0, -i);
+		decay_t_int[i] = ldexp(1.0, -i);
 	for (int p = 0; p < 3; p++)
 		for (int i = 0; i < 1 << PART_BITS; i++)
-			t_frac[p][i] = exp2(-ldexp(i, -PART_BITS * (p + 1)));
+			decay_t_frac[p][i] = exp2(-ldexp(i, -PART_BITS * (p + 1)));
 	for (int l = 0; l < FCAP_NLAMBDA; l++)
-		mult[l] = fcap_lambdas[l] * (double)(1 << FRAC_BITS) / 1e9;
+		decay_mult[l] = fcap_lambdas[l] * (double)(1 << FRAC_BITS) / 1e9;
 }
 
 void decay_init(void)
@@ -45,22 +44,7 @@ void decay_init(void)
 
 size_t decay_table_bytes(void)
 {
-	return sizeof(t_int) + sizeof(t_frac);
-}
-
-double decay_factor(unsigned l, uint64_t dt_ns)
-{
-	double x = (double)dt_ns * mult[l];
-	if (x >= (double)((uint64_t)INT_LIMIT << FRAC_BITS))
-		return 0.0;
-	uint64_t q = (uint64_t)(x + 0.5);
-	uint64_t ip = q >> FRAC_BITS;
-	if (ip >= INT_LIMIT)
-		return 0.0;
-	unsigned a = (unsigned)(q >> (2 * PART_BITS)) & PART_MASK;
-	unsigned b = (unsigned)(q >> PART_BITS) & PART_MASK;
-	unsigned c = (unsigned)q & PART_MASK;
-	return t_int[ip] * t_frac[0][a] * t_frac[1][b] * t_frac[2][c];
+	return sizeof(decay_t_int) + sizeof(decay_t_frac);
 }
 
 double fcap_decay(unsigned lambda_i, uint64_t dt_ns)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -41,4 +42,22 @@ void fcap_huge_free(void *p, size_t mapped_len)
 {
 	if (p)
 		munmap(p, mapped_len);
+}
+
+void *fcap_thp_alloc(size_t len, size_t *mapped_len)
+{
+	/* over-map by one huge page so that the region can start on a boundary */
+	size_t hlen = (len + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	uint8_t *p = mmap(NULL, hlen + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	size_t lead = (HUGE_PAGE - ((uintptr_t)p & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
+	if (lead)
+		munmap(p, lead);
+	if (HUGE_PAGE - lead)
+		munmap(p + lead + hlen, HUGE_PAGE - lead);
+	p += lead;
+	madvise(p, hlen, MADV_HUGEPAGE);   /* a hint: without transparent hugepages, normal pages */
+	*mapped_len = hlen;
+	return p;
 }

@@ -67,6 +67,7 @@ void fcap_net_free(struct fcap_net *n)
 		free(l->bq);
 		free(l->frac);
 		free(l->wp);
+		free(l->wpair);
 	}
 	memset(n, 0, sizeof(*n));
 }

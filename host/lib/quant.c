@@ -1,6 +1,7 @@
 /*
  * quant.c - fixed-point networks (fcap/nn.h): quantization with a proved
- * accumulator bound, the integer forward pass, table sigmoid and sqrt.
+ * accumulator bound, the one-packet integer forward pass, the sigmoid's
+ * coefficients and the square-root and log tables (fixed.h).
  */
 #include "fcap/nn.h"
 
@@ -11,28 +12,30 @@
 #include <emmintrin.h>
 #endif
 
-#define SIG_STEPS 256                      /* table entries per unit of z */
-#define SIG_RANGE 8                        /* table covers [-8, 8] */
-#define SIG_N (2 * SIG_RANGE * SIG_STEPS)  /* 4096 intervals, 4097 points */
-#define Z_FRAC 16                          /* sigmoid input: 16 fraction bits */
+#include "fixed.h"
+
 #define ACC_LIMIT 2147483647.0
 #define IN_MAX 32768.0                     /* largest |input| of any layer */
 
-static int16_t sig_table[SIG_N + 1];
-static uint32_t sqrt_table[1024 - 256 + 1];  /* sqrt(16 k) in Q8 for k = 256..1024 */
-static int32_t log2_table[257];              /* log2(1 + k/256) in Q16 */
+const int32_t fcap_sig_coef[4][SIG_SEGS] = {
+	{ 131072, 191643, 230896, 249712, 257429, 260390, 261496, 261905 },
+	{ 65737, 51730, 27512, 11802, 4608, 1733, 643, 237 },
+	{ -1057, -13074, -10443, -5121, -2097, -802, -300, -111 },
+	{ -4110, 597, 1747, 1036, 449, 175, 66, 24 },
+};
+uint32_t fcap_sqrt_table[1024 - 256 + 1];
+uint32_t fcap_sqrt_pairs[1024];
+int32_t fcap_log2_table[257];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void build(void)
 {
-	for (int i = 0; i <= SIG_N; i++) {
-		double y = fcap_sigmoid(-SIG_RANGE + (double)i / SIG_STEPS) * 32768.0;
-		sig_table[i] = (int16_t)(y > 32767 ? 32767 : lround(y));
-	}
 	for (int k = 256; k <= 1024; k++)
-		sqrt_table[k - 256] = (uint32_t)lround(sqrt(16.0 * k) * 256.0);
+		fcap_sqrt_table[k - 256] = (uint32_t)lround(sqrt(16.0 * k) * 256.0);
+	for (int k = 0; k < 1024 - 256; k++)
+		fcap_sqrt_pairs[k] = fcap_sqrt_table[k] | (fcap_sqrt_table[k + 1] - fcap_sqrt_table[k]) << 16;
 	for (int k = 0; k <= 256; k++)
-		log2_table[k] = (int32_t)lround(log2(1.0 + k / 256.0) * 65536.0);
+		fcap_log2_table[k] = (int32_t)lround(log2(1.0 + k / 256.0) * 65536.0);
 }
 
 void fcap_nn_tables(void)
@@ -40,55 +43,22 @@ void fcap_nn_tables(void)
 	pthread_once(&once, build);
 }
 
-/* The table lookup itself; the tables are built (fcap_nn_tables) before any
- * fixed-point net can exist, since quantizing or loading one checks it. */
-static inline int16_t sigmoid_lookup(int32_t z)
-{
-	const int32_t lim = SIG_RANGE << Z_FRAC;
-	if (z <= -lim)
-		return sig_table[0];
-	if (z >= lim)
-		return sig_table[SIG_N];
-	uint32_t u = (uint32_t)(z + lim);
-	uint32_t i = u >> (Z_FRAC - 8), f = u & 255;
-	int32_t a = sig_table[i], b = sig_table[i + 1];
-	return (int16_t)(a + (((b - a) * (int32_t)f + 128) >> 8));
-}
-
 int16_t fcap_sigmoid_q16(int32_t z)
 {
 	fcap_nn_tables();
-	return sigmoid_lookup(z);
+	return fixed_sigmoid(z);
 }
 
-/* log2(v) in Q16 for v >= 1, by the leading bit and an interpolated table
- * of log2 over [1, 2) (error below 2^-16). */
 int32_t fcap_ilog2_q16(uint64_t v)
 {
 	fcap_nn_tables();
-	if (v == 0)
-		return INT32_MIN / 2;
-	int e = 63 - __builtin_clzll(v);
-	/* 16 bits below the leading one */
-	uint64_t m = e >= 16 ? v >> (e - 16) : v << (16 - e);
-	uint32_t idx = (uint32_t)(m >> 8) & 255, f = (uint32_t)m & 255;
-	int32_t a = log2_table[idx], b = log2_table[idx + 1];
-	return e * 65536 + a + (((b - a) * (int32_t)f + 128) >> 8);
+	return fixed_ilog2_q16(v);
 }
 
 uint32_t fcap_isqrt64(uint64_t v)
 {
-	pthread_once(&once, build);
-	if (v == 0)
-		return 0;
-	int bits = 64 - __builtin_clzll(v);
-	int s = (bits - 13) & ~1;       /* even shift that brings v into [2^12, 2^14) */
-	uint64_t m = s >= 0 ? v >> s : v << -s;
-	uint32_t k = (uint32_t)(m >> 4), f = (uint32_t)m & 15;
-	uint32_t a = sqrt_table[k - 256], b = sqrt_table[k - 255];
-	uint64_t r = a + (((b - a) * f + 8) >> 4);   /* sqrt(m) in Q8 */
-	int sh = s / 2 - 8;
-	return (uint32_t)(sh >= 0 ? r << sh : (r + (1ull << (-sh - 1))) >> -sh);
+	fcap_nn_tables();
+	return fixed_isqrt64(v);
 }
 
 /* Fraction bits for row j: as many as keep every weight in int16 and the
@@ -114,7 +84,7 @@ static int row_frac(const struct fcap_layer *l, uint32_t j, uint32_t in_frac)
 
 int fcap_net_quantize(struct fcap_net *n, uint32_t input_frac, char *errbuf)
 {
-	pthread_once(&once, build);
+	fcap_nn_tables();
 	for (uint32_t i = 0; i < n->nlayers; i++) {
 		struct fcap_layer *l = &n->l[i];
 		l->in_frac = i == 0 ? input_frac : FCAP_ACT_FRAC;
@@ -157,6 +127,16 @@ int fcap_net_pack(struct fcap_net *n, char *errbuf)
 			return fcap_err(errbuf, "network: out of memory");
 		l->wp = p;
 		uint32_t pairs = (l->in + 1) / 2;
+		free(l->wpair);
+		l->wpair = malloc((size_t)l->out * pairs * sizeof(int32_t));
+		if (!l->wpair)
+			return fcap_err(errbuf, "network: out of memory");
+		for (uint32_t j = 0; j < l->out; j++)
+			for (uint32_t q = 0; q < pairs; q++) {
+				const int16_t *w = l->wq + (size_t)j * l->in + 2 * q;
+				uint16_t hi = 2 * q + 1 < l->in ? (uint16_t)w[1] : 0;
+				l->wpair[(size_t)j * pairs + q] = (int32_t)((uint32_t)(uint16_t)w[0] | (uint32_t)hi << 16);
+			}
 		for (uint32_t b = 0; b < (l->out + 3) / 4; b++)
 			for (uint32_t q = 0; q < pairs; q++)
 				for (uint32_t r = 0; r < 4; r++)
@@ -231,17 +211,8 @@ static int32_t dot_q(const int16_t *w, const int16_t *x, uint32_t n, int32_t acc
 /* Pre-activation of row j in Q16, saturated to int32. */
 static inline int32_t preact_q16(const struct fcap_layer *l, uint32_t j, const int16_t *x)
 {
-	int64_t acc = dot_q(l->wq + (size_t)j * l->in, x, l->in, l->bq[j]);
-	int sh = (int)l->frac[j] + (int)l->in_frac - Z_FRAC;
-	int64_t z = sh > 0 ? (acc + ((int64_t)1 << (sh - 1))) >> sh : acc * ((int64_t)1 << -sh);
-	return (int32_t)(z > INT32_MAX ? INT32_MAX : (z < INT32_MIN ? INT32_MIN : z));
-}
-
-static inline int32_t to_q16(const struct fcap_layer *l, uint32_t j, int32_t acc)
-{
-	int sh = (int)l->frac[j] + (int)l->in_frac - Z_FRAC;
-	int64_t z = sh > 0 ? ((int64_t)acc + ((int64_t)1 << (sh - 1))) >> sh : (int64_t)acc * ((int64_t)1 << -sh);
-	return (int32_t)(z > INT32_MAX ? INT32_MAX : (z < INT32_MIN ? INT32_MIN : z));
+	int32_t acc = dot_q(l->wq + (size_t)j * l->in, x, l->in, l->bq[j]);
+	return fixed_to_q16(acc, (int)l->frac[j] + (int)l->in_frac - Z_FRAC);
 }
 
 static void layer_q(const struct fcap_layer *l, const int16_t *x, int16_t *y)
@@ -264,12 +235,12 @@ static void layer_q(const struct fcap_layer *l, const int16_t *x, int16_t *y)
 		_mm_storeu_si128((__m128i *)s, acc);
 		for (uint32_t r = 0; r < 4 && 4 * b + r < l->out; r++) {
 			uint32_t j = 4 * b + r;
-			y[j] = sigmoid_lookup(to_q16(l, j, s[r] + l->bq[j]));
+			y[j] = fixed_sigmoid(fixed_to_q16(s[r] + l->bq[j], (int)l->frac[j] + (int)l->in_frac - Z_FRAC));
 		}
 	}
 #else
 	for (uint32_t j = 0; j < l->out; j++)
-		y[j] = sigmoid_lookup(preact_q16(l, j, x));
+		y[j] = fixed_sigmoid(preact_q16(l, j, x));
 #endif
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fcap/features.h"
+#include "fcap/nn.h"
 #include "fcap/packet.h"
 #include "fcap/pcap_reader.h"
 
@@ -386,6 +387,132 @@ static void test_real_scan(void)
 	test_real("synscan.pcapng");
 }
 
+/*
+ * The four ways of computing the features give the same bits: one packet
+ * at a time or in batches (fcap_features_update_batch, which fetches state
+ * ahead), each with the portable arithmetic or with AVX2 across the time
+ * scales (when the CPU has it). Real captures, including a spoofed SYN
+ * flood (a new flow nearly every packet), with roomy tables and with
+ * 64-entry tables that evict all the time.
+ */
+static size_t features_of(const char *path, enum fcap_simd simd, size_t batch, uint32_t entries, size_t max_pkts,
+			  double **out)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	CU_ASSERT_EQUAL_FATAL(fcap_simd_use(simd), 0);
+	struct fcap_features *fx = new_fx(entries, 0);
+	struct fcap_pcap_reader *r = fcap_pcap_open(path, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	*out = malloc(max_pkts * FCAP_FEAT_MAX * sizeof(double));
+	struct fcap_feat_in in[40];
+	uint64_t rng = 5;
+	size_t n = 0, k = 0, want = batch;
+	struct fcap_pkt p;
+	int rc = 1;
+	while (n + k < max_pkts && (rc = fcap_pcap_next(r, &p, err)) > 0) {
+		fcap_packet_decode(p.linktype, p.data, p.caplen, &in[k].pi);
+		in[k].frame_len = p.origlen;
+		in[k].ts_ns = p.ts_ns;
+		if (batch == 0) {
+			fcap_features_update(fx, &in[k].pi, p.origlen, p.ts_ns, *out + n * FCAP_FEAT_MAX);
+			n++;
+		} else if (++k == want) {
+			fcap_features_update_batch(fx, in, k, *out + n * FCAP_FEAT_MAX, FCAP_FEAT_MAX);
+			n += k;
+			k = 0;
+			want = 1 + (size_t)(fcap_rng_next(&rng) % 40);   /* batches of every size */
+		}
+	}
+	if (k)
+		fcap_features_update_batch(fx, in, k, *out + n * FCAP_FEAT_MAX, FCAP_FEAT_MAX);
+	n += k;
+	CU_ASSERT(rc >= 0);
+	fcap_pcap_close(r);
+	fcap_features_free(fx);
+	return n;
+}
+
+static void test_paths_identical(void)
+{
+	const char *dir = getenv("FCAP_DATA");
+	static const char *const files[] = { "synscan.pcapng", "http_espn.pcapng", "pkt.TCP.synflood.spoofed.pcap",
+					     "amp.UDP.isakmp.pcap" };
+	enum fcap_simd best = fcap_simd_best();
+	if (best == FCAP_SIMD_SCALAR)
+		printf("(no AVX2 here: the portable arithmetic only) ");
+	size_t compared = 0;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char path[1024];
+		if (!dir) {
+			printf("(FCAP_DATA unset: skipped) ");
+			return;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+		for (int small = 0; small < 2; small++) {
+			uint32_t entries = small ? 64 : 1 << 16;
+			double *ref, *other;
+			size_t n = features_of(path, FCAP_SIMD_SCALAR, 0, entries, 3000, &ref);
+			CU_ASSERT(n > 900);
+			struct { enum fcap_simd simd; size_t batch; } way[] = { { FCAP_SIMD_SCALAR, 1 }, { best, 0 }, { best, 1 } };
+			for (size_t w = 0; w < 3; w++) {
+				size_t m = features_of(path, way[w].simd, way[w].batch, entries, 3000, &other);
+				CU_ASSERT_EQUAL(m, n);
+				if (m == n && memcmp(ref, other, n * FCAP_FEAT_MAX * sizeof(double)) != 0) {
+					fprintf(stderr, "\n%s (%u entries): way %zu differs\n", files[f], entries, w);
+					CU_FAIL("features differ between ways of computing them");
+				}
+				compared += m;
+				free(other);
+			}
+			free(ref);
+		}
+	}
+	CU_ASSERT_EQUAL(fcap_simd_use(best), 0);
+	printf("(%zu packets' features compared bit for bit) ", compared);
+}
+
+/* After fcap_features_reset, a capture's features are those of fresh
+ * state, bit for bit, however full the tables were. */
+static void test_reset(void)
+{
+	const char *dir = getenv("FCAP_DATA");
+	if (!dir) {
+		printf("(FCAP_DATA unset: skipped) ");
+		return;
+	}
+	char a[1024], b[1024], err[FCAP_ERRBUF_SIZE];
+	snprintf(a, sizeof(a), "%s/http_espn.pcapng", dir);
+	snprintf(b, sizeof(b), "%s/synscan.pcapng", dir);
+	double *fresh, *after;
+	size_t n = features_of(b, fcap_simd_best(), 0, 64, 3000, &fresh);
+	struct fcap_features *fx = new_fx(64, 0);
+	after = malloc(n * FCAP_FEAT_MAX * sizeof(double));
+	const char *files[2] = { a, b };
+	size_t m = 0;
+	for (int f = 0; f < 2; f++) {
+		if (f)
+			fcap_features_reset(fx);
+		struct fcap_pcap_reader *r = fcap_pcap_open(files[f], err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		struct fcap_pkt p;
+		while (fcap_pcap_next(r, &p, err) > 0 && (!f || m < n)) {
+			struct fcap_pkt_info pi;
+			double x[FCAP_FEAT_MAX];
+			fcap_packet_decode(p.linktype, p.data, p.caplen, &pi);
+			fcap_features_update(fx, &pi, p.origlen, p.ts_ns, f ? after + m++ * FCAP_FEAT_MAX : x);
+		}
+		fcap_pcap_close(r);
+	}
+	struct fcap_feat_stats st;
+	fcap_features_stats(fx, &st);
+	CU_ASSERT_EQUAL(m, n);
+	CU_ASSERT_EQUAL(st.packets, n);   /* counters start again too */
+	CU_ASSERT(memcmp(fresh, after, n * FCAP_FEAT_MAX * sizeof(double)) == 0);
+	fcap_features_free(fx);
+	free(fresh);
+	free(after);
+}
+
 static void test_decay_table(void)
 {
 	double worst = 0;
@@ -475,6 +602,8 @@ int main(void)
 	CU_add_test(s, "crafted traffic against the double reference", test_crafted);
 	CU_add_test(s, "real web browsing against the double reference", test_real_web);
 	CU_add_test(s, "real nmap scan against the double reference", test_real_scan);
+	CU_add_test(s, "one at a time or in batches, portable or AVX2: the same bits", test_paths_identical);
+	CU_add_test(s, "reset state equals fresh state", test_reset);
 	CU_add_test(s, "bounded tables: fixed memory, evictions counted", test_bounded_tables);
 	CU_add_test(s, "idle timeout restarts an entry", test_idle_timeout);
 	CU_add_test(s, "feature names", test_names);

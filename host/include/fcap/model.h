@@ -19,7 +19,9 @@
 #include "fcap/features.h"
 #include "fcap/nn.h"
 
-#define FCAP_MODEL_VERSION 1
+/* 2: the piecewise-cubic sigmoid; a version 1 file's thresholds were set
+ * with the table sigmoid, so it is refused (retrain). */
+#define FCAP_MODEL_VERSION 2
 
 enum fcap_calib { FCAP_CALIB_QUANTILE = 0, FCAP_CALIB_LOGNORMAL = 1 };
 
@@ -94,8 +96,17 @@ struct fcap_scores {
 struct fcap_scorer;
 struct fcap_scorer *fcap_scorer_new(const struct fcap_model *m, char *errbuf);
 void fcap_scorer_free(struct fcap_scorer *s);
+/* Whether to run the plain (supervised-only) classifier, whose logit is
+ * scores.mlp (default yes). The hybrid rule and fcap's score stream do not
+ * use it: they turn it off and save its cost; scores.mlp is then 0. */
+void fcap_scorer_plain_classifier(struct fcap_scorer *s, bool run);
 /* Fixed point: everything after the conversion of the features to Q11 is integer. */
 void fcap_score_fixed(struct fcap_scorer *s, const double *feat, struct fcap_scores *out);
+/* The same for n packets, feature vector i at feat + i * stride: groups of
+ * FCAP_LANES packets at once (nn_lanes.c), identical results, several
+ * times faster. What fcap score and fcap capture --model run. */
+void fcap_score_fixed_batch(struct fcap_scorer *s, const double *feat, size_t stride, size_t n,
+			    struct fcap_scores *out);
 /* Double-precision reference over the same model. */
 void fcap_score_float(struct fcap_scorer *s, const double *feat, struct fcap_scores *out);
 
