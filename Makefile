@@ -37,7 +37,7 @@ LIBS     := -lpcap -lfdt -lpthread -lm
 
 UNIT_TESTS := test_features test_pcap_reader test_model test_store
 
-all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
+all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/bin/fcap-cosim $(O)/bin/fcap-cosim-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
 	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture \
 	$(O)/bin/bench_recorder
@@ -181,6 +181,17 @@ $(O)/bin/fcap: $(call obj,obj,$(CLI_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsi
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $(call obj,obj,$(CLI_SRCS)) $(obj_LINK)
 
+# The co-simulator beside a QEMU guest running fcap.ko (docs/COSIM.md). The test
+# runs the sanitized one; the optimised one is for running by hand.
+COSIM_SRCS := sim/fcap_cosim.c sim/cosim.c sim/cosim_ivshmem.c host/cli/args.c
+$(O)/bin/fcap-cosim: $(call obj,obj,$(COSIM_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODELS) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $(call obj,obj,$(COSIM_SRCS)) $(obj_LINK)
+
+$(O)/bin/fcap-cosim-san: $(call obj,san,$(COSIM_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(SAN) -o $@ $(call obj,san,$(COSIM_SRCS)) $(san_LINK)
+
 $(O)/bin/fcap-san: $(call obj,san,$(CLI_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $(call obj,san,$(CLI_SRCS)) $(san_LINK)
@@ -265,8 +276,11 @@ driver-check: $(KO)
 		echo "driver-check: checkpatch SKIPPED: it ships only in Debian's linux-source-6.1 (not installed)"; \
 	fi
 
-test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb
+# The stand-in cards, then the co-simulation: the driver moving real packets
+# from the Verilated card beside QEMU (docs/COSIM.md).
+test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/bin/fcap-cosim-san
 	tests/driver/test_qemu.sh $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/test-driver
+	tests/driver/test_cosim.sh $(KO) $(O)/bin/fcap $(O)/bin/fcap-cosim-san $(O)/test-cosim
 
 # ---------------------------------------------------------------------------
 # Running

@@ -6,7 +6,8 @@
  * remove, identity and device tree), fcap_ring.c (ring memory, block table,
  * start/stop, consumer index), fcap_irq.c (MSI-X/MSI/INTx or a poll timer,
  * moderation), fcap_cdev.c (/dev/fcapN: open, ioctl, mmap, poll),
- * fcap_sysfs.c (counters), fcap_hw.h (registers), fcap_dt.c and
+ * fcap_sysfs.c (counters), fcap_hw.h (registers), fcap_mbox.c (register
+ * transport of the co-simulation), fcap_dt.c and
  * fcap_check.c (checks of untrusted input, also run in user-space tests).
  *
  * Lifetime: the card's binding, every open file and every mapping hold a
@@ -18,6 +19,7 @@
 #define FCAP_H
 
 #include <linux/cdev.h>
+#include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -56,10 +58,29 @@ struct fcap_ring {
 	u32 cons;			/* the consumer index last written to the card */
 };
 
+/*
+ * How register accesses reach the card: MMIO on the register BAR (hardware),
+ * or the co-simulation's mailbox (fcap_mbox.c, docs/COSIM.md). Everything
+ * above fcap_rd()/fcap_wr() is the same code for both.
+ */
+enum fcap_transport {
+	FCAP_TRANSPORT_MMIO,
+	FCAP_TRANSPORT_MAILBOX,
+};
+
+struct fcap_mbox {
+	void __iomem *bell;		/* ivshmem BAR0: the doorbell register */
+	spinlock_t lock;		/* one request at a time */
+	u32 seq;			/* the last request's sequence number */
+	bool dead;			/* a request timed out: fail the rest at once */
+};
+
 struct fcap_dev {
 	struct kref ref;
 	struct pci_dev *pdev;
-	void __iomem *regs;
+	void __iomem *regs;		/* the register BAR, or the mailbox BAR */
+	enum fcap_transport transport;
+	struct fcap_mbox mbox;
 	int minor;
 	char name[16];
 	struct cdev *cdev;
@@ -130,5 +151,35 @@ void fcap_cdev_del(struct fcap_dev *fdev);
 int fcap_sysfs_build(struct fcap_dev *fdev);
 void fcap_sysfs_free(struct fcap_dev *fdev);
 int fcap_read_counters(struct fcap_dev *fdev, struct fcap_ioc_counters *c);
+
+/* fcap_mbox.c */
+int fcap_mbox_init(struct fcap_dev *fdev, void __iomem *bell);
+u32 fcap_mbox_rd(struct fcap_dev *fdev, u32 off);
+void fcap_mbox_wr(struct fcap_dev *fdev, u32 off, u32 val);
+
+/* ---- Register accessors: the one place that knows the transport. ---- */
+
+static inline u32 fcap_rd(struct fcap_dev *fdev, u32 off)
+{
+	if (fdev->transport == FCAP_TRANSPORT_MAILBOX)
+		return fcap_mbox_rd(fdev, off);
+	return ioread32(fdev->regs + off);
+}
+
+static inline void fcap_wr(struct fcap_dev *fdev, u32 off, u32 val)
+{
+	if (fdev->transport == FCAP_TRANSPORT_MAILBOX)
+		fcap_mbox_wr(fdev, off, val);
+	else
+		iowrite32(val, fdev->regs + off);
+}
+
+/* A 64-bit counter snapshot: lo at off, hi at off + 4 (docs/REGISTERS.md). */
+static inline u64 fcap_rd64(struct fcap_dev *fdev, u32 off)
+{
+	u64 lo = fcap_rd(fdev, off);
+
+	return (u64)fcap_rd(fdev, off + 4) << 32 | lo;
+}
 
 #endif /* FCAP_H */

@@ -58,7 +58,7 @@ static int fcap_release(struct inode *inode, struct file *file)
 	if (fdev->owner == file) {
 		/* The controlling process is gone: nobody consumes the rings any more. */
 		if (fdev->running && !fdev->gone) {
-			fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
+			fcap_wr(fdev, FCAP_REG_CTRL, 0);
 			fdev->running = false;
 		}
 		fdev->owner = NULL;

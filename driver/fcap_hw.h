@@ -4,12 +4,13 @@
  *
  * Offsets and bits come from host/include/fcap/card.h, the one source the
  * RTL, libfcap and this driver share (docs/REGISTERS.md). This file adds the
- * accessors and the one place that knows where a ring's registers are.
+ * one place that knows where a ring's registers are; the accessors, which
+ * go through the card's transport (MMIO or the co-simulation's mailbox),
+ * are at the end of fcap.h.
  */
 #ifndef FCAP_HW_H
 #define FCAP_HW_H
 
-#include <linux/io.h>
 #include <linux/types.h>
 
 #include "fcap/card.h"
@@ -52,24 +53,6 @@ static inline void fcap_ring_regs(unsigned int ring, struct fcap_ring_regs *r)
 		.irq_count = FCAP_RING_REG(ring, FCAP_RING_IRQ_COUNT),
 		.irq_time = FCAP_RING_REG(ring, FCAP_RING_IRQ_TIME),
 	};
-}
-
-static inline u32 fcap_rd(void __iomem *regs, u32 off)
-{
-	return ioread32(regs + off);
-}
-
-static inline void fcap_wr(void __iomem *regs, u32 off, u32 val)
-{
-	iowrite32(val, regs + off);
-}
-
-/* A 64-bit counter snapshot: lo at off, hi at off + 4 (docs/REGISTERS.md). */
-static inline u64 fcap_rd64(void __iomem *regs, u32 off)
-{
-	u64 lo = ioread32(regs + off);
-
-	return (u64)ioread32(regs + off + 4) << 32 | lo;
 }
 
 #endif /* FCAP_HW_H */

@@ -22,14 +22,14 @@ static irqreturn_t fcap_irq_handler(int irq, void *data)
 	u32 status;
 
 	spin_lock(&fdev->irq_lock);
-	status = fcap_rd(fdev->regs, FCAP_REG_IRQ_STATUS);
+	status = fcap_rd(fdev, FCAP_REG_IRQ_STATUS);
 	/* All ones: the card is gone from the bus; not ours either way. */
 	if (status == 0xffffffff || !(status & fcap_irq_bits(fdev))) {
 		spin_unlock(&fdev->irq_lock);
 		return IRQ_NONE;
 	}
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
+	fcap_wr(fdev, FCAP_REG_IRQ_ENABLE, 0);
+	fcap_wr(fdev, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
 	spin_unlock(&fdev->irq_lock);
 	atomic64_inc(&fdev->interrupts);
 	wake_up_interruptible_all(&fdev->wait);
@@ -61,8 +61,8 @@ void fcap_irq_arm(struct fcap_dev *fdev)
 			mod_timer(&fdev->poll_timer,
 				  jiffies + msecs_to_jiffies(FCAP_POLL_INTERVAL_MS));
 		} else {
-			fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
-			fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, fcap_irq_bits(fdev));
+			fcap_wr(fdev, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
+			fcap_wr(fdev, FCAP_REG_IRQ_ENABLE, fcap_irq_bits(fdev));
 		}
 	}
 	spin_unlock_irqrestore(&fdev->irq_lock, flags);
@@ -113,7 +113,7 @@ int fcap_irq_init(struct fcap_dev *fdev)
 void fcap_irq_exit(struct fcap_dev *fdev)
 {
 	if (fdev->irq_mode && fdev->irq_mode != FCAP_IRQ_MODE_POLL) {
-		fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
+		fcap_wr(fdev, FCAP_REG_IRQ_ENABLE, 0);
 		free_irq(fdev->irq, fdev);
 		pci_free_irq_vectors(fdev->pdev);
 	}

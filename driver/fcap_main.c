@@ -17,6 +17,7 @@
 
 #include "fcap.h"
 #include "fcap_check.h"
+#include "fcap/mbox.h"
 
 /*
  * No PCI vendor id of our own: docs/DRIVER.md explains the choice. Cards
@@ -37,6 +38,16 @@ MODULE_PARM_DESC(block_size, "bytes per ring block, a multiple of 4096, at most 
 static unsigned int regs_bar;
 module_param(regs_bar, uint, 0444);
 MODULE_PARM_DESC(regs_bar, "BAR holding the card's registers (default 0; some PCIe IP configurations place the user BAR elsewhere)");
+
+static char *transport = "mmio";
+module_param(transport, charp, 0444);
+MODULE_PARM_DESC(transport, "how register accesses reach the card: mmio (default: the register BAR) or mailbox (the QEMU co-simulation, docs/COSIM.md)");
+
+/* ivshmem's layout (QEMU docs/specs/ivshmem-spec): registers in BAR0, shared memory in BAR2. */
+#define FCAP_MBOX_BAR		2
+#define FCAP_MBOX_BELL_BAR	0
+
+static enum fcap_transport fcap_transport;
 
 static DEFINE_MUTEX(fcap_devs_lock);
 static DEFINE_IDR(fcap_devs);
@@ -81,13 +92,17 @@ static int fcap_check_identity(struct fcap_dev *fdev)
 {
 	struct device *dev = &fdev->pdev->dev;
 
-	fdev->id = fcap_rd(fdev->regs, FCAP_REG_ID);
+	fdev->id = fcap_rd(fdev, FCAP_REG_ID);
 	if (fdev->id != FCAP_ID_MAGIC) {
-		dev_info(dev, "BAR%u register ID reads 0x%08x, not an fcap card (0x%08x): not binding\n",
-			 regs_bar, fdev->id, FCAP_ID_MAGIC);
+		if (fdev->transport == FCAP_TRANSPORT_MAILBOX)
+			dev_info(dev, "register ID reads 0x%08x through the mailbox, not an fcap card (0x%08x): not binding\n",
+				 fdev->id, FCAP_ID_MAGIC);
+		else
+			dev_info(dev, "BAR%u register ID reads 0x%08x, not an fcap card (0x%08x): not binding\n",
+				 regs_bar, fdev->id, FCAP_ID_MAGIC);
 		return -ENODEV;
 	}
-	fdev->version = fcap_rd(fdev->regs, FCAP_REG_VERSION);
+	fdev->version = fcap_rd(fdev, FCAP_REG_VERSION);
 	if (fdev->version >> 16 != FCAP_VERSION >> 16) {
 		dev_err(dev, "card version %u.%u, this driver drives version %u.x: not binding\n",
 			fdev->version >> 16, fdev->version & 0xffff, FCAP_VERSION >> 16);
@@ -99,8 +114,8 @@ static int fcap_check_identity(struct fcap_dev *fdev)
 static int fcap_read_dt(struct fcap_dev *fdev)
 {
 	struct device *dev = &fdev->pdev->dev;
-	u32 base = fcap_rd(fdev->regs, FCAP_REG_DT_BASE);
-	u32 size = fcap_rd(fdev->regs, FCAP_REG_DT_SIZE);
+	u32 base = fcap_rd(fdev, FCAP_REG_DT_BASE);
+	u32 size = fcap_rd(fdev, FCAP_REG_DT_SIZE);
 	char why[FCAP_DT_WHY_LEN];
 	u32 i, w;
 	int rc;
@@ -115,7 +130,7 @@ static int fcap_read_dt(struct fcap_dev *fdev)
 		return -ENOMEM;
 	for (i = 0; i < size; i += 4) {
 		/* ROM word i holds blob bytes 4i..4i+3, byte 4i in bits 7:0. */
-		w = fcap_rd(fdev->regs, base + i);
+		w = fcap_rd(fdev, base + i);
 		fdev->dt[i] = w;
 		fdev->dt[i + 1] = w >> 8;
 		fdev->dt[i + 2] = w >> 16;
@@ -147,41 +162,85 @@ static int fcap_read_dt(struct fcap_dev *fdev)
 	return 0;
 }
 
-static int fcap_map_regs(struct fcap_dev *fdev)
+static int fcap_map_bar(struct fcap_dev *fdev, unsigned int bar, u32 need, void __iomem **va)
 {
 	struct pci_dev *pdev = fdev->pdev;
+	bool mbox = fdev->transport == FCAP_TRANSPORT_MAILBOX;
 	resource_size_t len;
 	int rc;
 
-	if (regs_bar >= PCI_STD_NUM_BARS ||
-	    !(pci_resource_flags(pdev, regs_bar) & IORESOURCE_MEM)) {
-		dev_info(&pdev->dev, "BAR%u is not a memory BAR: not an fcap card\n", regs_bar);
+	if (bar >= PCI_STD_NUM_BARS || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM)) {
+		dev_info(&pdev->dev, "BAR%u is not a memory BAR: not an fcap card\n", bar);
 		return -ENODEV;
 	}
-	len = pci_resource_len(pdev, regs_bar);
-	if (len < FCAP_REGS_MIN_LEN) {
-		dev_info(&pdev->dev, "BAR%u is %llu bytes, the card's registers need %u: not an fcap card\n",
-			 regs_bar, (unsigned long long)len, FCAP_REGS_MIN_LEN);
+	len = pci_resource_len(pdev, bar);
+	if (len < need) {
+		dev_info(&pdev->dev, "BAR%u is %llu bytes, the card's %s need %u: not an fcap card\n",
+			 bar, (unsigned long long)len,
+			 mbox ? "mailbox registers" : "registers", need);
 		return -ENODEV;
 	}
-	rc = pci_request_region(pdev, regs_bar, FCAP_DRV_NAME);
+	rc = pci_request_region(pdev, bar, FCAP_DRV_NAME);
 	if (rc) {
-		dev_err(&pdev->dev, "BAR%u is in use by another driver\n", regs_bar);
+		dev_err(&pdev->dev, "BAR%u is in use by another driver\n", bar);
 		return rc;
 	}
-	fdev->regs = pci_iomap(pdev, regs_bar, FCAP_REGS_MIN_LEN);
-	if (!fdev->regs) {
-		pci_release_region(pdev, regs_bar);
-		dev_err(&pdev->dev, "cannot map BAR%u\n", regs_bar);
+	*va = pci_iomap(pdev, bar, need);
+	if (!*va) {
+		pci_release_region(pdev, bar);
+		dev_err(&pdev->dev, "cannot map BAR%u\n", bar);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+static void fcap_unmap_bar(struct fcap_dev *fdev, unsigned int bar, void __iomem *va)
+{
+	pci_iounmap(fdev->pdev, va);
+	pci_release_region(fdev->pdev, bar);
+}
+
+/* The co-simulation: the mailbox in BAR2, ivshmem's doorbell in BAR0. */
+static int fcap_map_mailbox(struct fcap_dev *fdev)
+{
+	void __iomem *bell;
+	int rc;
+
+	rc = fcap_map_bar(fdev, FCAP_MBOX_BAR, FCAP_MBOX_BYTES, &fdev->regs);
+	if (rc)
+		return rc;
+	rc = fcap_map_bar(fdev, FCAP_MBOX_BELL_BAR, FCAP_MBOX_IVSHMEM_DOORBELL + 4, &bell);
+	if (rc)
+		goto err_mbox;
+	rc = fcap_mbox_init(fdev, bell);
+	if (rc)
+		goto err_bell;
+	return 0;
+
+err_bell:
+	fcap_unmap_bar(fdev, FCAP_MBOX_BELL_BAR, bell);
+err_mbox:
+	fcap_unmap_bar(fdev, FCAP_MBOX_BAR, fdev->regs);
+	fdev->regs = NULL;
+	return rc;
+}
+
+static int fcap_map_regs(struct fcap_dev *fdev)
+{
+	fdev->transport = fcap_transport;
+	if (fdev->transport == FCAP_TRANSPORT_MAILBOX)
+		return fcap_map_mailbox(fdev);
+	return fcap_map_bar(fdev, regs_bar, FCAP_REGS_MIN_LEN, &fdev->regs);
+}
+
 static void fcap_unmap_regs(struct fcap_dev *fdev)
 {
-	pci_iounmap(fdev->pdev, fdev->regs);
-	pci_release_region(fdev->pdev, regs_bar);
+	if (fdev->transport == FCAP_TRANSPORT_MAILBOX) {
+		fcap_unmap_bar(fdev, FCAP_MBOX_BELL_BAR, fdev->mbox.bell);
+		fcap_unmap_bar(fdev, FCAP_MBOX_BAR, fdev->regs);
+	} else {
+		fcap_unmap_bar(fdev, regs_bar, fdev->regs);
+	}
 	fdev->regs = NULL;
 }
 
@@ -355,6 +414,14 @@ static int __init fcap_init(void)
 {
 	int rc;
 
+	if (!strcmp(transport, "mmio")) {
+		fcap_transport = FCAP_TRANSPORT_MMIO;
+	} else if (!strcmp(transport, "mailbox")) {
+		fcap_transport = FCAP_TRANSPORT_MAILBOX;
+	} else {
+		pr_err("fcap: transport=%s: must be mmio or mailbox\n", transport);
+		return -EINVAL;
+	}
 	if (block_size > FCAP_MAX_CHUNK || block_size % PAGE_SIZE) {
 		pr_err("fcap: block_size=%u: must be a multiple of %lu, at most %u\n",
 		       block_size, PAGE_SIZE, FCAP_MAX_CHUNK);

@@ -132,8 +132,8 @@ void fcap_rings_free(struct fcap_dev *fdev)
 
 static void fcap_wr_addr(struct fcap_dev *fdev, u32 lo, u32 hi, dma_addr_t addr)
 {
-	fcap_wr(fdev->regs, lo, lower_32_bits(addr));
-	fcap_wr(fdev->regs, hi, upper_32_bits(addr));
+	fcap_wr(fdev, lo, lower_32_bits(addr));
+	fcap_wr(fdev, hi, upper_32_bits(addr));
 }
 
 /* Block count, size, status word address and block table of every ring. */
@@ -147,12 +147,12 @@ void fcap_rings_program(struct fcap_dev *fdev)
 		const struct fcap_ring_regs *rr = &ring->regs;
 		u32 base = r * ring->nblocks;	/* rings share the block table */
 
-		fcap_wr(fdev->regs, rr->blocks, ring->nblocks);
-		fcap_wr(fdev->regs, rr->block_size, ring->block_size);
+		fcap_wr(fdev, rr->blocks, ring->nblocks);
+		fcap_wr(fdev, rr->block_size, ring->block_size);
 		fcap_wr_addr(fdev, rr->status_lo, rr->status_hi, ring->status.dma);
-		fcap_wr(fdev->regs, rr->table_base, base);
-		fcap_wr(fdev->regs, rr->irq_count, 1);
-		fcap_wr(fdev->regs, rr->irq_time, 0);
+		fcap_wr(fdev, rr->table_base, base);
+		fcap_wr(fdev, rr->irq_count, 1);
+		fcap_wr(fdev, rr->irq_time, 0);
 		for (i = 0; i < ring->nblocks; i++) {
 			const struct fcap_chunk *c = &ring->chunks[i / ring->chunk_blocks];
 			dma_addr_t a = c->dma +
@@ -164,7 +164,7 @@ void fcap_rings_program(struct fcap_dev *fdev)
 	}
 	/* Spread the flows over the rings (entry i: frames whose hash ends in i). */
 	for (i = 0; i < FCAP_STEER_ENTRIES; i++)
-		fcap_wr(fdev->regs, FCAP_REG_STEER + 4 * i, i % fdev->nrings);
+		fcap_wr(fdev, FCAP_REG_STEER + 4 * i, i % fdev->nrings);
 }
 
 u32 fcap_ring_prod(const struct fcap_ring *ring)
@@ -208,10 +208,10 @@ void fcap_card_set_clock(struct fcap_dev *fdev)
 	g = num ? gcd64(num, den) : den;
 	num /= g;
 	den = num ? den / g : 0;
-	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_NS, (u32)whole);
-	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_NUM, (u32)num);
-	fcap_wr(fdev->regs, FCAP_REG_TIME_INC_DEN, (u32)den);
-	fcap_wr(fdev->regs, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC);
+	fcap_wr(fdev, FCAP_REG_TIME_INC_NS, (u32)whole);
+	fcap_wr(fdev, FCAP_REG_TIME_INC_NUM, (u32)num);
+	fcap_wr(fdev, FCAP_REG_TIME_INC_DEN, (u32)den);
+	fcap_wr(fdev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_APPLY_INC);
 }
 
 static int fcap_wait_status(struct fcap_dev *fdev, u32 mask, u32 want, const char *what);
@@ -227,15 +227,15 @@ void fcap_card_halt(struct fcap_dev *fdev)
 	struct fcap_ring_regs rr;
 	unsigned int r;
 
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
+	fcap_wr(fdev, FCAP_REG_CTRL, 0);
+	fcap_wr(fdev, FCAP_REG_IRQ_ENABLE, 0);
+	fcap_wr(fdev, FCAP_REG_IRQ_STATUS, fcap_irq_bits(fdev));
+	fcap_wr(fdev, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
 	fcap_wait_status(fdev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset");
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
+	fcap_wr(fdev, FCAP_REG_CTRL, 0);
 	for (r = 0; r < fdev->nrings; r++) {
 		fcap_ring_regs(r, &rr);
-		fcap_wr(fdev->regs, rr.blocks, 0);
+		fcap_wr(fdev, rr.blocks, 0);
 	}
 	fdev->running = false;
 }
@@ -252,25 +252,25 @@ int fcap_card_start(struct fcap_dev *fdev, const struct fcap_ioc_start *args)
 	if (args->irq_usecs)
 		irq_time = fcap_timeout_clocks(args->irq_usecs * 1000ull, clock_hz);
 
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_ENABLE, 0);
+	fcap_wr(fdev, FCAP_REG_CTRL, 0);
+	fcap_wr(fdev, FCAP_REG_IRQ_ENABLE, 0);
 	fcap_rings_program(fdev);
 	for (r = 0; r < fdev->nrings; r++) {
 		struct fcap_ring *ring = &fdev->rings[r];
 
 		memset(ring->status.cpu, 0, ring->status.len);
 		ring->cons = 0;
-		fcap_wr(fdev->regs, ring->regs.timeout, timeout);
-		fcap_wr(fdev->regs, ring->regs.irq_count, args->irq_blocks);
-		fcap_wr(fdev->regs, ring->regs.irq_time, irq_time);
+		fcap_wr(fdev, ring->regs.timeout, timeout);
+		fcap_wr(fdev, ring->regs.irq_count, args->irq_blocks);
+		fcap_wr(fdev, ring->regs.irq_time, irq_time);
 	}
-	fcap_wr(fdev->regs, FCAP_REG_SNAPLEN, args->snaplen);
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
+	fcap_wr(fdev, FCAP_REG_SNAPLEN, args->snaplen);
+	fcap_wr(fdev, FCAP_REG_CTRL, FCAP_CTRL_RING_RESET);
 	if (fcap_wait_status(fdev, FCAP_STATUS_RESET_PENDING, 0, "finish its ring reset"))
 		return -EIO;
 	for (r = 0; r < fdev->nrings; r++) {
 		const struct fcap_ring_regs *rr = &fdev->rings[r].regs;
-		u32 prod = fcap_rd(fdev->regs, rr->prod), cons = fcap_rd(fdev->regs, rr->cons);
+		u32 prod = fcap_rd(fdev, rr->prod), cons = fcap_rd(fdev, rr->cons);
 
 		if (prod || cons) {
 			dev_err(&fdev->pdev->dev, "ring %u: indices did not reset (PROD %u, CONS %u)\n",
@@ -280,12 +280,12 @@ int fcap_card_start(struct fcap_dev *fdev, const struct fcap_ioc_start *args)
 	}
 	fcap_card_set_clock(fdev);
 	now = ktime_get_real_ns();
-	fcap_wr(fdev->regs, FCAP_REG_TIME_SET_LO, lower_32_bits(now));
-	fcap_wr(fdev->regs, FCAP_REG_TIME_SET_HI, upper_32_bits(now));
-	fcap_wr(fdev->regs, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET);
-	fcap_wr(fdev->regs, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR);
-	fcap_wr(fdev->regs, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, ctrl);
+	fcap_wr(fdev, FCAP_REG_TIME_SET_LO, lower_32_bits(now));
+	fcap_wr(fdev, FCAP_REG_TIME_SET_HI, upper_32_bits(now));
+	fcap_wr(fdev, FCAP_REG_TIME_CTRL, FCAP_TIME_CTRL_SET);
+	fcap_wr(fdev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR);
+	fcap_wr(fdev, FCAP_REG_IRQ_STATUS, FCAP_IRQ_BLOCK);
+	fcap_wr(fdev, FCAP_REG_CTRL, ctrl);
 	fdev->running = true;
 	return 0;
 }
@@ -295,8 +295,8 @@ static int fcap_wait_status(struct fcap_dev *fdev, u32 mask, u32 want, const cha
 	u32 status;
 	int rc;
 
-	rc = read_poll_timeout(ioread32, status, (status & mask) == want, FCAP_STOP_POLL_US,
-			       FCAP_STOP_TIMEOUT_US, false, fdev->regs + FCAP_REG_STATUS);
+	rc = read_poll_timeout(fcap_rd, status, (status & mask) == want, FCAP_STOP_POLL_US,
+			       FCAP_STOP_TIMEOUT_US, false, fdev, FCAP_REG_STATUS);
 	if (rc)
 		dev_err(&fdev->pdev->dev, "card did not %s within 1 s (STATUS 0x%08x)\n",
 			what, status);
@@ -311,12 +311,12 @@ int fcap_card_stop(struct fcap_dev *fdev)
 {
 	int rc;
 
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, 0);
+	fcap_wr(fdev, FCAP_REG_CTRL, 0);
 	fdev->running = false;
 	rc = fcap_wait_status(fdev, FCAP_STATUS_IDLE, FCAP_STATUS_IDLE, "drain its frames");
 	if (rc)
 		return rc;
-	fcap_wr(fdev->regs, FCAP_REG_CTRL, FCAP_CTRL_FLUSH);
+	fcap_wr(fdev, FCAP_REG_CTRL, FCAP_CTRL_FLUSH);
 	return fcap_wait_status(fdev, FCAP_STATUS_FLUSH_PENDING | FCAP_STATUS_IDLE,
 				FCAP_STATUS_IDLE, "close its open block");
 }
@@ -332,7 +332,7 @@ int fcap_ring_release(struct fcap_ring *ring, u32 cons)
 				    ring->index, prod, ring->nblocks, ring->cons);
 	if (rc)
 		return rc;
-	fcap_wr(ring->fdev->regs, ring->regs.cons, cons);
+	fcap_wr(ring->fdev, ring->regs.cons, cons);
 	ring->cons = cons;
 	return 0;
 }

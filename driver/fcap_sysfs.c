@@ -48,8 +48,8 @@ static u64 fcap_counter(struct fcap_dev *fdev, u32 reg)
 
 	mutex_lock(&fdev->lock);
 	if (!fdev->gone) {
-		fcap_wr(fdev->regs, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT);
-		v = fcap_rd64(fdev->regs, reg);
+		fcap_wr(fdev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT);
+		v = fcap_rd64(fdev, reg);
 	}
 	mutex_unlock(&fdev->lock);
 	return v;
@@ -60,21 +60,21 @@ int fcap_read_counters(struct fcap_dev *fdev, struct fcap_ioc_counters *c)
 {
 	unsigned int p;
 
-	fcap_wr(fdev->regs, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT);
+	fcap_wr(fdev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT);
 	c->nports = fdev->nports;
-	c->records = fcap_rd64(fdev->regs, FCAP_REG_CNT_RECORDS);
-	c->blocks = fcap_rd64(fdev->regs, FCAP_REG_CNT_BLOCKS);
+	c->records = fcap_rd64(fdev, FCAP_REG_CNT_RECORDS);
+	c->blocks = fcap_rd64(fdev, FCAP_REG_CNT_BLOCKS);
 	c->interrupts = atomic64_read(&fdev->interrupts);
 	for (p = 0; p < fdev->nports; p++) {
 		u32 base = FCAP_REG_PORT_BASE + p * FCAP_REG_PORT_STRIDE;
 		struct fcap_ioc_port_counters *pc = &c->port[p];
 
-		pc->rx_frames = fcap_rd64(fdev->regs, base + FCAP_PORT_RX_FRAMES);
-		pc->rx_bytes = fcap_rd64(fdev->regs, base + FCAP_PORT_RX_BYTES);
-		pc->drop_fifo = fcap_rd64(fdev->regs, base + FCAP_PORT_DROP_FIFO);
-		pc->drop_ring = fcap_rd64(fdev->regs, base + FCAP_PORT_DROP_RING);
-		pc->rx_errors = fcap_rd64(fdev->regs, base + FCAP_PORT_RX_ERRORS);
-		pc->truncated = fcap_rd64(fdev->regs, base + FCAP_PORT_TRUNCATED);
+		pc->rx_frames = fcap_rd64(fdev, base + FCAP_PORT_RX_FRAMES);
+		pc->rx_bytes = fcap_rd64(fdev, base + FCAP_PORT_RX_BYTES);
+		pc->drop_fifo = fcap_rd64(fdev, base + FCAP_PORT_DROP_FIFO);
+		pc->drop_ring = fcap_rd64(fdev, base + FCAP_PORT_DROP_RING);
+		pc->rx_errors = fcap_rd64(fdev, base + FCAP_PORT_RX_ERRORS);
+		pc->truncated = fcap_rd64(fdev, base + FCAP_PORT_TRUNCATED);
 	}
 	return 0;
 }

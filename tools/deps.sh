@@ -27,6 +27,8 @@ need /usr/bin/tcpdump              tcpdump
 # a full disk made with a tmpfs mount.
 need /usr/bin/editcap              wireshark-common
 need /usr/bin/mergecap             wireshark-common
+# The co-simulation test orders the guest's file by timestamp with reordercap.
+need /usr/bin/reordercap           wireshark-common
 need /bin/mount                    mount
 need /usr/bin/md5sum               coreutils
 need /usr/bin/python3              python3

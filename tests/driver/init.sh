@@ -79,6 +79,16 @@ not_bound() { # not_bound BDF: the probe failed and left the device as it found 
 set -- $(bdfs_of 1af4 1110)
 card0=$1 badcard=$3
 
+echo "FCAPTEST step: the transport parameter"
+t "insmod fcap.ko transport=pci refused" sh -c '! insmod /fcap.ko transport=pci 2> /dev/null'
+t "the kernel log names the parameter" sh -c 'dmesg | grep -q "transport=pci: must be mmio or mailbox"'
+t "insmod fcap.ko transport=mailbox" insmod /fcap.ko transport=mailbox
+echo "1af4 1110" > $DRV/new_id
+t "no simulator's mailbox behind the stand-ins: none bound" sh -c "! ls /dev/fcap* > /dev/null 2>&1"
+t "the stand-in with a doorbell left disabled" not_bound "$card0"
+t "the kernel log says why" sh -c "dmesg | grep '$card0' | grep -q 'no register mailbox (magic 0x46434150'"
+t "rmmod fcap" rmmod fcap
+
 echo "FCAPTEST step: a ring geometry the card cannot take"
 t "insmod fcap.ko regs_bar=2 block_size=32768" insmod /fcap.ko regs_bar=2 block_size=32768
 echo "1af4 1110" > $DRV/new_id
