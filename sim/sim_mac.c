@@ -249,7 +249,13 @@ static uint64_t wire_time_ps(const struct sim_mac *mac, uint64_t byte)
 static void start_frame(struct sim_mac *mac, uint64_t now_ps)
 {
 	uint64_t wire_free = mac->started ? wire_time_ps(mac, mac->wire_bytes) : now_ps;
-	bool continuous = mac->started && mac->back_to_back;
+	/* Back to back only if the wire went free less than two beats ago: a
+	 * source that looked non-empty at the last beat may hold no more frames
+	 * (a file at its end), and a frame queued later, after a pause, must
+	 * start with its own preamble from now. */
+	uint64_t two_beats_ps = (uint64_t)((unsigned __int128)2u * mac->beat_bytes * 8u * 1000000000000ull /
+					   mac->rate_bps);
+	bool continuous = mac->started && mac->back_to_back && now_ps < wire_free + two_beats_ps;
 	mac->back_to_back = false;
 	if (mac->gap_ps) {
 		/* An idle gap: the preamble starts that much after the wire is free. */
