@@ -28,7 +28,8 @@ CSTD     := -std=gnu11
 OPT      := -O2 -g
 SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 INC      := -Ihost/include -Isim
-VINC     := -I$(O)/verilator -I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd
+VINC     := -I$(O)/verilator -I$(O)/verilator-1x100g -I/usr/share/verilator/include \
+	    -I/usr/share/verilator/include/vltstd
 LIBS     := -lpcap -lfdt -lmicrohttpd -lnats -lpthread -lm
 
 .PHONY: all deps eval-deps demo test lint synth bench clean check-defs test-unit test-sim test-tools install test-ops \
@@ -53,7 +54,11 @@ eval-deps:
 		iputils-ping iproute2 tcpdump curl python3
 
 # ---------------------------------------------------------------------------
-# Card: device tree blob, generated definitions, Verilated model
+# Card: device tree blob, generated definitions, Verilated model. Two
+# configurations (docs/DATAPATH.md): 4 x 10G (fcap_top with its defaults,
+# hw/dts/fcap_4x10g.dts, model Vfcap_top) and 1 x 100G (fcap_top_1x100g,
+# hw/dts/fcap_1x100g.dts, model Vfcap_top_1x100g); both models link into the
+# same binaries, and fcap_sim picks one when it creates a card.
 
 DTS          := hw/dts/fcap_4x10g.dts
 DT_ROM_WORDS := 1024
@@ -67,6 +72,13 @@ $(O)/hw/fcap.dtb: $(DTS)
 $(O)/hw/fcap_dt_rom_init.vh: $(O)/hw/fcap.dtb hw/tools/dtb2vh.sh
 	hw/tools/dtb2vh.sh $< $(DT_ROM_WORDS) > $@.tmp && mv $@.tmp $@
 
+$(O)/hw/1x100g/fcap.dtb: hw/dts/fcap_1x100g.dts
+	@mkdir -p $(@D)
+	dtc -q -a 4 -I dts -O dtb -o $@ $<
+
+$(O)/hw/1x100g/fcap_dt_rom_init.vh: $(O)/hw/1x100g/fcap.dtb hw/tools/dtb2vh.sh
+	hw/tools/dtb2vh.sh $< $(DT_ROM_WORDS) > $@.tmp && mv $@.tmp $@
+
 VMODEL := $(O)/verilator/Vfcap_top__ALL.a
 VOBJS  := $(O)/verilator/verilated.o $(O)/verilator/verilated_threads.o
 
@@ -78,6 +90,21 @@ $(O)/verilator/Vfcap_top.mk: $(RTL) $(RTL_INC) $(O)/hw/fcap_dt_rom_init.vh
 $(VMODEL) $(VOBJS) &: $(O)/verilator/Vfcap_top.mk
 	$(MAKE) -s -C $(O)/verilator -f Vfcap_top.mk OPT_FAST=-O2 OPT_SLOW=-O2 OPT_GLOBAL=-O2 \
 		Vfcap_top__ALL.a verilated.o verilated_threads.o
+
+# The 1 x 100G card: its own class prefix, so that it links beside Vfcap_top
+# (the Verilated runtime, VOBJS, is shared).
+VMODEL_100G := $(O)/verilator-1x100g/Vfcap_top_1x100g__ALL.a
+
+$(O)/verilator-1x100g/Vfcap_top_1x100g.mk: $(RTL) $(RTL_INC) $(O)/hw/1x100g/fcap_dt_rom_init.vh
+	verilator --cc -Wall --prefix Vfcap_top_1x100g --top-module fcap_top_1x100g -Ihw/rtl -I$(O)/hw/1x100g \
+		+define+FCAP_DT_EMBED -GDT_BYTES=$$(stat -c %s $(O)/hw/1x100g/fcap.dtb) \
+		--Mdir $(O)/verilator-1x100g $(RTL)
+
+$(VMODEL_100G): $(O)/verilator-1x100g/Vfcap_top_1x100g.mk
+	$(MAKE) -s -C $(O)/verilator-1x100g -f Vfcap_top_1x100g.mk OPT_FAST=-O2 OPT_SLOW=-O2 OPT_GLOBAL=-O2 \
+		Vfcap_top_1x100g__ALL.a
+
+VMODELS := $(VMODEL) $(VMODEL_100G)
 
 # The async FIFO alone, for its clock-crossing test.
 AFIFO_MODEL := $(O)/verilator-afifo/Vfcap_async_fifo__ALL.a
@@ -99,14 +126,19 @@ check-defs:
 		{ echo "hw/rtl/fcap_defs.vh is stale: run hw/tools/gen_defs.sh host/include/fcap/card.h > hw/rtl/fcap_defs.vh"; exit 1; }
 	@echo "check-defs: hw/rtl/fcap_defs.vh matches host/include/fcap/card.h"
 
-lint: $(O)/hw/fcap_dt_rom_init.vh
+lint: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
 	verilator --lint-only -Wall -Ihw/rtl hw/rtl/fcap_top.v
 	verilator --lint-only -Wall -Ihw/rtl -I$(O)/hw +define+FCAP_DT_EMBED hw/rtl/fcap_top.v
-	@echo "lint: clean"
+	verilator --lint-only -Wall -Ihw/rtl hw/rtl/fcap_top_1x100g.v
+	verilator --lint-only -Wall -Ihw/rtl -I$(O)/hw/1x100g +define+FCAP_DT_EMBED hw/rtl/fcap_top_1x100g.v
+	@echo "lint: clean (4x10G and 1x100G)"
 
-synth: $(O)/hw/fcap_dt_rom_init.vh
+# Both configurations, one Yosys each, side by side (each is single-threaded).
+synth: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
 	@mkdir -p $(O)/synth
-	O=$(O) hw/tools/synth.sh $(RTL)
+	@O=$(O) TOP=fcap_top HWDIR=$(O)/hw hw/tools/synth.sh $(RTL) & p1=$$!; \
+	O=$(O) TOP=fcap_top_1x100g HWDIR=$(O)/hw/1x100g hw/tools/synth.sh $(RTL) & p2=$$!; \
+	s=0; wait $$p1 || s=1; wait $$p2 || s=1; exit $$s
 
 # ---------------------------------------------------------------------------
 # C and C++
@@ -125,11 +157,11 @@ $(O)/san/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(SAN) $(INC) -MMD -MP -c -o $@ $<
 
-$(O)/obj/sim/fcap_sim.o: sim/fcap_sim.cpp $(O)/verilator/Vfcap_top.mk
+$(O)/obj/sim/fcap_sim.o: sim/fcap_sim.cpp $(O)/verilator/Vfcap_top.mk $(O)/verilator-1x100g/Vfcap_top_1x100g.mk
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(OPT) $(INC) $(VINC) -MMD -MP -c -o $@ $<
 
-$(O)/san/sim/fcap_sim.o: sim/fcap_sim.cpp $(O)/verilator/Vfcap_top.mk
+$(O)/san/sim/fcap_sim.o: sim/fcap_sim.cpp $(O)/verilator/Vfcap_top.mk $(O)/verilator-1x100g/Vfcap_top_1x100g.mk
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(SAN) $(INC) $(VINC) -MMD -MP -c -o $@ $<
 
@@ -142,52 +174,52 @@ $(O)/$(1)/libfcapsim.a: $(call obj,$(1),$(SIM_SRCS)) $(O)/$(1)/sim/fcap_sim.o
 	@rm -f $$@
 	ar rcs $$@ $$^
 
-$(1)_LINK := $(O)/$(1)/libfcap.a $(O)/$(1)/libfcapsim.a $(VMODEL) $(VOBJS) $(LIBS)
+$(1)_LINK := $(O)/$(1)/libfcap.a $(O)/$(1)/libfcapsim.a $(VMODELS) $(VOBJS) $(LIBS)
 endef
 $(eval $(call variant,obj))
 $(eval $(call variant,san))
 
-$(O)/bin/fcap: $(call obj,obj,$(CLI_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/bin/fcap: $(call obj,obj,$(CLI_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $(call obj,obj,$(CLI_SRCS)) $(obj_LINK)
 
 # The co-simulator beside a QEMU guest running fcap.ko (docs/COSIM.md). The test
 # runs the sanitized one; the optimised one is for running by hand.
 COSIM_SRCS := sim/fcap_cosim.c sim/cosim.c sim/cosim_ivshmem.c host/cli/args.c
-$(O)/bin/fcap-cosim: $(call obj,obj,$(COSIM_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/bin/fcap-cosim: $(call obj,obj,$(COSIM_SRCS)) $(O)/obj/libfcap.a $(O)/obj/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $(call obj,obj,$(COSIM_SRCS)) $(obj_LINK)
 
-$(O)/bin/fcap-cosim-san: $(call obj,san,$(COSIM_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/bin/fcap-cosim-san: $(call obj,san,$(COSIM_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $(call obj,san,$(COSIM_SRCS)) $(san_LINK)
 
-$(O)/bin/fcap-san: $(call obj,san,$(CLI_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/bin/fcap-san: $(call obj,san,$(CLI_SRCS)) $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $(call obj,san,$(CLI_SRCS)) $(san_LINK)
 
 # Tests link the sanitized build. CUnit suites: one binary per file.
-$(O)/tests/test_block: $(O)/san/tests/unit/test_block.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+$(O)/tests/test_block: $(O)/san/tests/unit/test_block.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
-$(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+$(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(O)/san/libfcap.a $(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
 # The benchmarks link the optimised library: they measure what fcap runs.
 $(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_recorder: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
-		$(O)/obj/libfcapsim.a $(VMODEL) $(VOBJS)
+		$(O)/obj/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
 
 $(O)/tests/test_card: $(O)/san/tests/sim/test_card.o $(O)/san/tests/sim/harness.o $(O)/san/libfcap.a \
-		$(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+		$(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(O)/san/tests/sim/harness.o $(san_LINK) -lcunit
 
 $(O)/tests/test_scoreboard: $(O)/san/tests/sim/test_scoreboard.o $(O)/san/tests/sim/harness.o $(O)/san/libfcap.a \
-		$(O)/san/libfcapsim.a $(VMODEL) $(VOBJS)
+		$(O)/san/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(SAN) -o $@ $< $(O)/san/tests/sim/harness.o $(san_LINK) -lcunit
 
@@ -330,9 +362,10 @@ install: $(O)/bin/fcap
 demo: deps all
 	tests/tools/demo.sh $(O)/bin/fcap $(O)/demo
 
-test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS))
+test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) \
+		$(O)/hw/1x100g/fcap.dtb
 	$(O)/tests/test_block $(O)/hw/fcap.dtb
-	$(O)/tests/test_driver $(O)/hw/fcap.dtb
+	$(O)/tests/test_driver $(O)/hw/fcap.dtb $(O)/hw/1x100g/fcap.dtb
 	$(O)/tests/test_pcap_reader $(O)/test-unit
 	$(O)/tests/test_features
 	$(O)/tests/test_model $(O)/test-unit
@@ -362,10 +395,14 @@ test-score: $(O)/bin/fcap-san
 test-alerts: $(O)/bin/fcap-san
 	tests/tools/test_alerts.sh $(O)/bin/fcap-san $(O)/test-alerts
 
+# Each card: the end-to-end tests, then a reduced randomised scoreboard run
+# (the 100G card's one port gets as many frames as the four 10G ports together).
 test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreboard
 	$(O)/tests/test_async_fifo
-	$(O)/tests/test_card
-	$(O)/tests/test_scoreboard
+	$(O)/tests/test_card 4x10g
+	$(O)/tests/test_card 1x100g
+	$(O)/tests/test_scoreboard --card 4x10g 300
+	$(O)/tests/test_scoreboard --card 1x100g 1200
 
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
@@ -421,7 +458,8 @@ test: deps
 bench: deps all
 	@mkdir -p $(O)/bench
 	$(O)/bin/bench_capture $(O)/bench
-	$(O)/tests/test_scoreboard 2000 2
+	$(O)/tests/test_scoreboard --card 4x10g 2000 2
+	$(O)/tests/test_scoreboard --card 1x100g 8000 2
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
 	$(O)/bin/bench_scorer $(O)/bench
 	bench/recorder.sh $(O)/bin/bench_recorder $(O)/bin/fcap $(O)/bench

@@ -90,7 +90,7 @@ static void session_close(struct cosim *c)
 	fcap_sim_mac_stats(c->sim, 0, &ms);
 	fcap_sim_reg_write(c->sim, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT);
 	uint64_t rx = 0, bytes = 0, fifo = 0, ring = 0;
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+	for (unsigned p = 0; p < fcap_sim_ports(c->sim); p++) {
 		uint32_t base = FCAP_REG_PORT_BASE + p * FCAP_REG_PORT_STRIDE;
 		rx += reg_read64(c, base + FCAP_PORT_RX_FRAMES);
 		bytes += reg_read64(c, base + FCAP_PORT_RX_BYTES);

@@ -1,7 +1,12 @@
-// fcap_sim.cpp - the thin C++ layer Verilator requires: it owns the Verilated
-// model, drives its pins at every clock edge and exposes the C API of
-// fcap_sim.h. Clock scheduling (sim_clock.c), MAC pacing (sim_mac.c) and host
-// memory (sim_dma.c) are C.
+// fcap_sim.cpp - the thin C++ layer Verilator requires: it owns a Verilated
+// card model, drives its pins at every clock edge and exposes the C API of
+// fcap_sim.h. Clock scheduling (sim_clock.c), MAC pacing (sim_mac.c), the
+// PCIe link (sim_bus.c) and host memory (sim_dma.c) are C.
+//
+// Two card models are linked in (Makefile): Vfcap_top (4 x 10G) and
+// Vfcap_top_1x100g (1 x 100G). Their pins differ only in width, so one
+// template (card_model) drives either; the C API talks to it through the few
+// virtual functions of struct fcap_sim.
 //
 // One event (step), at the time of the next rising edge of one or more clocks:
 //   1. drive the inputs of each domain that has an edge now (the MAC beat of
@@ -18,6 +23,7 @@
 #include <new>
 
 #include "Vfcap_top.h"
+#include "Vfcap_top_1x100g.h"
 #include "verilated.h"
 #include "sim_bus.h"
 #include "sim_clock.h"
@@ -27,20 +33,32 @@
 namespace {
 constexpr unsigned kResetCycles = 8;
 constexpr uint64_t kRegTimeoutCycles = 1000;
-constexpr unsigned kDmaWords = 8;  // 64-bit words per DMA beat (fcap_top DMA_LANES)
-}
+constexpr unsigned kMaxLineBytes = 128;  // the widest DMA beat (fcap_top_1x100g: 16 words)
+
+// What distinguishes the simulated cards (hw/rtl/fcap_top*.v, hw/dts/).
+struct card_desc {
+	const char *name;
+	unsigned ports;
+	uint32_t core_period_ps;
+	uint32_t mac_period_ps;
+	unsigned beat_bytes;     // MAC beat
+	unsigned line_bytes;     // DMA beat
+	uint64_t port_bps;       // line rate of each port
+	const char *bus;         // the PCIe link it is meant for (a sim_bus preset)
+	fcap_sim *(*make)(const card_desc *);
+};
+} // namespace
 
 struct fcap_sim {
-	VerilatedContext *ctx = nullptr;
-	Vfcap_top *top = nullptr;
+	const card_desc *card = nullptr;
 	sim_dma *dma = nullptr;
 	sim_bus *bus = nullptr;
-	sim_mac *mac[FCAP_SIM_PORTS] = {};
+	sim_mac *mac[FCAP_SIM_MAX_PORTS] = {};
 	sim_clocks clocks = {};
 	int core_clock = -1;
-	int mac_clock[FCAP_SIM_PORTS] = {};
-	uint32_t period_ps = FCAP_SIM_DEFAULT_PERIOD_PS;
-	uint32_t mac_period_ps[FCAP_SIM_PORTS] = {};
+	int mac_clock[FCAP_SIM_MAX_PORTS] = {};
+	uint32_t period_ps = 0;
+	uint32_t mac_period_ps[FCAP_SIM_MAX_PORTS] = {};
 	uint64_t cycles = 0;        // core edges so far
 	uint64_t now_ps = 0;        // time of the last event
 	uint64_t last_write_ps = 0;
@@ -54,134 +72,264 @@ struct fcap_sim {
 	// host sees it once every write issued before it rose has landed.
 	bool msi_pending = false;
 	uint64_t msi_ticket = 0;
+
+	virtual ~fcap_sim() = default;
+	virtual bool ok() const = 0;
+	// Processes the next clock event; returns true if the core clock rose.
+	virtual bool step() = 0;
+	virtual void set_reset(bool on) = 0;
+	virtual void set_read(uint16_t addr, bool valid) = 0;
+	virtual void set_write(uint16_t addr, uint32_t data, bool valid) = 0;
+	virtual void set_pps(bool level) = 0;
+	virtual bool irq_line() const = 0;
+	virtual bool idle_line() const = 0;
 };
 
-// Drives port p's MAC inputs for its edge at time t.
-static void drive_mac(fcap_sim *s, unsigned p, uint64_t t)
+namespace {
+
+// Bytes into and out of Verilated signals, whatever C++ type Verilator gave
+// them (CData/SData/IData/QData up to 64 bits, VlWide<N> above): bit 8i of
+// the signal is byte i's bit 0.
+template <std::size_t N> void put_bytes(VlWide<N> &w, unsigned off, const uint8_t *b, unsigned n)
 {
-	Vfcap_top *top = s->top;
-	sim_beat beat;
-	sim_mac_beat(s->mac[p], t, &beat);
-	top->s_axis_tdata[2 * p] = (uint32_t)beat.data;
-	top->s_axis_tdata[2 * p + 1] = (uint32_t)(beat.data >> 32);
-	top->s_axis_tkeep = (top->s_axis_tkeep & ~(0xFFu << (8 * p))) | (uint32_t)beat.keep << (8 * p);
-	uint8_t bit = (uint8_t)(1u << p);
-	top->s_axis_tvalid = beat.valid ? (top->s_axis_tvalid | bit) : (top->s_axis_tvalid & ~bit);
-	top->s_axis_tlast = beat.last ? (top->s_axis_tlast | bit) : (top->s_axis_tlast & ~bit);
-	top->s_axis_tuser = beat.user ? (top->s_axis_tuser | bit) : (top->s_axis_tuser & ~bit);
+	if (off % 4 == 0 && n % 4 == 0) {   // whole words: the MAC beats always are
+		for (unsigned i = 0; i < n; i += 4)
+			w[(off + i) / 4] = (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 |
+					   (uint32_t)b[i + 3] << 24;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned bit = (off + i) * 8;
+		uint32_t &word = w[bit / 32];
+		word = (word & ~(0xFFu << (bit % 32))) | (uint32_t)b[i] << (bit % 32);
+	}
 }
 
-// One DMA beat: a 64-byte line with byte strobes, handed to the link model.
-static void dma_beat(fcap_sim *s, uint64_t now)
+template <class T> void put_bits(T &v, unsigned lsb, unsigned width, uint64_t x)
 {
-	Vfcap_top *t = s->top;
-	uint64_t words[kDmaWords];
-	for (unsigned w = 0; w < kDmaWords; w++)
-		words[w] = (uint64_t)t->dma_wr_data[2 * w] | (uint64_t)t->dma_wr_data[2 * w + 1] << 32;
-	sim_bus_beat(s->bus, now, t->dma_wr_addr, words, t->dma_wr_strb);
+	uint64_t mask = (width >= 64 ? ~0ull : (1ull << width) - 1) << lsb;
+	v = (T)(((uint64_t)v & ~mask) | ((x << lsb) & mask));
 }
 
-// Processes the next clock event; returns true if the core clock rose.
-static bool step(fcap_sim *s)
+template <std::size_t N> void put_bits(VlWide<N> &w, unsigned lsb, unsigned width, uint64_t x)
 {
-	Vfcap_top *t = s->top;
-	uint32_t mask;
-	uint64_t now = sim_clocks_next(&s->clocks, &mask);
-	bool core = mask & (1u << s->core_clock);
-	uint8_t mac_rise = 0;
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
-		if (mask & (1u << s->mac_clock[p])) {
-			drive_mac(s, p, now);
-			mac_rise |= (uint8_t)(1u << p);
+	for (unsigned i = 0; i < width; i++) {
+		unsigned bit = lsb + i;
+		uint32_t m = 1u << (bit % 32);
+		w[bit / 32] = (x >> i & 1) ? (w[bit / 32] | m) : (w[bit / 32] & ~m);
+	}
+}
+
+template <class T> void get_bytes(const T &v, uint8_t *out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = (uint8_t)((uint64_t)v >> (8 * i));
+}
+
+template <std::size_t N> void get_bytes(const VlWide<N> &w, uint8_t *out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = (uint8_t)(w[i / 4] >> (8 * (i % 4)));
+}
+
+// The strobes (one bit a byte) as 64-bit words.
+template <class T> void get_strobes(const T &v, uint64_t *out, unsigned nbits)
+{
+	(void)nbits;
+	out[0] = (uint64_t)v;
+}
+
+template <std::size_t N> void get_strobes(const VlWide<N> &w, uint64_t *out, unsigned nbits)
+{
+	for (unsigned i = 0; i < nbits / 64; i++)
+		out[i] = (uint64_t)w[2 * i] | (uint64_t)w[2 * i + 1] << 32;
+}
+
+template <class M> struct card_model final : fcap_sim {
+	VerilatedContext *ctx = nullptr;
+	M *top = nullptr;
+
+	explicit card_model(const card_desc *c)
+	{
+		card = c;
+		ctx = new (std::nothrow) VerilatedContext;
+		if (ctx)
+			top = new (std::nothrow) M{ctx};
+	}
+	~card_model() override
+	{
+		if (top)
+			top->final();
+		delete top;
+		delete ctx;
+	}
+	bool ok() const override { return top != nullptr; }
+
+	// Drives port p's MAC inputs for its edge at time t.
+	void drive_mac(unsigned p, uint64_t t)
+	{
+		sim_beat beat;
+		unsigned bb = card->beat_bytes;
+		sim_mac_beat(mac[p], t, &beat);
+		if (beat.valid) {
+			put_bytes(top->s_axis_tdata, p * bb, beat.data, bb);
+			put_bits(top->s_axis_tkeep, p * bb, bb, beat.keep);
 		}
-	}
-	if (core)
-		t->dma_wr_ready = sim_bus_ready(s->bus, now);
-
-	t->clk = 0;
-	t->mac_clk = 0;
-	t->eval();
-
-	if (core) {
-		if (t->dma_wr_valid && t->dma_wr_ready)
-			dma_beat(s, now);
-		s->aw_done = t->s_axil_awvalid && t->s_axil_awready;
-		s->b_done = t->s_axil_bvalid && t->s_axil_bready;
-		s->ar_done = t->s_axil_arvalid && t->s_axil_arready;
-		s->r_done = t->s_axil_rvalid && t->s_axil_rready;
-		if (s->r_done)
-			s->r_data = t->s_axil_rdata;
-		if (s->b_done)
-			s->b_resp = t->s_axil_bresp;
-		if (s->aw_done)
-			s->last_write_ps = now;
+		put_bits(top->s_axis_tvalid, p, 1, beat.valid);
+		put_bits(top->s_axis_tlast, p, 1, beat.last);
+		put_bits(top->s_axis_tuser, p, 1, beat.user);
 	}
 
-	t->clk = core;
-	t->mac_clk = mac_rise;
-	t->eval();
-	s->now_ps = now;
-	if (core) {
-		s->cycles++;
-		if (!t->irq)
-			s->msi_pending = false;
-		else if (!s->msi_pending) {
-			s->msi_ticket = sim_bus_ticket(s->bus, now);
-			s->msi_pending = true;
+	// One DMA beat: a line with byte strobes, handed to the link model.
+	void dma_beat(uint64_t now)
+	{
+		uint8_t data[kMaxLineBytes];
+		uint64_t strb[kMaxLineBytes / 64];
+		unsigned n = card->line_bytes;
+		get_bytes(top->dma_wr_data, data, n);
+		get_strobes(top->dma_wr_strb, strb, n);
+		sim_bus_beat(bus, now, top->dma_wr_addr, data, strb, n);
+	}
+
+	bool step() override
+	{
+		M *t = top;
+		uint32_t mask;
+		uint64_t now = sim_clocks_next(&clocks, &mask);
+		bool core = mask & (1u << core_clock);
+		uint32_t mac_rise = 0;
+		for (unsigned p = 0; p < card->ports; p++) {
+			if (mask & (1u << mac_clock[p])) {
+				drive_mac(p, now);
+				mac_rise |= 1u << p;
+			}
 		}
+		if (core)
+			t->dma_wr_ready = sim_bus_ready(bus, now);
+
+		t->clk = 0;
+		t->mac_clk = 0;
+		t->eval();
+
+		if (core) {
+			if (t->dma_wr_valid && t->dma_wr_ready)
+				dma_beat(now);
+			aw_done = t->s_axil_awvalid && t->s_axil_awready;
+			b_done = t->s_axil_bvalid && t->s_axil_bready;
+			ar_done = t->s_axil_arvalid && t->s_axil_arready;
+			r_done = t->s_axil_rvalid && t->s_axil_rready;
+			if (r_done)
+				r_data = t->s_axil_rdata;
+			if (b_done)
+				b_resp = t->s_axil_bresp;
+			if (aw_done)
+				last_write_ps = now;
+		}
+
+		t->clk = core;
+		t->mac_clk = mac_rise;
+		t->eval();
+		now_ps = now;
+		if (core) {
+			cycles++;
+			if (!t->irq)
+				msi_pending = false;
+			else if (!msi_pending) {
+				msi_ticket = sim_bus_ticket(bus, now);
+				msi_pending = true;
+			}
+		}
+		return core;
 	}
-	return core;
+
+	void set_reset(bool on) override
+	{
+		top->rst = on;
+		top->mac_rst = on ? (1u << card->ports) - 1 : 0;
+		top->s_axil_bready = 1;
+		top->s_axil_rready = 1;
+	}
+	void set_read(uint16_t addr, bool valid) override
+	{
+		top->s_axil_araddr = addr;
+		top->s_axil_arvalid = valid;
+	}
+	void set_write(uint16_t addr, uint32_t data, bool valid) override
+	{
+		top->s_axil_awaddr = addr;
+		top->s_axil_wdata = data;
+		top->s_axil_wstrb = 0xF;
+		top->s_axil_awvalid = valid;
+		top->s_axil_wvalid = valid;
+	}
+	void set_pps(bool level) override { top->pps = level; }
+	bool irq_line() const override { return top->irq != 0; }
+	bool idle_line() const override { return top->idle; }
+};
+
+template <class M> fcap_sim *make_card(const card_desc *c)
+{
+	return new (std::nothrow) card_model<M>(c);
 }
+
+const card_desc cards[] = {
+	{ "4x10g", 4, 4000, 6400, 8, 64, 10000000000ull, "gen3x8", make_card<Vfcap_top> },
+	{ "1x100g", 1, 3200, 3103, 64, 128, 100000000000ull, "gen4x16", make_card<Vfcap_top_1x100g> },
+};
 
 // Runs events until the next core edge has been processed.
-static void core_cycle(fcap_sim *s)
+void core_cycle(fcap_sim *s)
 {
-	while (!step(s)) {
+	while (!s->step()) {
 	}
 }
+
+} // namespace
 
 extern "C" {
 
 struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, size_t errlen)
 {
-	fcap_sim *s = new (std::nothrow) fcap_sim;
-	if (!s) {
-		snprintf(err, errlen, "sim: out of memory");
+	const char *name = cfg && cfg->card ? cfg->card : "4x10g";
+	const card_desc *c = nullptr;
+	for (const card_desc &d : cards)
+		if (!strcmp(d.name, name))
+			c = &d;
+	if (!c) {
+		snprintf(err, errlen, "sim: no card '%s' (the simulated cards: %s)", name, FCAP_SIM_CARDS);
 		return nullptr;
 	}
-	if (cfg && cfg->clock_period_ps)
-		s->period_ps = cfg->clock_period_ps;
+	fcap_sim *s = c->make(c);
+	if (!s || !s->ok()) {
+		snprintf(err, errlen, "sim: out of memory");
+		delete s;
+		return nullptr;
+	}
+	s->period_ps = cfg && cfg->clock_period_ps ? cfg->clock_period_ps : c->core_period_ps;
 	s->core_clock = sim_clocks_add(&s->clocks, s->period_ps, 0);
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+	for (unsigned p = 0; p < c->ports; p++) {
 		bool given = cfg && cfg->mac_period_ps[p];
-		s->mac_period_ps[p] = given ? cfg->mac_period_ps[p] : FCAP_SIM_DEFAULT_MAC_PERIOD_PS;
-		// Default phases never meet a core edge (see docs/ARCHITECTURE.md).
+		s->mac_period_ps[p] = given ? cfg->mac_period_ps[p] : c->mac_period_ps;
+		// Default phases never meet a core edge on the 4x10G card (see
+		// docs/ARCHITECTURE.md); the 100G MAC clock drifts across the core's.
 		uint32_t phase = given ? cfg->mac_phase_ps[p] : 500 + 1600 * p;
 		s->mac_clock[p] = sim_clocks_add(&s->clocks, s->mac_period_ps[p], phase);
 	}
-	s->ctx = new (std::nothrow) VerilatedContext;
-	if (s->ctx)
-		s->top = new (std::nothrow) Vfcap_top{s->ctx};
 	s->dma = sim_dma_create();
 	s->bus = s->dma ? sim_bus_create(s->dma) : nullptr;
-	bool ok = s->ctx && s->top && s->dma && s->bus;
-	for (unsigned p = 0; p < FCAP_SIM_PORTS && ok; p++)
-		ok = (s->mac[p] = sim_mac_create(p)) != nullptr;
+	bool ok = s->bus != nullptr;
+	for (unsigned p = 0; p < c->ports && ok; p++)
+		ok = (s->mac[p] = sim_mac_create(p, c->beat_bytes, c->port_bps)) != nullptr;
 	if (!ok) {
 		snprintf(err, errlen, "sim: out of memory");
 		fcap_sim_destroy(s);
 		return nullptr;
 	}
-	Vfcap_top *t = s->top;
-	t->rst = 1;
-	t->mac_rst = (1u << FCAP_SIM_PORTS) - 1;
-	t->s_axil_bready = 1;
-	t->s_axil_rready = 1;
+	s->set_reset(true);
 	// Long enough for every MAC domain to see several reset edges too.
 	for (unsigned i = 0; i < kResetCycles; i++)
 		core_cycle(s);
-	t->rst = 0;
-	t->mac_rst = 0;
+	s->set_reset(false);
 	core_cycle(s);
 	return s;
 }
@@ -190,27 +338,36 @@ void fcap_sim_destroy(struct fcap_sim *s)
 {
 	if (!s)
 		return;
-	if (s->top)
-		s->top->final();
-	delete s->top;
-	delete s->ctx;
 	sim_bus_destroy(s->bus);
 	sim_dma_destroy(s->dma);
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
+	for (unsigned p = 0; p < FCAP_SIM_MAX_PORTS; p++)
 		sim_mac_destroy(s->mac[p]);
 	delete s;
 }
 
+const char *fcap_sim_card(const struct fcap_sim *s)
+{
+	return s->card->name;
+}
+
+unsigned fcap_sim_ports(const struct fcap_sim *s)
+{
+	return s->card->ports;
+}
+
+const char *fcap_sim_card_bus(const struct fcap_sim *s)
+{
+	return s->card->bus;
+}
+
 uint32_t fcap_sim_reg_read(struct fcap_sim *s, uint32_t addr)
 {
-	Vfcap_top *t = s->top;
-	t->s_axil_araddr = (uint16_t)addr;
-	t->s_axil_arvalid = 1;
+	s->set_read((uint16_t)addr, true);
 	uint64_t n = 0;
 	do {
 		core_cycle(s);
 	} while (!s->ar_done && ++n < kRegTimeoutCycles);
-	t->s_axil_arvalid = 0;
+	s->set_read((uint16_t)addr, false);
 	while (!s->r_done && ++n < kRegTimeoutCycles)
 		core_cycle(s);
 	// The completion travels behind every DMA write the card issued before
@@ -224,18 +381,12 @@ uint32_t fcap_sim_reg_read(struct fcap_sim *s, uint32_t addr)
 
 int fcap_sim_reg_write(struct fcap_sim *s, uint32_t addr, uint32_t value)
 {
-	Vfcap_top *t = s->top;
-	t->s_axil_awaddr = (uint16_t)addr;
-	t->s_axil_wdata = value;
-	t->s_axil_wstrb = 0xF;
-	t->s_axil_awvalid = 1;
-	t->s_axil_wvalid = 1;
+	s->set_write((uint16_t)addr, value, true);
 	uint64_t n = 0;
 	do {
 		core_cycle(s);
 	} while (!s->aw_done && ++n < kRegTimeoutCycles);
-	t->s_axil_awvalid = 0;
-	t->s_axil_wvalid = 0;
+	s->set_write((uint16_t)addr, value, false);
 	while (!s->b_done && ++n < kRegTimeoutCycles)
 		core_cycle(s);
 	return (s->b_done && s->b_resp == 0) ? 0 : -1;
@@ -254,7 +405,7 @@ void fcap_sim_run(struct fcap_sim *s, uint64_t cycles)
 
 bool fcap_sim_mac_done(const struct fcap_sim *s)
 {
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
+	for (unsigned p = 0; p < s->card->ports; p++)
 		if (!sim_mac_done(s->mac[p]))
 			return false;
 	return true;
@@ -262,19 +413,19 @@ bool fcap_sim_mac_done(const struct fcap_sim *s)
 
 void fcap_sim_mac_hold(struct fcap_sim *s, bool hold)
 {
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
+	for (unsigned p = 0; p < s->card->ports; p++)
 		sim_mac_hold(s->mac[p], hold);
 }
 
 // Idle: nothing in the card, and nothing it wrote still on its way to memory.
 bool fcap_sim_card_idle(const struct fcap_sim *s)
 {
-	return s->top->idle && sim_bus_drain(s->bus, s->now_ps);
+	return s->idle_line() && sim_bus_drain(s->bus, s->now_ps);
 }
 
 bool fcap_sim_irq(const struct fcap_sim *s)
 {
-	return s->top->irq && s->msi_pending && sim_bus_landed(s->bus, s->msi_ticket, s->now_ps);
+	return s->irq_line() && s->msi_pending && sim_bus_landed(s->bus, s->msi_ticket, s->now_ps);
 }
 
 uint64_t fcap_sim_run_until(struct fcap_sim *s, uint64_t max_cycles, unsigned stop)
@@ -308,12 +459,12 @@ uint32_t fcap_sim_clock_period_ps(const struct fcap_sim *s)
 
 uint32_t fcap_sim_mac_period_ps(const struct fcap_sim *s, unsigned port)
 {
-	return port < FCAP_SIM_PORTS ? s->mac_period_ps[port] : 0;
+	return port < s->card->ports ? s->mac_period_ps[port] : 0;
 }
 
 void fcap_sim_set_pps(struct fcap_sim *s, bool level)
 {
-	s->top->pps = level;
+	s->set_pps(level);
 }
 
 void fcap_sim_set_bus(struct fcap_sim *s, const struct fcap_sim_bus_config *cfg)
@@ -338,7 +489,7 @@ void fcap_sim_dma_stats(const struct fcap_sim *s, struct fcap_sim_dma_stats *st)
 
 static sim_mac *port_mac(const struct fcap_sim *s, unsigned port)
 {
-	return port < FCAP_SIM_PORTS ? s->mac[port] : nullptr;
+	return port < s->card->ports ? s->mac[port] : nullptr;
 }
 
 int fcap_sim_mac_set_rate(struct fcap_sim *s, unsigned port, uint64_t bits_per_s)
@@ -354,7 +505,8 @@ int fcap_sim_mac_add_file(struct fcap_sim *s, unsigned port, const char *path, c
 {
 	sim_mac *m = port_mac(s, port);
 	if (!m) {
-		snprintf(err, errlen, "sim: no port %u (the card has %u)", port, FCAP_SIM_PORTS);
+		snprintf(err, errlen, "sim: %s: no port %u (the %s card has %u)", path, port, s->card->name,
+			 s->card->ports);
 		return -1;
 	}
 	return sim_mac_add_file(m, path, err, errlen);
@@ -374,7 +526,7 @@ int fcap_sim_mac_add_idle(struct fcap_sim *s, unsigned port, uint64_t ns)
 
 const char *fcap_sim_mac_error(const struct fcap_sim *s)
 {
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+	for (unsigned p = 0; p < s->card->ports; p++) {
 		const char *e = sim_mac_error(s->mac[p]);
 		if (e)
 			return e;
@@ -384,7 +536,7 @@ const char *fcap_sim_mac_error(const struct fcap_sim *s)
 
 void fcap_sim_mac_on_frame(struct fcap_sim *s, fcap_sim_frame_cb cb, void *ctx)
 {
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
+	for (unsigned p = 0; p < s->card->ports; p++)
 		sim_mac_on_frame(s->mac[p], cb, ctx);
 }
 

@@ -25,24 +25,37 @@ extern "C" {
 
 struct fcap_sim;
 
-#define FCAP_SIM_PORTS 4u
+/* The simulated cards (hw/rtl/, docs/DATAPATH.md), by name:
+ *   "4x10g"  four 10G ports: 64-bit MACs at 156.25 MHz (6400 ps), each in its
+ *            own clock domain; 250 MHz core (4000 ps). The default.
+ *   "1x100g" one 100G port: a 512-bit CMAC at 322.265625 MHz, simulated at
+ *            3103 ps (edges fall on whole ps: 0.001% fast, which changes no
+ *            frame's timing: the wire is paced in time, not in MAC clocks);
+ *            312.5 MHz core (3200 ps). */
+#define FCAP_SIM_CARDS "4x10g, 1x100g"
+#define FCAP_SIM_MAX_PORTS 4u
 
 struct fcap_sim_config {
-	uint32_t clock_period_ps;                   /* core; 0: FCAP_SIM_DEFAULT_PERIOD_PS */
-	uint32_t mac_period_ps[FCAP_SIM_PORTS];     /* 0: FCAP_SIM_DEFAULT_MAC_PERIOD_PS */
-	uint32_t mac_phase_ps[FCAP_SIM_PORTS];      /* first rising edge; used when the period is set */
+	const char *card;                           /* NULL: "4x10g" */
+	uint32_t clock_period_ps;                   /* core; 0: the card's */
+	uint32_t mac_period_ps[FCAP_SIM_MAX_PORTS]; /* 0: the card's MAC clock */
+	uint32_t mac_phase_ps[FCAP_SIM_MAX_PORTS];  /* first rising edge; used when the period is set */
 };
-
-/* 250 MHz core and 156.25 MHz MACs: hw/dts/fcap_4x10g.dts */
-#define FCAP_SIM_DEFAULT_PERIOD_PS 4000u
-#define FCAP_SIM_DEFAULT_MAC_PERIOD_PS 6400u
 
 /* fcap_sim_run_until() stop conditions */
 #define FCAP_SIM_STOP_IRQ  0x1u /* the interrupt line is high */
 #define FCAP_SIM_STOP_IDLE 0x2u /* MAC drivers done and the card idle */
 
+/* Fails (err set) for an unknown card name. */
 struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, size_t errlen);
 void fcap_sim_destroy(struct fcap_sim *sim);
+/* The card's name ("4x10g", "1x100g") and its number of ports. */
+const char *fcap_sim_card(const struct fcap_sim *sim);
+unsigned fcap_sim_ports(const struct fcap_sim *sim);
+/* The PCIe link the card is meant for, a preset name for
+ * fcap_sim_bus_preset_named: "gen3x8" (4x10g), "gen4x16" (1x100g). A new
+ * simulator's link is ideal until fcap_sim_set_bus. */
+const char *fcap_sim_card_bus(const struct fcap_sim *sim);
 
 /* Registers. A write returns 0, or -1 when the card answered with an error. */
 uint32_t fcap_sim_reg_read(struct fcap_sim *sim, uint32_t addr);
@@ -112,14 +125,15 @@ void fcap_sim_bus_stats(const struct fcap_sim *sim, struct fcap_sim_bus_stats *s
 int fcap_sim_dma_map(struct fcap_sim *sim, uint64_t bus, void *host, size_t len,
 		     char *err, size_t errlen);
 struct fcap_sim_dma_stats {
-	uint64_t writes;      /* 8-byte write beats accepted */
+	uint64_t writes;      /* 8-byte words written (with any strobe) */
 	uint64_t bytes;       /* bytes written (strobes counted) */
 	uint64_t faults;      /* writes to unmapped addresses (dropped) */
 	uint64_t first_fault; /* bus address of the first fault */
 };
 void fcap_sim_dma_stats(const struct fcap_sim *sim, struct fcap_sim_dma_stats *st);
 
-/* MAC drivers. Frames go out back to back at the port's line rate: each
+/* MAC drivers, one per port of the card. Each starts at the port's speed
+ * (10 or 100 Gb/s). Frames go out back to back at the port's line rate: each
  * occupies 8 bytes of preamble and SFD, max(len, 60) bytes of frame, 4 bytes
  * of FCS and a 12-byte inter-frame gap on the wire. The card receives the
  * frame's bytes (without FCS) as they are in the source. */

@@ -192,32 +192,31 @@ bool sim_bus_ready(struct sim_bus *bus, uint64_t now_ps)
 	return ok;
 }
 
-void sim_bus_beat(struct sim_bus *bus, uint64_t now_ps, uint64_t line, const uint64_t words[8], uint64_t strb)
+void sim_bus_beat(struct sim_bus *bus, uint64_t now_ps, uint64_t line, const uint8_t *data,
+		  const uint64_t *strb, unsigned nbytes)
 {
 	bus->fed = true;
 	if (bus->ideal) {
-		for (unsigned w = 0; w < 8; w++) {
-			uint8_t ws = (uint8_t)(strb >> (8 * w));
+		for (unsigned w = 0; w < nbytes / 8; w++) {
+			uint8_t ws = (uint8_t)(strb[w / 8] >> (8 * (w % 8)));
+			uint64_t word;
+			memcpy(&word, data + 8 * w, 8);
 			if (ws)
-				sim_dma_write(bus->mem, line + 8 * w, words[w], ws);
+				sim_dma_write(bus->mem, line + 8 * w, word, ws);
 		}
 		return;
 	}
 	/* Each run of consecutive strobed bytes is a piece of some TLP. */
-	uint8_t bytes[64];
-	for (unsigned w = 0; w < 8; w++)
-		for (unsigned b = 0; b < 8; b++)
-			bytes[8 * w + b] = (uint8_t)(words[w] >> (8 * b));
 	unsigned i = 0;
-	while (i < 64) {
-		if (!(strb >> i & 1)) {
+	while (i < nbytes) {
+		if (!(strb[i / 64] >> (i % 64) & 1)) {
 			i++;
 			continue;
 		}
 		unsigned j = i;
-		while (j < 64 && (strb >> j & 1))
+		while (j < nbytes && (strb[j / 64] >> (j % 64) & 1))
 			j++;
-		append(bus, now_ps, line + i, bytes + i, j - i);
+		append(bus, now_ps, line + i, data + i, j - i);
 		i = j;
 	}
 }

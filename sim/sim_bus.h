@@ -1,8 +1,8 @@
 /*
  * sim_bus.h - the host side of the card's PCIe link, for writes (internal).
  *
- * The card hands the link 64-byte DMA beats (line address, data, byte
- * strobes). The model groups them into memory-write TLPs the way a DMA engine
+ * The card hands the link DMA beats of one line (64 or 128 bytes: line
+ * address, data, byte strobes). The model groups them into memory-write TLPs the way a DMA engine
  * would (consecutive bytes, at most max_payload, never across a 4 KiB
  * boundary), sends TLPs one after another at the link's data rate with a
  * fixed overhead per TLP, and lands each TLP's bytes in host memory a fixed
@@ -34,8 +34,10 @@ void sim_bus_destroy(struct sim_bus *bus);
 void sim_bus_configure(struct sim_bus *bus, const struct fcap_sim_bus_config *cfg);
 /* Ready for a beat at time now_ps? (also lands what is due by then) */
 bool sim_bus_ready(struct sim_bus *bus, uint64_t now_ps);
-/* One beat: 8 words of 8 bytes at line address `line`, strb bit i = byte i. */
-void sim_bus_beat(struct sim_bus *bus, uint64_t now_ps, uint64_t line, const uint64_t words[8], uint64_t strb);
+/* One beat: nbytes (a multiple of 8, at most 128) at line address `line`;
+ * byte i is written when bit i % 64 of strb[i / 64] is set. */
+void sim_bus_beat(struct sim_bus *bus, uint64_t now_ps, uint64_t line, const uint8_t *data,
+		  const uint64_t *strb, unsigned nbytes);
 /* PCIe ordering: a read completion does not pass posted writes. Returns a
  * ticket covering every byte the card has written so far (sending the TLP
  * being assembled); sim_bus_landed() says when all of it is in memory. */

@@ -1,6 +1,7 @@
 /*
  * sim_mac.c - simulated MAC receive port: frames from pcap/pcapng files or
- * from memory, paced at a line rate, presented as 64-bit AXI-Stream beats.
+ * from memory, paced at a line rate, presented as AXI-Stream beats of 8 or 64
+ * bytes.
  *
  * Wire model per frame: 8 bytes preamble+SFD, max(len, 60) bytes of frame
  * (short frames are padded on the wire but the card receives the source's
@@ -36,18 +37,20 @@ struct mac_source {
 
 struct sim_mac {
 	unsigned port;
+	unsigned beat_bytes;
 	uint64_t rate_bps;
 	struct mac_source *head, *tail;
 
 	/* frame on the wire */
 	bool active;
-	uint8_t buf[MAX_FRAME + 8];
+	uint8_t buf[MAX_FRAME + SIM_MAC_MAX_BEAT];
 	uint32_t len;
 	bool fcs_error;
 	uint32_t next_beat;       /* index of the next beat to present */
 	uint64_t first_byte_ps;   /* wire time of byte 0 */
 
 	bool held;                /* send nothing new */
+	bool back_to_back;        /* a frame was waiting when the last one ended */
 	uint64_t gap_ps;          /* idle time before the next frame's preamble */
 	bool started;             /* the wire clock has been anchored */
 	uint64_t anchor_ps;       /* wire time of cumulative byte 0 */
@@ -59,12 +62,15 @@ struct sim_mac {
 	struct fcap_sim_mac_stats stats;
 };
 
-struct sim_mac *sim_mac_create(unsigned port)
+struct sim_mac *sim_mac_create(unsigned port, unsigned beat_bytes, uint64_t bits_per_s)
 {
+	if (beat_bytes == 0 || beat_bytes > SIM_MAC_MAX_BEAT || beat_bytes % 8 || bits_per_s == 0)
+		return NULL;
 	struct sim_mac *mac = calloc(1, sizeof(*mac));
 	if (mac) {
 		mac->port = port;
-		mac->rate_bps = 10000000000ull;
+		mac->beat_bytes = beat_bytes;
+		mac->rate_bps = bits_per_s;
 	}
 	return mac;
 }
@@ -233,16 +239,31 @@ static uint64_t wire_time_ps(const struct sim_mac *mac, uint64_t byte)
 	       (uint64_t)((unsigned __int128)byte * 8u * 1000000000000ull / mac->rate_bps);
 }
 
+/* A frame that was waiting when the previous one's last beat went out starts
+ * on the wire right after it (its preamble when the gap ends), even if its
+ * first beat can only follow on a later clock: a beat carries one frame, so a
+ * MAC whose beat is wider than a clock's worth of wire (64 bytes at 322 MHz
+ * against 100 Gb/s: 5.12 ns of wire every 3.1 ns) presents a frame that
+ * starts soon after the previous one's last beat a little late, by less than
+ * two clocks, and catches up within the frame. */
 static void start_frame(struct sim_mac *mac, uint64_t now_ps)
 {
 	uint64_t wire_free = mac->started ? wire_time_ps(mac, mac->wire_bytes) : now_ps;
+	/* Back to back only if the wire went free less than two beats ago: a
+	 * source that looked non-empty at the last beat may hold no more frames
+	 * (a file at its end), and a frame queued later, after a pause, must
+	 * start with its own preamble from now. */
+	uint64_t two_beats_ps = (uint64_t)((unsigned __int128)2u * mac->beat_bytes * 8u * 1000000000000ull /
+					   mac->rate_bps);
+	bool continuous = mac->started && mac->back_to_back && now_ps < wire_free + two_beats_ps;
+	mac->back_to_back = false;
 	if (mac->gap_ps) {
 		/* An idle gap: the preamble starts that much after the wire is free. */
-		mac->anchor_ps = (wire_free > now_ps ? wire_free : now_ps) + mac->gap_ps;
+		mac->anchor_ps = (continuous || wire_free > now_ps ? wire_free : now_ps) + mac->gap_ps;
 		mac->wire_bytes = 0;
 		mac->started = true;
 		mac->gap_ps = 0;
-	} else if (!mac->started || wire_free < now_ps) {
+	} else if (!mac->started || (wire_free < now_ps && !continuous)) {
 		/* The wire was idle: the next preamble starts now. */
 		mac->anchor_ps = now_ps;
 		mac->wire_bytes = 0;
@@ -254,29 +275,30 @@ static void start_frame(struct sim_mac *mac, uint64_t now_ps)
 	mac->stats.wire_bytes += PREAMBLE_BYTES + on_wire + FCS_BYTES + IFG_BYTES;
 	mac->next_beat = 0;
 	mac->active = true;
-	memset(mac->buf + mac->len, 0, 8);
+	memset(mac->buf + mac->len, 0, SIM_MAC_MAX_BEAT);
 }
 
 void sim_mac_beat(struct sim_mac *mac, uint64_t now_ps, struct sim_beat *out)
 {
-	*out = (struct sim_beat){ 0 };
+	out->valid = out->last = out->user = false;
+	out->keep = 0;
 	if (!mac->active) {
 		if (mac->held || !mac->head || !load_next(mac))
 			return;
 		start_frame(mac, now_ps);
 	}
-	uint64_t off = (uint64_t)mac->next_beat * 8u;
+	uint64_t off = (uint64_t)mac->next_beat * mac->beat_bytes;
 	uint64_t beat_ps = mac->first_byte_ps +
 			   (uint64_t)((unsigned __int128)off * 8u * 1000000000000ull / mac->rate_bps);
 	if (beat_ps > now_ps)
 		return;
 
 	uint32_t left = mac->len - (uint32_t)off;
-	uint32_t n = left < 8 ? left : 8;
-	memcpy(&out->data, mac->buf + off, 8);
-	out->keep = (uint8_t)((1u << n) - 1u);
+	uint32_t n = left < mac->beat_bytes ? left : mac->beat_bytes;
+	memcpy(out->data, mac->buf + off, mac->beat_bytes);
+	out->keep = n == 64 ? ~0ull : (1ull << n) - 1u;
 	out->valid = true;
-	out->last = left <= 8;
+	out->last = left <= mac->beat_bytes;
 	out->user = out->last && mac->fcs_error;
 
 	if (mac->next_beat == 0) {
@@ -295,8 +317,10 @@ void sim_mac_beat(struct sim_mac *mac, uint64_t now_ps, struct sim_beat *out)
 		mac->stats.bytes += mac->len;
 	}
 	mac->next_beat++;
-	if (out->last)
+	if (out->last) {
 		mac->active = false;
+		mac->back_to_back = mac->head && !mac->held;
+	}
 }
 
 void sim_mac_hold(struct sim_mac *mac, bool hold)

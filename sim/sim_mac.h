@@ -3,11 +3,15 @@
  *
  * Internal to sim/: the C++ wrapper asks for the AXI-Stream beat of each
  * clock edge. The MAC paces frames at the line rate with the real framing
- * overhead. It is modelled as cut-through with no latency: beat j of a frame
- * (bytes 8j..8j+7) is presented at the first clock edge at or after the time
- * byte 8j arrives on the wire. So the first beat reaches the card less than
- * one clock period after the frame's first byte, which is what the card's
- * timestamp promises to measure.
+ * overhead. Its beat is 8 bytes (a 64-bit 10G MAC) or 64 bytes (a 512-bit
+ * 100G CMAC). It is modelled as cut-through with no latency: beat j of a
+ * frame (bytes Bj..Bj+B-1 for a beat of B bytes) is presented at the first
+ * clock edge at or after the time byte Bj arrives on the wire, and after the
+ * previous beat's edge (a beat carries one frame). So a first beat reaches
+ * the card less than one clock period after the frame's first byte on a 10G
+ * MAC, and less than two on the 100G one, where a frame may start on the
+ * wire less than a clock after the previous one's last beat went out; the
+ * card's timestamp measures the first beat.
  */
 #ifndef FCAP_SIM_MAC_H
 #define FCAP_SIM_MAC_H
@@ -22,9 +26,11 @@
 extern "C" {
 #endif
 
+#define SIM_MAC_MAX_BEAT 64u
+
 struct sim_beat {
-	uint64_t data;
-	uint8_t keep;
+	uint8_t data[SIM_MAC_MAX_BEAT]; /* beat_bytes of them; bytes past the frame are zero */
+	uint64_t keep;                  /* bit i: byte i holds frame data */
 	bool valid;
 	bool last;
 	bool user;
@@ -32,7 +38,8 @@ struct sim_beat {
 
 struct sim_mac;
 
-struct sim_mac *sim_mac_create(unsigned port);
+/* beat_bytes: 8 or 64; rate: the line rate until sim_mac_set_rate. */
+struct sim_mac *sim_mac_create(unsigned port, unsigned beat_bytes, uint64_t bits_per_s);
 void sim_mac_destroy(struct sim_mac *mac);
 void sim_mac_set_rate(struct sim_mac *mac, uint64_t bits_per_s);
 int sim_mac_add_file(struct sim_mac *mac, const char *path, char *err, size_t errlen);

@@ -54,7 +54,10 @@ static void help(void)
 	       "  -c COUNT                stop after COUNT frames (interfaces and files only)\n"
 	       "  -s, --snaplen N         bytes kept per frame (default: all, 65535)\n"
 	       "  -B, --buffer-size SIZE  kernel capture buffer of an interface (e.g. 64M)\n"
-	       "      --rate RATE         line rate of the simulated ports (default 10G)\n"
+	       "      --card CARD         which simulated card: 4x10g (default: four 10G\n"
+	       "                          ports) or 1x100g (one 100G port)\n"
+	       "      --rate RATE         line rate of the simulated ports (default: their\n"
+	       "                          speed, 10G or 100G)\n"
 	       "      --bus LINK          PCIe link of the simulated card: gen3x8 (default),\n"
 	       "                          gen3x16, gen4x16, or ideal (no link limits)\n"
 	       "output:\n"
@@ -139,6 +142,7 @@ struct capture_args {
 	bool replay_port_given;
 	bool rate_given;
 	const char *bus;
+	const char *card;
 	struct fcap_replay replay[MAX_REPLAY];
 	unsigned nreplay;
 	uint64_t rate;
@@ -222,9 +226,9 @@ static int join_filter(struct capture_args *a, int argc, char **argv, int first)
 
 static int parse_args(int argc, char **argv, struct capture_args *a)
 {
-	enum { OPT_RATE = 256, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT, OPT_SCORES, OPT_EVE,
-	       OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE, OPT_BUFFERED,
-	       OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE };
+	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
+	       OPT_SCORES, OPT_EVE, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE,
+	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
@@ -235,6 +239,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "metrics-dir", required_argument, NULL, OPT_METRICS_DIR },
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "card", required_argument, NULL, OPT_CARD },
 		{ "bus", required_argument, NULL, OPT_BUS },
 		{ "rings", required_argument, NULL, OPT_RINGS },
 		{ "hash", no_argument, NULL, OPT_HASH },
@@ -318,6 +323,10 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_BUS:
 			a->bus = optarg;
 			a->rate_given = true; /* a simulated card's option too */
+			break;
+		case OPT_CARD:
+			a->card = optarg;
+			a->rate_given = true; /* likewise */
 			break;
 		case 'w':
 			a->cfg.out_path = optarg;
@@ -475,7 +484,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		pcap_close(dead);
 	}
 	if (a->kind != SRC_SIM && a->rate_given)
-		return usage_error("capture", "--rate and --bus drive the simulated card (-i sim)");
+		return usage_error("capture", "--card, --rate and --bus drive the simulated card (-i sim)");
 	if (a->buffer_bytes && a->kind != SRC_PCAP_LIVE)
 		return usage_error("capture", "-B sizes the kernel buffer of a network interface");
 	if (pcap && (a->cfg.ring.hash || (a->cfg.ring.rings && a->cfg.ring.rings != 1)))
@@ -742,7 +751,7 @@ static struct fcap_dev *open_source(const struct capture_args *a, char *err)
 		return fcap_dev_open_pcie(a->pcie_path, true, err);
 	case SRC_SIM: {
 		struct fcap_sim_dev_config sim_cfg = { .replay = a->replay, .nreplay = a->nreplay,
-						       .line_rate_bps = a->rate, .bus = a->bus };
+						       .line_rate_bps = a->rate, .bus = a->bus, .card = a->card };
 		return fcap_dev_open_sim(&sim_cfg, err);
 	}
 	default: {
@@ -856,7 +865,6 @@ fail:
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_args a = {
-		.rate = 10000000000ull,
 		.cfg = {
 			.ring = { .timeout_ns = 10000000u }, /* blocks and block size: per device */
 			.userappl = "fcap capture",

@@ -9,11 +9,12 @@
 
 static void help(void)
 {
-	printf("usage: fcap info [-i DEVICE]\n"
+	printf("usage: fcap info [-i DEVICE] [--card CARD]\n"
 	       "Shows the card's identity and what its device tree ROM describes.\n\n"
 	       "  -i, --interface DEV  sim: the simulated card (default); /dev/fcapN or\n"
 	       "                     pcie:N: a card through the fcap kernel driver\n"
 	       "  -d, --device DEV   the same as -i\n"
+	       "      --card CARD    which simulated card: 4x10g (default) or 1x100g\n"
 	       "  -h, --help         this text\n\n"
 	       "exit status: 0 success, 1 the card could not be read, 2 bad command line\n");
 }
@@ -23,15 +24,18 @@ int cmd_info(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "interface", required_argument, NULL, 'i' },
+		{ "card", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = "sim";
+	const char *card = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "i:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 		case 'd': device = optarg; break;
+		case 'c': card = optarg; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("info", "bad option");
 		}
@@ -45,9 +49,12 @@ int cmd_info(int argc, char **argv)
 		return usage_error("info", "%s", err);
 	if (!pcie && strcmp(device, "sim"))
 		return usage_error("info", "unknown device '%s' (sim, /dev/fcapN or pcie:N)", device);
+	if (pcie && card)
+		return usage_error("info", "--card chooses a simulated card; %s is what it is", device);
 
 	/* Read-only: info works while another process captures. */
-	struct fcap_dev *dev = pcie ? fcap_dev_open_pcie(path, false, err) : fcap_dev_open_sim(NULL, err);
+	struct fcap_sim_dev_config sim_cfg = { .card = card };
+	struct fcap_dev *dev = pcie ? fcap_dev_open_pcie(path, false, err) : fcap_dev_open_sim(&sim_cfg, err);
 	if (!dev) {
 		fprintf(stderr, "fcap info: %s\n", err);
 		return EXIT_RUNTIME;
@@ -66,7 +73,14 @@ int cmd_info(int argc, char **argv)
 	printf("snap length   up to %u bytes\n", ci.max_snaplen);
 	printf("ring          %u ring(s), up to %u blocks of %u..%u bytes\n", ci.rings, ci.max_blocks,
 	       ci.min_block_size, ci.max_block_size);
-	for (uint32_t p = 0; p < ci.nports; p++)
-		printf("port %-8u %s, %u Mb/s\n", p, ci.ports[p].label, ci.ports[p].speed_mbps);
+	for (uint32_t p = 0; p < ci.nports; p++) {
+		const struct fcap_port_info *pi = &ci.ports[p];
+		printf("port %-8u %s, %u Mb/s", p, pi->label, pi->speed_mbps);
+		if (pi->mac_clock_hz)
+			printf(", MAC clock %u Hz", pi->mac_clock_hz);
+		if (pi->fifo_bytes)
+			printf(", %u-byte FIFO", pi->fifo_bytes);
+		printf("\n");
+	}
 	return EXIT_OK;
 }

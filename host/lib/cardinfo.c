@@ -88,8 +88,11 @@ static int parse_ports(const void *fdt, struct fcap_card_info *ci, char *errbuf)
 			return fcap_err(errbuf, "device tree: %s: port number %u, expected %u (ports are "
 					"numbered from 0 in order)", path, reg, ci->nports);
 		struct fcap_port_info *p = &ci->ports[reg];
+		uint32_t none = 0;
 		if (prop_str(fdt, node, path, "label", p->label, sizeof(p->label), errbuf) < 0 ||
-		    prop_u32(fdt, node, path, "fcap,speed-mbps", &p->speed_mbps, NULL, errbuf) < 0)
+		    prop_u32(fdt, node, path, "fcap,speed-mbps", &p->speed_mbps, NULL, errbuf) < 0 ||
+		    prop_u32(fdt, node, path, "fcap,mac-clock-frequency", &p->mac_clock_hz, &none, errbuf) < 0 ||
+		    prop_u32(fdt, node, path, "fcap,fifo-bytes", &p->fifo_bytes, &none, errbuf) < 0)
 			return -1;
 		ci->nports++;
 	}

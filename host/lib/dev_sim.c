@@ -144,17 +144,18 @@ struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *
 	sd->dev.ops = &sim_ops;
 	sd->dev.priv = sd;
 	sd->next_bus = SIM_BUS_BASE;
-	sd->sim = fcap_sim_create(NULL, errbuf, FCAP_ERRBUF_SIZE);
+	struct fcap_sim_config sc = { .card = cfg ? cfg->card : NULL };
+	sd->sim = fcap_sim_create(&sc, errbuf, FCAP_ERRBUF_SIZE);
 	if (!sd->sim) {
 		free(sd);
 		return NULL;
 	}
-	uint64_t rate = cfg && cfg->line_rate_bps ? cfg->line_rate_bps : 10000000000ull;
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
-		fcap_sim_mac_set_rate(sd->sim, p, rate);
+	/* Ports run at their own speed (10 or 100 Gb/s) unless told otherwise. */
+	for (unsigned p = 0; cfg && cfg->line_rate_bps && p < fcap_sim_ports(sd->sim); p++)
+		fcap_sim_mac_set_rate(sd->sim, p, cfg->line_rate_bps);
 	fcap_sim_mac_hold(sd->sim, true); /* until capture starts */
 	struct fcap_sim_bus_config bus;
-	const char *preset = cfg && cfg->bus ? cfg->bus : "gen3x8";
+	const char *preset = cfg && cfg->bus ? cfg->bus : fcap_sim_card_bus(sd->sim);
 	if (fcap_sim_bus_preset_named(preset, &bus) < 0) {
 		fcap_err(errbuf, "sim: unknown PCIe link '%s' (ideal, gen3x8, gen3x16, gen4x16)", preset);
 		sim_close(&sd->dev);

@@ -2,13 +2,21 @@
 `ifndef FCAP_DMA_DEFS_VH
 `define FCAP_DMA_DEFS_VH
 
-// Order entry: one per granted record, one per closed block, in the order
+// Order entry: one per formatted record, one per closed block, in the order
 // the streamer must write them.
-`define FCAP_ORD_W           89
-`define FCAP_ORD_CLOSE       88       // 1: close a block (details in the close FIFO)
+`define FCAP_ORD_W           93
+`define FCAP_ORD_CLOSE       92       // 1: close a block (details in the close FIFO)
+`define FCAP_ORD_RING        91:88    // record: the ring it goes to
 `define FCAP_ORD_PORT        87:80    // record: the port whose record FIFO holds it
 `define FCAP_ORD_ADDR        79:16    // record: bus address of its first byte
 `define FCAP_ORD_LANES       15:0     // record: length in 64-bit words
+
+// A formatted record, from its formatter to the order queue (the allocator
+// adds the port).
+`define FCAP_DONE_W          84
+`define FCAP_DONE_RING       83:80
+`define FCAP_DONE_ADDR       79:16
+`define FCAP_DONE_LANES      15:0
 
 // Close entry: what the streamer writes to finish a block and publish it.
 `define FCAP_CLOSE_W         740

@@ -1,76 +1,95 @@
 `default_nettype none
 `include "fcap_defs.vh"
 `include "fcap_desc.vh"
+`include "fcap_dma_defs.vh"
 // fcap_epb_formatter: turns one port's frames into pcapng Enhanced Packet Blocks.
 //
-// For each descriptor it works out the record's length, asks the block writer
-// for room (alloc), then streams the record as 64-bit little-endian words:
+// A record is a stream of 32-bit units:
 //
-//   word 0  block type 6          | block total length
-//   word 1  interface id (port)   | timestamp high
-//   word 2  timestamp low         | captured length
-//   word 3  original length       | data bytes 0..3
-//   ...     data, shifted by 4 bytes (the EPB header is 28 bytes), zero padded
-//   tail    [epb_flags] [epb_dropcount] [epb_hash] [opt_endofopt] block total length
+//   header (7 units)   block type 6, block total length, interface id (port),
+//                      timestamp high, timestamp low, captured length, original length
+//   data               the captured bytes, zero padded to a whole unit
+//   tail               [epb_flags] [epb_dropcount] [epb_hash] [opt_endofopt] block total length
 //
 // Options appear only when they carry something: epb_flags when the MAC flagged
 // an error, epb_dropcount when frames of this port were lost since its previous
 // record, epb_hash (algorithm 5, Toeplitz; the hash big-endian) when the host
-// asked for it (CTRL.HASH_OPTION). The record goes to the ring that the
-// steering table names for the frame's hash (low 7 bits). opt_endofopt is
-// added exactly when needed to make the record a multiple of 8 bytes, so
-// every record starts 8-byte aligned.
+// asked for it (CTRL.HASH_OPTION). opt_endofopt is added exactly when needed
+// to make the record a multiple of 8 bytes, so every record starts 8-byte
+// aligned. The record goes to the ring that the steering table names for the
+// frame's hash (low 7 bits).
 //
-// The data path thinks in 32-bit units: `carry` holds the unit that waits for
-// its partner to make a 64-bit word.
+// Two stages, so that records follow each other with no clock lost:
 //
-// The record goes into the port's record FIFO (fcap_rec_fifo) first; only
-// when it is complete does the formatter ask the ring allocator for room. On a
-// grant it commits the record (the DMA streamer will move it); on a reject (no
-// free ring block) it discards it and counts the frame, and the count travels
-// in the port's next record. Formatting before asking means the streamer only
-// ever sees complete records, so the DMA path never waits on a formatter.
+//   1. allocation: the descriptor at the head of the queue gives the record's
+//      length, ring and options; the formatter asks the ring allocator for room
+//      (alloc_req) in the clock after it took the descriptor, and takes the next
+//      descriptor in the clock the answer comes. A refusal (no free ring block)
+//      is counted here, and the count travels in the port's next record; that
+//      record's options are worked out in the clock of the refusal, so the
+//      count is always exact.
+//   2. streaming: for a granted record, the header, the frame's words from the
+//      packet FIFO (IN_W bits a clock) and the tail go as chunks of units into a
+//      gearbox that writes OUT_WORDS 64-bit words a clock into the record FIFO,
+//      with no gap between records: a 28-byte header shifts the data by half a
+//      word, and one record's last words share a clock with the next one's
+//      first. For a refused record it reads the frame's words and drops them.
+//
+// Deciding before formatting means the record FIFO only ever holds records
+// that will be written. A record is handed to the DMA path (done_*: its ring,
+// bus address and length, for the order queue) once its last chunk is in the
+// gearbox, a few clocks before its last word is in the FIFO: so the DMA
+// streamer, which serves all ports, never waits on a formatter for long.
 module fcap_epb_formatter #(
     parameter PORT_ID   = 0,
-    parameter NUM_RINGS = 1
+    parameter NUM_RINGS = 1,
+    parameter IN_W      = 64,    // bits per packet FIFO word (the MAC's beat): 64 or 512
+    parameter OUT_WORDS = 2      // 64-bit words written to the record FIFO per clock
 ) (
-    input  wire                   clk,
-    input  wire                   rst,
-    input  wire                   cnt_clear,
-    input  wire                   hash_option,   // write epb_hash in every record
-    input  wire [511:0]           steer,         // ring of hash[6:0] in bits 4h+3:4h
+    input  wire                     clk,
+    input  wire                     rst,
+    input  wire                     cnt_clear,
+    input  wire                     hash_option,   // write epb_hash in every record
+    input  wire [511:0]             steer,         // ring of hash[6:0] in bits 4h+3:4h
 
-    input  wire                   desc_valid,
-    input  wire [`FCAP_DESC_W-1:0] desc_data,
-    output wire                   desc_rd,
+    input  wire                     desc_valid,
+    input  wire [`FCAP_DESC_W-1:0]  desc_data,
+    output wire                     desc_rd,
 
-    input  wire                   pkt_valid,
-    input  wire [63:0]            pkt_data,
-    output wire                   pkt_rd,
+    input  wire                     pkt_valid,
+    input  wire [IN_W-1:0]          pkt_data,
+    output wire                     pkt_rd,
 
-    output wire                   alloc_req,
-    output wire [3:0]             alloc_ring,
-    output wire [31:0]            alloc_len,
-    output wire [63:0]            alloc_ts,
-    input  wire                   alloc_grant,
-    input  wire                   alloc_reject,
+    output wire                     alloc_req,
+    output wire [3:0]               alloc_ring,
+    output wire [31:0]              alloc_len,
+    output wire [63:0]              alloc_ts,
+    input  wire                     alloc_grant,
+    input  wire                     alloc_reject,
+    input  wire [63:0]              alloc_addr,    // with alloc_grant: the record's bus address
 
-    output reg                    rec_valid,
-    output reg  [63:0]            rec_data,
-    output reg                    rec_last,
-    input  wire                   rec_ready,
-    output wire                   rec_commit,
-    output wire                   rec_drop,
+    output wire                     done_valid,    // a granted record is (nearly) in the FIFO
+    output wire [`FCAP_DONE_W-1:0]  done_data,     // {ring, bus address, length in words}
+    input  wire                     done_rd,
 
-    output wire                   busy,
-    output reg  [63:0]            cnt_drop_ring
+    output wire [OCW-1:0]           rec_wr_n,      // words written this clock
+    output wire [OUT_WORDS*64-1:0]  rec_wr_data,
+    input  wire                     rec_ready,     // room for OUT_WORDS words
+
+    output wire                     busy,
+    output reg  [63:0]              cnt_drop_ring
 );
-    localparam [2:0] S_IDLE    = 3'd0,
-                     S_HDR     = 3'd2,
-                     S_DATA    = 3'd3,
-                     S_TAIL    = 3'd4,
-                     S_FLUSH   = 3'd5,   // last word leaving the output register
-                     S_REQ     = 3'd6;
+    localparam IN_B    = IN_W / 8;               // bytes per packet word
+    localparam IN_U    = IN_W / 32;              // units per packet word
+    localparam IB_W    = $clog2(IN_B);
+    localparam BEATS_W = 17 - IB_W;              // packet words of a frame, up to 65535 bytes
+    localparam HDR_U   = 7;
+    localparam TAIL_U  = 10;                     // flags 2, dropcount 3, hash 3, endofopt 1, length 1
+    localparam CH_U    = HDR_U + IN_U + TAIL_U;  // the largest chunk
+    localparam OUT_U   = 2 * OUT_WORDS;
+    localparam ACC_U   = OUT_U + CH_U;           // gearbox capacity: one chunk behind a full output
+    localparam AC_W    = $clog2(ACC_U + 1);
+    localparam OCW     = $clog2(OUT_WORDS + 1);
 
     localparam [31:0] PORT       = PORT_ID;
     localparam [31:0] OPT_FLAGS  = `FCAP_OPT_EPB_FLAGS;
@@ -78,44 +97,24 @@ module fcap_epb_formatter #(
     localparam [31:0] OPT_HASH   = `FCAP_OPT_EPB_HASH;
     localparam [7:0]  HASH_TOEPLITZ = 8'd5;  // pcapng epb_hash algorithm number
     localparam [31:0] EPB_FLAGS_ERR = `FCAP_EPB_FLAG_CRC_ERROR | `FCAP_EPB_FLAG_INBOUND;
+    localparam [31:0] IN_B32     = IN_B;
+    localparam [31:0] ACC_U32    = ACC_U;
+    localparam [31:0] OUT_U32    = OUT_U;
+    localparam [AC_W-1:0] ACC_UC = ACC_U32[AC_W-1:0];
+    localparam [AC_W-1:0] OUT_UC = OUT_U32[AC_W-1:0];
 
-    reg [2:0]   state;
+    // ================= stage 1: the record's geometry, and its allocation =================
+    reg [31:0] ring_pending;  // frames this port lost at the ring since its last record
 
-    // Latched descriptor
-    reg [31:0]  origlen;
-    reg [15:0]  caplen;
-    reg [63:0]  ts;
-    reg [3:0]   ring;
+    wire        verdict      = alloc_grant || alloc_reject;
+    // ring drops not yet reported, counting this clock's refusal
+    wire [31:0] ring_sat_inc = ring_pending == 32'hFFFF_FFFF ? ring_pending : ring_pending + 32'd1;
+    wire [31:0] pending_now  = alloc_grant ? 32'd0 : (alloc_reject ? ring_sat_inc : ring_pending);
 
-    // Record geometry, loaded with the descriptor
-    reg [31:0]  rec_len;       // bytes
-    reg [383:0] tail;          // tail units, first unit in bits 31:0
-    reg [3:0]   tail_units;
-    reg         last_hi_valid; // does the last data word's upper unit hold data?
-    reg [63:0]  last_mask;     // zeroes the bytes past caplen in the last word
-
-    // Streaming state
-    reg [1:0]   hdr_idx;
-    reg [12:0]  words_left;
-    reg [31:0]  carry;
-    reg [383:0] tail_sr;
-    reg [3:0]   tail_left;     // units left in tail_sr
-    reg [31:0]  ring_pending;  // frames this port lost at the ring since its last record
-
-    wire advance = !rec_valid || rec_ready;
-
-    // ---- record geometry, from the descriptor at the head of the queue ------
-    // (worked out in the clock the descriptor is taken, which is also the
-    // clock the previous record is granted or rejected: no clock is spent
-    // between records)
     wire [15:0] d_caplen      = desc_data[`FCAP_DESC_CAPLEN];
     wire [31:0] d_drops       = desc_data[`FCAP_DESC_DROPS];
     wire [31:0] d_hash        = desc_data[`FCAP_DESC_HASH];
     wire        d_err         = desc_data[`FCAP_DESC_ERR];
-    // ring drops not yet reported, counting this clock's reject
-    wire [31:0] ring_sat_inc  = ring_pending == 32'hFFFF_FFFF ? ring_pending : ring_pending + 32'd1;
-    wire [31:0] pending_now   = (state == S_REQ && alloc_grant) ? 32'd0
-                              : (state == S_REQ && alloc_reject) ? ring_sat_inc : ring_pending;
     wire [32:0] dropcount_sum = {1'b0, d_drops} + {1'b0, pending_now};
     wire [31:0] dropcount     = dropcount_sum[32] ? 32'hFFFF_FFFF : dropcount_sum[31:0];
     wire        has_flags     = d_err;
@@ -128,143 +127,95 @@ module fcap_epb_formatter #(
     wire        need_eoo      = units_no_eoo[0];
     wire [31:0] total_units   = units_no_eoo + {31'd0, need_eoo};
     wire [31:0] total_len     = total_units << 2;
-    wire [2:0]  last_bytes    = d_caplen[2:0];
+    /* verilator lint_off UNUSEDSIGNAL */ // caplen < 2^16: the low bits are enough
+    wire [31:0] d_beats32     = ({16'd0, d_caplen} + IN_B32 - 32'd1) >> IB_W;
+    // bytes of the frame in its last packet word (1..IN_B), 0 for no data
+    wire [15:0] d_cap_m1      = d_caplen - 16'd1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [IB_W:0] d_lastb     = (d_caplen == 16'd0) ? {(IB_W+1){1'b0}}
+                                                    : {1'b0, d_cap_m1[IB_W-1:0]} + 1'b1;
 
-    reg [383:0] tail_calc;
+    reg [319:0] tail_calc;
     reg [3:0]   tail_calc_units;
     always @* begin
-        tail_calc       = 384'd0;
+        tail_calc       = 320'd0;
         tail_calc_units = 4'd0;
         if (has_flags) begin
             tail_calc[63:0] = {EPB_FLAGS_ERR, 16'd4, OPT_FLAGS[15:0]};
             tail_calc_units = 4'd2;
         end
         if (has_drops) begin
-            tail_calc = tail_calc | ({288'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
+            tail_calc = tail_calc | ({224'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
                                      << {tail_calc_units, 5'd0});
             tail_calc_units = tail_calc_units + 4'd3;
         end
         if (has_hash) begin
-            tail_calc = tail_calc | ({288'd0, 24'd0, d_hash[7:0],
+            tail_calc = tail_calc | ({224'd0, 24'd0, d_hash[7:0],
                                       d_hash[15:8], d_hash[23:16], d_hash[31:24], HASH_TOEPLITZ,
                                       16'd5, OPT_HASH[15:0]} << {tail_calc_units, 5'd0});
             tail_calc_units = tail_calc_units + 4'd3;
         end
         if (need_eoo)
             tail_calc_units = tail_calc_units + 4'd1; // opt_endofopt is all zeroes
-        tail_calc = tail_calc | ({352'd0, total_len} << {tail_calc_units, 5'd0});
+        tail_calc = tail_calc | ({288'd0, total_len} << {tail_calc_units, 5'd0});
         tail_calc_units = tail_calc_units + 4'd1;
     end
-
-    // ---- handshakes ----------------------------------------------------------
-    wire   rec_done  = (state == S_REQ) && (alloc_grant || alloc_reject);
-    assign desc_rd   = ((state == S_IDLE) || rec_done) && desc_valid;
-    assign alloc_req  = (state == S_REQ);
-    assign alloc_ring = ring;
-    assign alloc_len = rec_len;
-    assign alloc_ts  = ts;
-    assign busy      = (state != S_IDLE) || rec_valid;
-
-    wire data_beat    = (state == S_DATA) && advance && pkt_valid;
-    assign pkt_rd     = data_beat;
-    assign rec_commit = (state == S_REQ) && alloc_grant;
-    assign rec_drop   = (state == S_REQ) && alloc_reject;
-
-    wire        last_data   = words_left == 13'd1;
-    wire [63:0] data_masked = last_data ? (pkt_data & last_mask) : pkt_data;
-    wire        carry_next_valid = !last_data || last_hi_valid;
-
-    // The tail begins with the carried unit when it holds data. A tail has
-    // at most 10 units, so shifting one more in loses nothing.
     wire [4:0] steered = {1'b0, steer[{d_hash[6:0], 2'b00} +: 4]};
+
+    // the record waiting for the allocator's answer
+    reg                s1_valid;
+    reg [31:0]         s1_len;
+    reg [3:0]          s1_ring;
+    reg [63:0]         s1_ts;
+    reg [15:0]         s1_cap;
+    reg [31:0]         s1_orig;
+    reg [319:0]        s1_tail;
+    reg [3:0]          s1_tail_u;
+    reg [BEATS_W-1:0]  s1_beats;
+    reg [IB_W:0]       s1_lastb;
+
+    // answered records on their way to stage 2
+    localparam Q_W = 1 + 4 + 64 + 32 + 64 + 16 + 32 + 320 + 4 + BEATS_W + IB_W + 1;
+    wire           q_full, q_valid, q_rd;
+    wire [Q_W-1:0] q_data;
+    fcap_fifo #(
+        .WIDTH  (Q_W),
+        .ADDR_W (1)
+    ) answered (
+        .clk (clk), .rst (rst),
+        .wr_en (s1_valid && verdict),
+        .wr_data ({alloc_grant, s1_ring, alloc_addr, s1_len, s1_ts, s1_cap, s1_orig, s1_tail, s1_tail_u,
+                   s1_beats, s1_lastb}),
+        .full (q_full),
+        .rd_en (q_rd), .rd_data (q_data), .rd_valid (q_valid)
+    );
+
+    assign alloc_req  = s1_valid && !q_full;
+    assign alloc_ring = s1_ring;
+    assign alloc_len  = s1_len;
+    assign alloc_ts   = s1_ts;
+    assign desc_rd    = desc_valid && (!s1_valid || verdict);
 
     always @(posedge clk) begin
         if (rst) begin
-            state        <= S_IDLE;
-            rec_valid    <= 1'b0;
-            rec_last     <= 1'b0;
-            rec_data     <= 64'd0;
+            s1_valid     <= 1'b0;
             ring_pending <= 32'd0;
-            hdr_idx      <= 2'd0;
-            words_left   <= 13'd0;
-            carry        <= 32'd0;
-            tail_sr      <= 384'd0;
-            tail_left    <= 4'd0;
         end else begin
-            if (rec_valid && rec_ready)
-                rec_valid <= 1'b0;
-
-            case (state)
-            S_IDLE: ;   // a descriptor is taken below
-
-            S_FLUSH: if (!rec_valid || rec_ready)
-                state <= S_REQ;
-
-            S_REQ: if (rec_done) begin
+            if (verdict)
                 ring_pending <= pending_now;
-                state        <= S_IDLE;
-            end
-
-            S_HDR: if (advance) begin
-                rec_valid <= 1'b1;
-                rec_last  <= 1'b0;
-                case (hdr_idx)
-                2'd0:    rec_data <= {rec_len, `FCAP_PCAPNG_EPB};
-                2'd1:    rec_data <= {ts[63:32], PORT};
-                default: rec_data <= {16'd0, caplen, ts[31:0]};
-                endcase
-                hdr_idx <= hdr_idx + 2'd1;
-                if (hdr_idx == 2'd2) begin
-                    carry <= origlen;
-                    if (words_left == 13'd0) begin
-                        tail_sr   <= {tail[351:0], origlen};
-                        tail_left <= tail_units + 4'd1;
-                        state     <= S_TAIL;
-                    end else begin
-                        state <= S_DATA;
-                    end
-                end
-            end
-
-            S_DATA: if (data_beat) begin
-                rec_valid  <= 1'b1;
-                rec_last   <= 1'b0;
-                rec_data   <= {data_masked[31:0], carry};
-                carry      <= data_masked[63:32];
-                words_left <= words_left - 13'd1;
-                if (last_data) begin
-                    tail_sr   <= carry_next_valid ? {tail[351:0], data_masked[63:32]} : tail;
-                    tail_left <= tail_units + {3'd0, carry_next_valid};
-                    state     <= S_TAIL;
-                end
-            end
-
-            S_TAIL: if (advance) begin
-                rec_valid <= 1'b1;
-                rec_data  <= tail_sr[63:0];
-                rec_last  <= tail_left == 4'd2;
-                tail_sr   <= tail_sr >> 64;
-                tail_left <= tail_left - 4'd2;
-                if (tail_left == 4'd2)
-                    state <= S_FLUSH;
-            end
-
-            default: state <= S_IDLE;
-            endcase
             if (desc_rd) begin
-                origlen       <= desc_data[`FCAP_DESC_ORIGLEN];
-                caplen        <= d_caplen;
-                ts            <= desc_data[`FCAP_DESC_TS];
-                ring          <= steered < NUM_RINGS[4:0] ? steered[3:0] : 4'd0;
-                rec_len       <= total_len;
-                words_left    <= d_caplen[15:3] + {12'd0, d_caplen[2:0] != 3'd0};
-                hdr_idx       <= 2'd0;
-                tail          <= tail_calc;
-                tail_units    <= tail_calc_units;
-                last_hi_valid <= (last_bytes == 3'd0) || (last_bytes > 3'd4);
-                last_mask     <= (last_bytes == 3'd0) ? {64{1'b1}}
-                                 : ~({64{1'b1}} << {last_bytes, 3'd0});
-                state         <= S_HDR;
+                s1_valid  <= 1'b1;
+                s1_len    <= total_len;
+                s1_ring   <= steered < NUM_RINGS[4:0] ? steered[3:0] : 4'd0;
+                s1_ts     <= desc_data[`FCAP_DESC_TS];
+                s1_cap    <= d_caplen;
+                s1_orig   <= desc_data[`FCAP_DESC_ORIGLEN];
+                s1_tail   <= tail_calc;
+                s1_tail_u <= tail_calc_units;
+                s1_beats  <= d_beats32[BEATS_W-1:0];
+                s1_lastb  <= d_lastb;
+            end else if (verdict) begin
+                s1_valid <= 1'b0;
             end
             // A new counting session forgets drops not yet reported.
             if (cnt_clear)
@@ -275,8 +226,105 @@ module fcap_epb_formatter #(
     always @(posedge clk) begin
         if (rst || cnt_clear)
             cnt_drop_ring <= 64'd0;
-        else if (state == S_REQ && alloc_reject)
+        else if (alloc_reject)
             cnt_drop_ring <= cnt_drop_ring + 64'd1;
+    end
+
+    // ================= stage 2: header, data and tail into the gearbox ======================
+    wire               h_grant;
+    wire [3:0]         h_ring;
+    wire [63:0]        h_addr;
+    wire [31:0]        h_len;
+    wire [63:0]        h_ts;
+    wire [15:0]        h_cap;
+    wire [31:0]        h_orig;
+    wire [319:0]       h_tail;
+    wire [3:0]         h_tail_u;
+    wire [BEATS_W-1:0] h_beats;
+    wire [IB_W:0]      h_lastb;
+    assign {h_grant, h_ring, h_addr, h_len, h_ts, h_cap, h_orig, h_tail, h_tail_u, h_beats, h_lastb} = q_data;
+
+    reg                started;     // the head record's header is in
+    reg [BEATS_W-1:0]  beats_left;  // after the head record's chunks so far
+
+    wire [BEATS_W-1:0] bl       = started ? beats_left : h_beats;
+    wire               has_hdr  = !started;
+    wire               has_beat = bl != {BEATS_W{1'b0}};
+    wire               is_last  = bl <= {{(BEATS_W-1){1'b0}}, 1'b1};
+    wire               last_beat = bl == {{(BEATS_W-1){1'b0}}, 1'b1};
+
+    // The last word's bytes past the captured length are zero in the record.
+    /* verilator lint_off UNUSEDSIGNAL */ // small counts in 32-bit arithmetic
+    wire [31:0]        lastb32  = {{(31-IB_W){1'b0}}, h_lastb};
+    wire [31:0]        beat_u   = !has_beat ? 32'd0 : (last_beat ? (lastb32 + 32'd3) >> 2 : IN_U);
+    wire [31:0]        tail_off = (has_hdr ? HDR_U : 32'd0) + beat_u;
+    wire [31:0]        chunk_n  = tail_off + (is_last ? {28'd0, h_tail_u} : 32'd0);
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [IN_W-1:0]    keep_mask;
+    integer b;
+    always @* begin
+        for (b = 0; b < IN_B; b = b + 1)
+            keep_mask[b*8 +: 8] = (b[IB_W:0] < h_lastb) ? 8'hFF : 8'h00;
+    end
+    wire [IN_W-1:0]    beat     = !has_beat ? {IN_W{1'b0}} : (last_beat ? (pkt_data & keep_mask) : pkt_data);
+
+    wire [223:0] hdr = {h_orig, 16'd0, h_cap, h_ts[31:0], h_ts[63:32], PORT, h_len, `FCAP_PCAPNG_EPB};
+
+    // the chunk: [header] [beat] [tail], in units from bit 0
+    wire [CH_U*32-1:0] beat_ext = {{(CH_U*32-IN_W){1'b0}}, beat};
+    wire [CH_U*32-1:0] tail_ext = {{(CH_U*32-320){1'b0}}, h_tail};
+    wire [CH_U*32-1:0] chunk    = (has_hdr ? {beat_ext[CH_U*32-225:0], hdr} : beat_ext)
+                                  | (is_last ? tail_ext << {tail_off[AC_W-1:0], 5'd0} : {CH_U*32{1'b0}});
+    wire [AC_W-1:0]    chunk_u  = chunk_n[AC_W-1:0];
+
+    // the gearbox: units in order from bit 0; bits past acc_n units are zero
+    reg  [ACC_U*32-1:0] acc;
+    reg  [AC_W-1:0]     acc_n;
+    wire [AC_W-1:0]     even_n  = {acc_n[AC_W-1:1], 1'b0};
+    wire [AC_W-1:0]     out_u   = !rec_ready ? {AC_W{1'b0}} : (even_n > OUT_UC ? OUT_UC : even_n);
+    wire [AC_W-1:0]     rest_u  = acc_n - out_u;
+    wire                fits    = {1'b0, rest_u} + {1'b0, chunk_u} <= {1'b0, ACC_UC};
+
+    wire done_full;
+    wire go_data = q_valid && h_grant && (!has_beat || pkt_valid) && fits && !(is_last && done_full);
+    wire go_drop = q_valid && !h_grant && (!has_beat || pkt_valid);
+    wire step    = go_data || go_drop;
+    assign pkt_rd = step && has_beat;
+    assign q_rd   = step && is_last;
+
+    /* verilator lint_off UNUSEDSIGNAL */ // out_u is even: its low bit is not a word
+    wire [AC_W-1:0] out_words = out_u >> 1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign rec_wr_n    = out_words[OCW-1:0];
+    assign rec_wr_data = acc[OUT_U*32-1:0];
+    assign busy        = s1_valid || q_valid || acc_n != {AC_W{1'b0}} || done_valid;
+
+    // records handed on to the order queue
+    fcap_fifo #(
+        .WIDTH  (`FCAP_DONE_W),
+        .ADDR_W (1)
+    ) done_q (
+        .clk (clk), .rst (rst),
+        .wr_en (go_data && is_last), .wr_data ({h_ring, h_addr, h_len[18:3]}), .full (done_full),
+        .rd_en (done_rd), .rd_data (done_data), .rd_valid (done_valid)
+    );
+
+    wire [ACC_U*32-1:0] chunk_at = {{(ACC_U*32-CH_U*32){1'b0}}, chunk} << {rest_u, 5'd0};
+
+    always @(posedge clk) begin
+        if (rst) begin
+            started    <= 1'b0;
+            beats_left <= {BEATS_W{1'b0}};
+            acc        <= {ACC_U*32{1'b0}};
+            acc_n      <= {AC_W{1'b0}};
+        end else begin
+            if (step) begin
+                started    <= !is_last;
+                beats_left <= bl - {{(BEATS_W-1){1'b0}}, has_beat};
+            end
+            acc   <= (acc >> {out_u, 5'd0}) | (go_data ? chunk_at : {ACC_U*32{1'b0}});
+            acc_n <= rest_u + (go_data ? chunk_u : {AC_W{1'b0}});
+        end
     end
 endmodule
 `default_nettype wire

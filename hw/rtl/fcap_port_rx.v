@@ -25,7 +25,9 @@
 // does everything else on a registered copy of the beat, so the MAC pins feed
 // flip-flops and almost no logic (good for timing, and for simulation speed).
 //
-// tkeep must be contiguous from bit 0. tuser on any beat flags the frame.
+// DATA_W is the MAC's width: 64 (a 10G MAC) or 512 (a 100G CMAC). Every beat
+// but a frame's last must be full, and tkeep contiguous from bit 0 (what
+// AXI-Stream MACs deliver). tuser on any beat flags the frame.
 // snaplen is quasi-static: change it only while capture is disabled.
 module fcap_port_rx #(
     parameter DATA_W       = 64,
@@ -180,10 +182,14 @@ module fcap_port_rx #(
     localparam [31:0] HDR_BYTES = 64;
     wire        in_window = bytes_pre < HDR_BYTES;
     wire [9:0]  hdr_shift = {bytes_pre[6:0], 3'b000};
-    wire [511:0] beat_wide = {{(512-DATA_W){1'b0}}, b_data} << hdr_shift;
-    wire [511:0] beat_mask = {{(512-DATA_W){1'b0}}, {DATA_W{1'b1}}} << hdr_shift;
+    // (the beat placed in a double-width window, so that any DATA_W up to 512
+    // works; only the window's low 512 bits are the header)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [1023:0] beat_wide = {{(1024-DATA_W){1'b0}}, b_data} << hdr_shift;
+    wire [1023:0] beat_mask = {{(1024-DATA_W){1'b0}}, {DATA_W{1'b1}}} << hdr_shift;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [511:0] hdr_base  = sof ? 512'd0 : hdr;
-    wire [511:0] hdr_cur   = in_window ? ((hdr_base & ~beat_mask) | beat_wide) : hdr_base;
+    wire [511:0] hdr_cur   = in_window ? ((hdr_base & ~beat_mask[511:0]) | beat_wide[511:0]) : hdr_base;
     wire [6:0]   win_len   = bytes_post < HDR_BYTES ? bytes_post[6:0] : 7'd64;
     wire [31:0]  flow_hash;
 

@@ -1,106 +1,127 @@
 `default_nettype none
-// fcap_rec_fifo: records in 64-bit words in, rows of LANES words out.
+// fcap_rec_fifo: a port's records as a stream of 64-bit words: up to WR_W
+// words in a clock, a window of LANES words out.
 //
-// A formatter writes one record word by word, then decides: wr_commit makes
-// the whole record visible to the reader, wr_drop discards it (its ring had no
-// room). Each record starts a new row; a row holds up to LANES words and says
-// how many (rd_lanes) and whether it ends its record (rd_last). So the reader
-// moves LANES words a clock while the writer fills at one, which is how four
-// 64-bit formatters share one 512-bit DMA path.
+// The formatter writes records back to back with no gap (a record's first
+// words may share a clock with the previous record's last ones), and only
+// records the ring allocator has granted, so there is nothing to commit or
+// roll back here. The DMA streamer sees the oldest LANES words (rd_data,
+// word 0 the oldest), how many of them are there (rd_avail), and takes any
+// number of them (rd_pop). Because neither side is tied to rows, a record
+// costs its length in words, not a whole number of rows: that is what lets
+// one 512-bit formatter keep a 100G port's 148.8 Mpps of records dense.
 //
-// Storage is one RAM per lane (written one lane at a time, read a row at a
-// time) plus a small RAM of row descriptors. Read side: first-word-fall-
-// through with registered RAM reads.
+// Storage: one RAM per lane (LANES of them). Word i lives in lane i % LANES,
+// row i / LANES, so any LANES consecutive words sit in distinct lanes and
+// each lane RAM is written and read at most once a clock, each with its own
+// address (simple dual-port block RAM). Reads are registered: the window
+// shown in a clock is the one addressed at the previous edge, and counts
+// only words written before that edge (vis), so a word is never shown
+// before the RAM holds it.
 module fcap_rec_fifo #(
-    parameter LANES      = 8,
-    parameter ROW_ADDR_W = 6
+    parameter LANES      = 8,     // window width in words; a power of two
+    parameter WR_W       = 2,     // words written per clock at most (<= LANES)
+    parameter ROW_ADDR_W = 9      // depth: 2^ROW_ADDR_W rows of LANES words
 ) (
-    input  wire                clk,
-    input  wire                rst,
+    input  wire                  clk,
+    input  wire                  rst,
 
-    input  wire                wr_valid,
-    input  wire [63:0]         wr_data,
-    input  wire                wr_last,      // last word of the record
-    output wire                wr_ready,
-    input  wire                wr_commit,    // the record just written is kept
-    input  wire                wr_drop,      // ... or discarded
+    input  wire [CW_W-1:0]       wr_n,       // words written this clock (0..WR_W)
+    input  wire [WR_W*64-1:0]    wr_data,    // word 0 first
+    output wire                  wr_ready,   // room for WR_W more words
 
-    output reg                 rd_valid,
-    output wire [LANES*64-1:0] rd_data,
-    output wire [7:0]          rd_lanes,     // words in this row, 1..LANES
-    output wire                rd_last,      // this row ends its record
-    input  wire                rd_en,
-    output wire                empty         // nothing committed waits, rd_valid low
+    output wire [LANES*64-1:0]   rd_data,    // the oldest LANES words, word 0 first
+    output wire [CR_W-1:0]       rd_avail,   // how many of them are valid
+    input  wire [CR_W-1:0]       rd_pop,     // words taken this clock (<= rd_avail)
+    output wire                  empty
 );
-    localparam DEPTH  = 1 << ROW_ADDR_W;
-    localparam LANE_W = (LANES > 1) ? $clog2(LANES) : 1;
-    localparam [31:0] LAST_LANE32 = LANES - 1;
-    localparam [LANE_W-1:0] LAST_LANE = LAST_LANE32[LANE_W-1:0];
+    localparam CW_W   = $clog2(WR_W + 1);
+    localparam CR_W   = $clog2(LANES + 1);
+    localparam LW     = $clog2(LANES);   // LANES >= 2
+    localparam PTR_W  = ROW_ADDR_W + LW + 1;
+    localparam [PTR_W-1:0] DEPTH_WORDS = {1'b1, {(ROW_ADDR_W + LW){1'b0}}};
+    localparam [31:0]      WR_W32      = WR_W;
+    localparam [31:0]      LANES32     = LANES;
+    localparam [PTR_W-1:0] WR_W_P      = WR_W32[PTR_W-1:0];
+    localparam [PTR_W-1:0] LANES_P     = LANES32[PTR_W-1:0];
 
-    reg [ROW_ADDR_W:0] wr_row;      // row being filled (uncommitted rows included)
-    reg [ROW_ADDR_W:0] commit_row;  // rows below are committed
-    reg [ROW_ADDR_W:0] rd_row;      // next row to fetch
-    reg [LANE_W-1:0]   wr_lane;
+    reg  [PTR_W-1:0] wr_ptr;    // words written
+    reg  [PTR_W-1:0] rd_ptr;    // words taken
+    reg  [PTR_W-1:0] vis;       // words written before the edge that loaded the window
+    reg  [LW-1:0]    rot;       // lane of the window's word 0
 
-    wire               write     = wr_valid && wr_ready;
-    wire               row_done  = write && (wr_last || wr_lane == LAST_LANE);
-    wire [ROW_ADDR_W:0] wr_row_next = wr_row + {{ROW_ADDR_W{1'b0}}, row_done};
-    wire               fetch     = (rd_row != commit_row) && (!rd_valid || rd_en);
+    wire [PTR_W-1:0] used = wr_ptr - rd_ptr;
+    assign wr_ready = used <= DEPTH_WORDS - WR_W_P;
+    assign empty    = used == {PTR_W{1'b0}};
 
-    assign wr_ready = (wr_row - rd_row) != DEPTH[ROW_ADDR_W:0];
-    assign empty    = !rd_valid && rd_row == commit_row;
+    wire [PTR_W-1:0] shown = vis - rd_ptr;
+    assign rd_avail = (shown >= LANES_P) ? LANES_P[CR_W-1:0] : shown[CR_W-1:0];
 
-    // row descriptors: {last, lanes - 1}
-    reg [LANE_W:0] meta [0:DEPTH-1];
-    reg [LANE_W:0] meta_rd;
-    always @(posedge clk) begin
-        if (row_done)
-            meta[wr_row[ROW_ADDR_W-1:0]] <= {wr_last, wr_lane};
-        if (fetch)
-            meta_rd <= meta[rd_row[ROW_ADDR_W-1:0]];
-    end
-    assign rd_last  = meta_rd[LANE_W];
-    assign rd_lanes = {{(7-LANE_W){1'b0}}, meta_rd[LANE_W-1:0]} + 8'd1;
+    wire [PTR_W-1:0] rd_next = rd_ptr + {{(PTR_W-CR_W){1'b0}}, rd_pop};
+    wire [PTR_W-1:0] wr_next = wr_ptr + {{(PTR_W-CW_W){1'b0}}, wr_n};
 
+    /* verilator lint_off UNUSEDSIGNAL */ // the top pointer bit only tells laps apart
+    wire [LW-1:0]         wr_lo  = wr_ptr[LW-1:0];
+    wire [ROW_ADDR_W-1:0] wr_row = wr_ptr[LW +: ROW_ADDR_W];
+    wire [LW-1:0]         rn_lo  = rd_next[LW-1:0];
+    wire [ROW_ADDR_W-1:0] rn_row = rd_next[LW +: ROW_ADDR_W];
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // Word j of the input (j may exceed WR_W - 1 where no lane needs it).
+    function [63:0] in_word(input [WR_W*64-1:0] d, input [LW-1:0] j);
+        integer k;
+        begin
+            in_word = 64'd0;
+            for (k = 0; k < WR_W; k = k + 1)
+                if (j == k[LW-1:0])
+                    in_word = d[k*64 +: 64];
+        end
+    endfunction
+
+    wire [LANES*64-1:0] q_all;
     genvar l;
     generate
         for (l = 0; l < LANES; l = l + 1) begin : lane
-            reg [63:0] mem [0:DEPTH-1];
+            localparam [LW-1:0] L = l;
+            reg [63:0] mem [0:(1<<ROW_ADDR_W)-1];
             reg [63:0] q;
+            // the input word this lane takes, and the row it goes to
+            wire [LW-1:0]         j     = L - wr_lo;
+            wire                  we    = {{(32-LW){1'b0}}, j} < {{(32-CW_W){1'b0}}, wr_n};
+            /* verilator lint_off CMPCONST */ // constant for lane 0 (never behind)
+            wire [ROW_ADDR_W-1:0] waddr = wr_row + {{(ROW_ADDR_W-1){1'b0}}, L < wr_lo};
+            wire [ROW_ADDR_W-1:0] raddr = rn_row + {{(ROW_ADDR_W-1){1'b0}}, L < rn_lo};
+            /* verilator lint_on CMPCONST */
             always @(posedge clk) begin
-                if (write && wr_lane == l)
-                    mem[wr_row[ROW_ADDR_W-1:0]] <= wr_data;
-                if (fetch)
-                    q <= mem[rd_row[ROW_ADDR_W-1:0]];
+                if (we)
+                    mem[waddr] <= in_word(wr_data, j);
+                q <= mem[raddr];
             end
-            assign rd_data[l*64 +: 64] = q;
+            assign q_all[l*64 +: 64] = q;
+        end
+    endgenerate
+
+    // The window, rotated so that word 0 is the oldest.
+    genvar w;
+    generate
+        for (w = 0; w < LANES; w = w + 1) begin : window
+            localparam [LW-1:0] W = w;
+            wire [LW-1:0] src = rot + W;
+            assign rd_data[w*64 +: 64] = q_all[src*64 +: 64];
         end
     endgenerate
 
     always @(posedge clk) begin
         if (rst) begin
-            wr_row     <= {(ROW_ADDR_W+1){1'b0}};
-            commit_row <= {(ROW_ADDR_W+1){1'b0}};
-            rd_row     <= {(ROW_ADDR_W+1){1'b0}};
-            wr_lane    <= {LANE_W{1'b0}};
-            rd_valid   <= 1'b0;
+            wr_ptr <= {PTR_W{1'b0}};
+            rd_ptr <= {PTR_W{1'b0}};
+            vis    <= {PTR_W{1'b0}};
+            rot    <= {LW{1'b0}};
         end else begin
-            if (wr_drop) begin
-                wr_row  <= commit_row;
-                wr_lane <= {LANE_W{1'b0}};
-            end else begin
-                wr_row <= wr_row_next;
-                if (write)
-                    wr_lane <= row_done ? {LANE_W{1'b0}} : wr_lane + 1'b1;
-                if (wr_commit)
-                    commit_row <= wr_row_next;
-            end
-            if (fetch) begin
-                rd_row   <= rd_row + 1'b1;
-                rd_valid <= 1'b1;
-            end else if (rd_en) begin
-                rd_valid <= 1'b0;
-            end
+            wr_ptr <= wr_next;
+            rd_ptr <= rd_next;
+            vis    <= wr_ptr;
+            rot    <= rn_lo;
         end
     end
 
@@ -108,12 +129,16 @@ module fcap_rec_fifo #(
     // Yosys defines SYNTHESIS). A broken promise stops the simulation.
 `ifndef SYNTHESIS
     always @(posedge clk) begin
-        if (!rst && rd_en && !rd_valid) begin
-            $display("%m: read while empty");
+        if (!rst && rd_pop > rd_avail) begin
+            $display("%m: took %0d words, %0d were shown", rd_pop, rd_avail);
             $stop;
         end
-        if (!rst && wr_commit && wr_drop) begin
-            $display("%m: a record both committed and dropped");
+        if (!rst && wr_n != {CW_W{1'b0}} && !wr_ready) begin
+            $display("%m: written without room");
+            $stop;
+        end
+        if (!rst && {{(32-CW_W){1'b0}}, wr_n} > WR_W32) begin
+            $display("%m: %0d words written in a clock, at most %0d", wr_n, WR_W);
             $stop;
         end
     end

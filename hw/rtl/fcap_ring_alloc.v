@@ -3,14 +3,18 @@
 `include "fcap_dma_defs.vh"
 // fcap_ring_alloc: decides where every record goes, over all host rings.
 //
-// Formatters ask for room for a complete record in the ring their flow hash
-// was steered to; requests are served round robin, one a clock. Each ring's
-// block state lives in an fcap_ring_ctx; this module chooses, each clock, one
-// thing to put in the order queue: a block close for a ring that must close
-// (first), or a granted record. It moves no data: the DMA streamer carries
-// the order entries out in order, so a block's header and its publication
-// always follow its records, and every port's records leave in the order
-// the port wrote them into its record FIFO.
+// Formatters ask for room for a record in the ring their flow hash was
+// steered to, before they format it; requests are served round robin, one a
+// clock (a request that must wait, for a ring loading or closing a block,
+// lets the next port's be considered). Each ring's block state lives in an
+// fcap_ring_ctx. A granted record enters the order queue only once its
+// formatter has (nearly) written it into the record FIFO (done_*), so that the
+// DMA streamer never waits behind a record still being formatted; records
+// therefore enter in the order they are formatted, not granted. Each clock
+// this module puts one thing in the order queue: a block close (first), or a
+// formatted record. A ring closes a block only when every record placed in it
+// is in the queue, so a block's header and its publication always follow its
+// records. It moves no data: the DMA streamer carries the order entries out.
 //
 // A ring that has no free block refuses records (the formatter discards and
 // counts the frame); the refusals are counted in that ring's next header.
@@ -53,6 +57,11 @@ module fcap_ring_alloc #(
     input  wire [NUM_PORTS*64-1:0]  alloc_ts,
     output wire [NUM_PORTS-1:0]     alloc_grant,
     output wire [NUM_PORTS-1:0]     alloc_reject,
+    output wire [63:0]              alloc_addr,    // with a grant: where the record goes
+
+    input  wire [NUM_PORTS-1:0]     done_valid,    // formatted records, per port
+    input  wire [NUM_PORTS*`FCAP_DONE_W-1:0] done_data,
+    output wire [NUM_PORTS-1:0]     done_rd,
 
     output wire                     ord_wr_en,
     output wire [`FCAP_ORD_W-1:0]   ord_wr_data,
@@ -103,7 +112,10 @@ module fcap_ring_alloc #(
     wire [NUM_RINGS*TABLE_ADDR_W-1:0] table_index;
     wire [NUM_RINGS*`FCAP_CLOSE_W-1:0] close_data;
     wire [NUM_RINGS*64-1:0] place_addr;
-    wire do_reset = reset_pending && dp_idle;
+    // records placed in each ring and not yet in the order queue
+    reg  [NUM_RINGS*8-1:0] outstanding;
+    wire [NUM_RINGS-1:0]   settled;
+    wire do_reset = reset_pending && dp_idle && (&settled);
 
     // one close a clock, lowest ring first; one table read a clock, likewise
     reg [RING_W-1:0] close_ring, load_ring;
@@ -115,7 +127,7 @@ module fcap_ring_alloc #(
         close_any  = 1'b0;
         load_any   = 1'b0;
         for (r = NUM_RINGS - 1; r >= 0; r = r - 1) begin
-            if (must_close[r]) begin
+            if (must_close[r] && settled[r]) begin
                 close_ring = r[RING_W-1:0];
                 close_any  = 1'b1;
             end
@@ -127,7 +139,7 @@ module fcap_ring_alloc #(
     end
 
     wire emit_close = close_any && !ord_full && !close_full;
-    wire place      = !close_any && pick_valid && can_place[req_ring] && !ord_full;
+    wire place      = !close_any && pick_valid && can_place[req_ring];
     wire reject     = pick_valid && !place && must_reject[req_ring];
 
     genvar g;
@@ -137,6 +149,7 @@ module fcap_ring_alloc #(
             assign close_grant[g] = emit_close && close_ring == g;
             assign place_here[g]  = place && req_ring == g;
             assign drop_here[g]   = reject && req_ring == g;
+            assign settled[g]     = outstanding[g*8 +: 8] == 8'd0;
 
             fcap_ring_ctx #(
                 .TABLE_ADDR_W (TABLE_ADDR_W),
@@ -168,26 +181,68 @@ module fcap_ring_alloc #(
     assign table_rd_en    = load_any;
     assign table_rd_index = table_index[load_ring*TABLE_ADDR_W +: TABLE_ADDR_W];
     assign flush_pending  = |flushing;
-    assign busy           = close_any;
+    assign busy           = |must_close;
+    assign alloc_addr     = place_addr[req_ring*64 +: 64];
 
-    // ---- entries for the streamer ------------------------------------------------------
-    wire [7:0]  port8 = {{(8-SEL_W){1'b0}}, pick};
-    wire [15:0] lanes = req_len[18:3];
-    assign ord_wr_en     = place || emit_close;
-    assign ord_wr_data   = emit_close ? {1'b1, 88'd0}
-                                      : {1'b0, port8, place_addr[req_ring*64 +: 64], lanes};
+    // ---- entries for the streamer: closes, and records as they are formatted ------------
+    reg  [SEL_W-1:0] dlast;
+    reg  [SEL_W-1:0] dpick;
+    reg              dpick_valid;
+    /* verilator lint_off UNUSEDSIGNAL */ // didx < NUM_PORTS: only its low bits are used
+    reg  [31:0]      didx;
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @* begin
+        dpick       = dlast;
+        dpick_valid = 1'b0;
+        didx        = 32'd0;
+        for (i = NUM_PORTS; i >= 1; i = i - 1) begin
+            didx = ({{(32-SEL_W){1'b0}}, dlast} + i) % NUM_PORTS;
+            if (done_valid[didx[SEL_W-1:0]]) begin
+                dpick       = didx[SEL_W-1:0];
+                dpick_valid = 1'b1;
+            end
+        end
+    end
+    wire [`FCAP_DONE_W-1:0] d_entry = done_data[dpick*`FCAP_DONE_W +: `FCAP_DONE_W];
+    wire [3:0]        d_ring4 = d_entry[`FCAP_DONE_RING];
+    wire [RING_W-1:0] d_ring  = ({28'd0, d_ring4} < NUM_RINGS) ? d_ring4[RING_W-1:0] : {RING_W{1'b0}};
+    wire              take_done = dpick_valid && !emit_close && !ord_full;
+    wire [7:0]        dport8  = {{(8-SEL_W){1'b0}}, dpick};
+    assign ord_wr_en     = take_done || emit_close;
+    assign ord_wr_data   = emit_close ? {1'b1, 92'd0}
+                                      : {1'b0, d_ring4, dport8, d_entry[`FCAP_DONE_ADDR],
+                                         d_entry[`FCAP_DONE_LANES]};
     assign close_wr_en   = emit_close;
     assign close_wr_data = close_data[close_ring*`FCAP_CLOSE_W +: `FCAP_CLOSE_W];
+    generate
+        for (g = 0; g < NUM_PORTS; g = g + 1) begin : formatted
+            assign done_rd[g] = take_done && dpick == g;
+        end
+        for (g = 0; g < NUM_RINGS; g = g + 1) begin : count
+            always @(posedge clk) begin
+                if (rst || do_reset)
+                    outstanding[g*8 +: 8] <= 8'd0;
+                else
+                    outstanding[g*8 +: 8] <= outstanding[g*8 +: 8] + {7'd0, place_here[g]}
+                                             - {7'd0, take_done && d_ring == g};
+            end
+        end
+    endgenerate
 
     always @(posedge clk) begin
         if (rst || do_reset)
             reset_pending <= 1'b0;
         else if (ring_reset)
             reset_pending <= 1'b1;
-        if (rst)
-            last <= {SEL_W{1'b0}};
-        else if (place || reject)
-            last <= pick;
+        if (rst) begin
+            last  <= {SEL_W{1'b0}};
+            dlast <= {SEL_W{1'b0}};
+        end else begin
+            if (pick_valid)
+                last <= pick;
+            if (take_done)
+                dlast <= dpick;
+        end
     end
 
     always @(posedge clk) begin

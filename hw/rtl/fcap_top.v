@@ -5,27 +5,35 @@
 //
 //   port p (own MAC clock):  MAC --AXIS--> fcap_port --(async FIFOs)--> core clock:
 //   core clock, per port:  fcap_port_core (timestamps, counters)
-//                           --> fcap_epb_formatter (pcapng EPB records)
-//                           --> fcap_rec_fifo (whole records, 64-bit in, 512-bit rows out)
+//                           --> fcap_epb_formatter (pcapng EPB records, FMT_WORDS words a clock)
+//                           --> fcap_rec_fifo (a word stream: FMT_WORDS in, DMA_LANES out)
 //   shared:  fcap_ring_alloc (where each record goes; block closes)
-//             --> order and close queues --> fcap_dma_streamer (64-byte DMA beats) --> host
+//             --> order and close queues --> fcap_dma_streamer (DMA_LANES-word beats)
+//             --> fcap_dma_burst (TLP-sized bursts) --> fcap_skid --> host
 //   host --AXI4-Lite--> fcap_regs (registers, counters, DT ROM, block table)
 //
 // Each port has its own MAC clock and reset; everything else runs on the core
-// clock. The DMA port writes one 64-byte line per beat (line-aligned bus
-// address, byte strobes), in order. docs/ARCHITECTURE.md follows one frame.
+// clock. The DMA port writes one line of DMA_LANES 64-bit words per beat
+// (line-aligned bus address, byte strobes), in order. docs/ARCHITECTURE.md
+// follows one frame; docs/DATAPATH.md gives the two shipped parameter sets:
+//   4 x 10G:  the defaults below (64-bit MACs at 156.25 MHz, 250 MHz core)
+//   1 x 100G: NUM_PORTS 1, NUM_RINGS 8, DATA_W 512 (CMAC at 322.265625 MHz),
+//             FMT_WORDS 8, DMA_LANES 16, 312.5 MHz core (RESET_INC 3 + 1/5 ns),
+//             PORT_FIFO_ADDR_W 10, DESC_FIFO_ADDR_W 9 (hw/dts/fcap_1x100g.dts)
 module fcap_top #(
     parameter        NUM_PORTS        = 4,
     parameter        NUM_RINGS        = 4,
+    parameter        DATA_W           = 64,   // MAC beat, bits: 64 (10G) or 512 (100G)
+    parameter        FMT_WORDS        = 2,    // 64-bit words a formatter writes per clock
     parameter        DT_ROM_ADDR_W    = 10,
     parameter [31:0] DT_BYTES         = 32'd0,
     parameter        DT_ROM_FILE      = "fcap_dt.hex",
-    parameter        PORT_FIFO_ADDR_W = 11,
+    parameter        PORT_FIFO_ADDR_W = 11,   // packet FIFO depth in DATA_W words
     parameter        DESC_FIFO_ADDR_W = 5,
     parameter        TS_ADDR_W        = 9,
     parameter        MAX_SNAP         = 16384,
     parameter        TABLE_ADDR_W     = 9,
-    parameter        REC_FIFO_ADDR_W  = 9,    // rows of 64 bytes per port: 32 KiB
+    parameter        REC_FIFO_ADDR_W  = 9,    // record FIFO depth in rows of DMA_LANES words
     parameter        DMA_LANES        = 8,    // 64-bit words per DMA beat
     parameter        DMA_BURST_BYTES  = 256,  // TLP max payload the DMA bursts fill
     parameter [7:0]  RESET_INC_NS     = 8'd4,
@@ -55,8 +63,8 @@ module fcap_top #(
 
     input  wire [NUM_PORTS-1:0]    mac_clk,
     input  wire [NUM_PORTS-1:0]    mac_rst,
-    input  wire [NUM_PORTS*64-1:0] s_axis_tdata,
-    input  wire [NUM_PORTS*8-1:0]  s_axis_tkeep,
+    input  wire [NUM_PORTS*DATA_W-1:0]     s_axis_tdata,
+    input  wire [NUM_PORTS*DATA_W/8-1:0]   s_axis_tkeep,
     input  wire [NUM_PORTS-1:0]    s_axis_tvalid,
     input  wire [NUM_PORTS-1:0]    s_axis_tlast,
     input  wire [NUM_PORTS-1:0]    s_axis_tuser,
@@ -156,31 +164,37 @@ module fcap_top #(
     wire [NUM_PORTS*4-1:0]  f_alloc_ring;
     wire [NUM_PORTS*32-1:0] f_alloc_len;
     wire [NUM_PORTS*64-1:0] f_alloc_ts;
+    wire [63:0]             f_alloc_addr;
+    wire [NUM_PORTS-1:0]    f_done_valid, f_done_rd;
+    wire [NUM_PORTS*`FCAP_DONE_W-1:0] f_done_data;
     wire [NUM_PORTS-1:0]    port_busy, formatter_busy, rf_empty;
     wire [NUM_PORTS*32-1:0] port_drops;
-    wire [NUM_PORTS-1:0]    rf_valid, rf_last, rf_rd;
+    localparam RF_CNT_W = $clog2(DMA_LANES + 1);
+    localparam FMT_CNT_W = $clog2(FMT_WORDS + 1);
     wire [NUM_PORTS*DMA_LANES*64-1:0] rf_data;
-    wire [NUM_PORTS*8-1:0]  rf_lanes;
+    wire [NUM_PORTS*RF_CNT_W-1:0]     rf_avail, rf_pop;
 
     genvar p;
     generate
         for (p = 0; p < NUM_PORTS; p = p + 1) begin : port
             wire                    desc_valid, desc_rd, data_valid, data_rd;
             wire [`FCAP_DESC_W-1:0] desc_data;
-            wire [63:0]             data;
-            wire                    rec_valid, rec_last, rec_ready, rec_commit, rec_drop;
-            wire [63:0]             rec_data;
+            wire [DATA_W-1:0]       data;
+            wire [FMT_CNT_W-1:0]    rec_n;
+            wire [FMT_WORDS*64-1:0] rec_data;
+            wire                    rec_ready;
 
             /* verilator lint_off PINCONNECTEMPTY */
             fcap_port #(
-                .DATA_W      (64),
+                .DATA_W      (DATA_W),
                 .MAX_SNAP    (MAX_SNAP),
                 .FIFO_ADDR_W (PORT_FIFO_ADDR_W),
                 .DESC_ADDR_W (DESC_FIFO_ADDR_W),
                 .TS_ADDR_W   (TS_ADDR_W)
             ) rx (
                 .mac_clk (mac_clk[p]), .mac_rst (mac_rst[p]),
-                .s_axis_tdata (s_axis_tdata[p*64 +: 64]), .s_axis_tkeep (s_axis_tkeep[p*8 +: 8]),
+                .s_axis_tdata (s_axis_tdata[p*DATA_W +: DATA_W]),
+                .s_axis_tkeep (s_axis_tkeep[p*DATA_W/8 +: DATA_W/8]),
                 .s_axis_tvalid (s_axis_tvalid[p]), .s_axis_tlast (s_axis_tlast[p]),
                 .s_axis_tuser (s_axis_tuser[p]),
                 .clk (clk), .rst (rst), .enable (ctrl_enable), .snaplen (snaplen),
@@ -196,7 +210,9 @@ module fcap_top #(
 
             fcap_epb_formatter #(
                 .PORT_ID   (p),
-                .NUM_RINGS (NUM_RINGS)
+                .NUM_RINGS (NUM_RINGS),
+                .IN_W      (DATA_W),
+                .OUT_WORDS (FMT_WORDS)
             ) formatter (
                 .clk (clk), .rst (rst), .cnt_clear (cnt_clear),
                 .hash_option (ctrl_hash_option), .steer (steer),
@@ -206,20 +222,22 @@ module fcap_top #(
                 .alloc_len (f_alloc_len[p*32 +: 32]),
                 .alloc_ts (f_alloc_ts[p*64 +: 64]),
                 .alloc_grant (f_alloc_grant[p]), .alloc_reject (f_alloc_reject[p]),
-                .rec_valid (rec_valid), .rec_data (rec_data), .rec_last (rec_last),
-                .rec_ready (rec_ready), .rec_commit (rec_commit), .rec_drop (rec_drop),
+                .alloc_addr (f_alloc_addr),
+                .done_valid (f_done_valid[p]), .done_data (f_done_data[p*`FCAP_DONE_W +: `FCAP_DONE_W]),
+                .done_rd (f_done_rd[p]),
+                .rec_wr_n (rec_n), .rec_wr_data (rec_data), .rec_ready (rec_ready),
                 .busy (formatter_busy[p]), .cnt_drop_ring (cnt_drop_ring[p*64 +: 64])
             );
 
             fcap_rec_fifo #(
                 .LANES      (DMA_LANES),
+                .WR_W       (FMT_WORDS),
                 .ROW_ADDR_W (REC_FIFO_ADDR_W)
             ) rec_fifo (
                 .clk (clk), .rst (rst),
-                .wr_valid (rec_valid), .wr_data (rec_data), .wr_last (rec_last),
-                .wr_ready (rec_ready), .wr_commit (rec_commit), .wr_drop (rec_drop),
-                .rd_valid (rf_valid[p]), .rd_data (rf_data[p*DMA_LANES*64 +: DMA_LANES*64]),
-                .rd_lanes (rf_lanes[p*8 +: 8]), .rd_last (rf_last[p]), .rd_en (rf_rd[p]),
+                .wr_n (rec_n), .wr_data (rec_data), .wr_ready (rec_ready),
+                .rd_data (rf_data[p*DMA_LANES*64 +: DMA_LANES*64]),
+                .rd_avail (rf_avail[p*RF_CNT_W +: RF_CNT_W]), .rd_pop (rf_pop[p*RF_CNT_W +: RF_CNT_W]),
                 .empty (rf_empty[p])
             );
         end
@@ -264,6 +282,8 @@ module fcap_top #(
         .table_rd_data (table_rd_data),
         .alloc_req (f_alloc_req), .alloc_ring (f_alloc_ring), .alloc_len (f_alloc_len),
         .alloc_ts (f_alloc_ts), .alloc_grant (f_alloc_grant), .alloc_reject (f_alloc_reject),
+        .alloc_addr (f_alloc_addr),
+        .done_valid (f_done_valid), .done_data (f_done_data), .done_rd (f_done_rd),
         .ord_wr_en (ord_wr_en), .ord_wr_data (ord_wr_data), .ord_full (ord_full),
         .close_wr_en (close_wr_en), .close_wr_data (close_wr_data), .close_full (close_full),
         .prod_idx (ring_prod), .block_open (ring_open), .ring_full (ring_is_full),
@@ -296,13 +316,13 @@ module fcap_top #(
 
     fcap_dma_streamer #(
         .NUM_PORTS (NUM_PORTS),
+        .NUM_RINGS (NUM_RINGS),
         .LANES     (DMA_LANES)
     ) streamer (
         .clk (clk), .rst (rst),
         .ord_valid (ord_valid), .ord_data (ord_data), .ord_rd (ord_rd),
         .close_valid (close_valid), .close_data (close_data), .close_rd (close_rd),
-        .rf_valid (rf_valid), .rf_data (rf_data), .rf_lanes (rf_lanes), .rf_last (rf_last),
-        .rf_rd (rf_rd),
+        .rf_data (rf_data), .rf_avail (rf_avail), .rf_pop (rf_pop),
         .dma_valid (s_dma_valid), .dma_addr (s_dma_addr), .dma_data (s_dma_data),
         .dma_strb (s_dma_strb), .dma_status (s_dma_status), .dma_ring (s_dma_ring),
         .dma_ready (s_dma_ready),

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""synth_table.py DIR [TITLE] - the resource table of a Yosys run, as Markdown.
+"""synth_table.py DIR [TOP] - the resource table of a Yosys run, as Markdown.
 
-Reads what hw/tools/synth.sh leaves in DIR: fcap_top.stat (Yosys `stat`),
-mem_list.txt (`select -list t:$mem_v2`: module/cell, one per line) and
-mems.il (`dump t:$mem_v2`, the same cells in the same order). Prints one row
+Reads what hw/tools/synth.sh leaves in DIR for the top module TOP (default
+fcap_top): TOP.stat (Yosys `stat`), TOP.mem_list.txt (`select -list
+t:$mem_v2`: module/cell, one per line) and TOP.mems.il (`dump t:$mem_v2`, the
+same cells in the same order). Prints one row
 per module (parameterisations of a module are summed): instances, and per
 instance its own gates, flip-flops, memories and memory bits (submodules
 excluded); then the whole card's totals. docs/DATAPATH.md quotes it.
@@ -80,10 +81,11 @@ def read_mem_bits(list_path, il_path):
 
 def main():
     d = sys.argv[1]
-    title = sys.argv[2] if len(sys.argv) > 2 else "fcap_top"
-    modules = read_stat(d + "/fcap_top.stat")
-    inst = instances(modules)
-    mem_bits = read_mem_bits(d + "/mem_list.txt", d + "/mems.il")
+    top = sys.argv[2] if len(sys.argv) > 2 else "fcap_top"
+    title = top
+    modules = read_stat(f"{d}/{top}.stat")
+    inst = instances(modules, top)
+    mem_bits = read_mem_bits(f"{d}/{top}.mem_list.txt", f"{d}/{top}.mems.il")
     rows = collections.OrderedDict()
     for mod in sorted(modules, key=short):
         if inst[mod] == 0:

@@ -27,6 +27,7 @@ uint64_t snapshot_ps(const struct fcap_sim *sim)
 }
 
 const char *data_dir;
+const char *card_name;
 
 struct frame *frames_add(struct frames *f)
 {
@@ -64,7 +65,8 @@ static void on_frame(void *ctx, const struct fcap_sim_frame_event *ev)
 int h_open(struct harness *h, const struct fcap_ring_config *rc)
 {
 	memset(h, 0, sizeof(*h));
-	h->dev = fcap_dev_open_sim(NULL, h->err);
+	struct fcap_sim_dev_config dc = { .card = card_name };
+	h->dev = fcap_dev_open_sim(&dc, h->err);
 	if (!h->dev)
 		return -1;
 	h->sim = fcap_dev_sim(h->dev);
@@ -76,7 +78,7 @@ int h_open(struct harness *h, const struct fcap_ring_config *rc)
 	h->time0_ps = time_set_ps(h->sim);
 	/* One ring unless the test asks for more (steering then spreads flows). */
 	struct fcap_ring_config cfg = *rc;
-	h->nrings = cfg.rings ? cfg.rings : 1;
+	h->nrings = cfg.rings == H_ALL_RINGS ? h->ci.rings : cfg.rings ? cfg.rings : 1;
 	cfg.rings = h->nrings;
 	if (fcap_rings_setup(h->rings, h->nrings, h->dev, &h->ci, &cfg, h->err) < 0)
 		return -1;

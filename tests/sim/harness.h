@@ -18,6 +18,7 @@
 #include "fcap_sim.h"
 
 #define T0_NS 1700000000123456789ull /* card time loaded at set-up */
+#define H_ALL_RINGS 0xFFFFFFFFu       /* fcap_ring_config.rings: every ring the card has */
 
 struct frame {
 	unsigned port;
@@ -53,6 +54,7 @@ struct harness {
 };
 
 extern const char *data_dir;             /* $FCAP_DATA, or NULL */
+extern const char *card_name;            /* the simulated card the tests open (NULL: "4x10g") */
 extern const struct fcap_ring_config default_ring;
 
 uint64_t time_set_ps(const struct fcap_sim *sim);

@@ -104,6 +104,7 @@ static const struct ratio ratios[] = {
 	{ "same frequency, other phase", 4000, 4000, 1234 },
 	{ "10G MAC 156.25 MHz -> core 250 MHz", 6400, 4000, 777 },
 	{ "100G MAC 322.27 MHz -> core 250 MHz", 3103, 4000, 1500 },
+	{ "100G MAC 322.27 MHz -> core 312.5 MHz (the 1x100g card)", 3103, 3200, 1500 },
 	{ "core 250 MHz -> 156.25 MHz", 4000, 6400, 333 },
 	{ "primes 7919 / 3001 ps", 7919, 3001, 1 },
 	{ "fast writer 1000 / 9973 ps", 1000, 9973, 4000 },

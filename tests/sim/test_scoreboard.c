@@ -3,8 +3,9 @@
  * frame by frame.
  *
  * Every port gets random frames (64 to 9018 bytes, random bytes) with random
- * idle gaps, at 10 Gb/s; frames are steered over four rings by their hash;
- * the PCIe link (Gen3 x8 model) may be back-pressured at random; the host may
+ * idle gaps, at its line rate; frames are steered over all the card's rings
+ * by their hash; the PCIe link (the Gen3 x8 model for the 4 x 10G card, Gen4
+ * x16 for the 1 x 100G card) may be back-pressured at random; the host may
  * stop consuming for a while. The scoreboard then holds the card to its
  * promise, port by port:
  *   - every frame is either delivered byte-exact, in the port's order, with
@@ -14,8 +15,9 @@
  *     at least counted;
  *   - the card's counters equal what was sent, delivered and dropped.
  *
- * usage: test_scoreboard [FRAMES_PER_PORT [SEED]]   (defaults: 300, 1)
- * `make test` runs the default; `make bench` runs a longer sweep.
+ * usage: test_scoreboard [--card CARD] [FRAMES_PER_PORT [SEED]]
+ *   CARD 4x10g (default) or 1x100g; defaults: 300 frames a port, seed 1.
+ * `make test` runs a reduced run of each card; `make bench` a longer sweep.
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "harness.h"
 
 static unsigned frames_per_port = 300;
+static bool hundred_g;       /* the 1x100g card: one port at 100 Gb/s, on Gen4 x16 */
 static uint64_t seed = 1;
 static uint64_t rng;
 
@@ -105,17 +108,21 @@ static void score_port(const struct harness *h, unsigned port, struct tally *t)
 static void run_scenario(const struct scenario *sc)
 {
 	rng = 0x9E3779B97F4A7C15ull * (seed + 1) ^ sc->bus_stall_pct;
-	struct fcap_ring_config rc = { .blocks = 4, .block_size = 65536, .timeout_ns = 20000, .rings = 4 };
+	struct fcap_ring_config rc = { .blocks = 4, .block_size = 65536, .timeout_ns = 20000,
+				       .rings = H_ALL_RINGS };
 	struct harness h;
 	CU_ASSERT_EQUAL_FATAL(h_open(&h, &rc), 0);
+	unsigned nports = fcap_sim_ports(h.sim);
+	/* idle gaps scale with the line rate: up to 20 us at 10 Gb/s, 2 us at 100 */
+	uint64_t max_gap_ns = hundred_g ? 2000 : 20000;
 	struct fcap_sim_bus_config bus;
-	fcap_sim_bus_preset(FCAP_SIM_BUS_GEN3_X8, &bus);
+	fcap_sim_bus_preset(hundred_g ? FCAP_SIM_BUS_GEN4_X16 : FCAP_SIM_BUS_GEN3_X8, &bus);
 	bus.stall_pct = sc->bus_stall_pct;
 	bus.seed = (uint32_t)seed + 7;
 	fcap_sim_set_bus(h.sim, &bus);
 
 	static uint8_t frame[9018];
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+	for (unsigned p = 0; p < nports; p++) {
 		for (unsigned i = 0; i < frames_per_port; i++) {
 			uint32_t len = random_size();
 			for (uint32_t b = 0; b < len; b += 8) {
@@ -124,7 +131,7 @@ static void run_scenario(const struct scenario *sc)
 			}
 			fcap_sim_mac_add_frame(h.sim, p, frame, len, false);
 			if (rnd() % 8 == 0)
-				fcap_sim_mac_add_idle(h.sim, p, rnd() % 20000); /* up to 20 us */
+				fcap_sim_mac_add_idle(h.sim, p, rnd() % max_gap_ns);
 		}
 	}
 
@@ -144,12 +151,12 @@ static void run_scenario(const struct scenario *sc)
 	CU_ASSERT_EQUAL_FATAL(h_drain(&h), 0);
 
 	struct tally t = { 0 };
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++)
+	for (unsigned p = 0; p < nports; p++)
 		score_port(&h, p, &t);
 	struct fcap_card_counters c;
-	CU_ASSERT_EQUAL_FATAL(fcap_card_counters(h.dev, FCAP_SIM_PORTS, &c, h.err), 0);
+	CU_ASSERT_EQUAL_FATAL(fcap_card_counters(h.dev, nports, &c, h.err), 0);
 	uint64_t rx = 0, dropped = 0;
-	for (unsigned p = 0; p < FCAP_SIM_PORTS; p++) {
+	for (unsigned p = 0; p < nports; p++) {
 		rx += c.port[p].rx_frames;
 		dropped += c.port[p].drop_fifo + c.port[p].drop_ring;
 	}
@@ -158,7 +165,7 @@ static void run_scenario(const struct scenario *sc)
 	struct fcap_sim_bus_stats bs;
 	fcap_sim_bus_stats(h.sim, &bs);
 
-	CU_ASSERT_EQUAL(t.sent, (size_t)FCAP_SIM_PORTS * frames_per_port);
+	CU_ASSERT_EQUAL(t.sent, (size_t)nports * frames_per_port);
 	CU_ASSERT_EQUAL(t.corrupt, 0);
 	CU_ASSERT_EQUAL(t.bad_ts, 0);
 	CU_ASSERT_EQUAL(t.bad_dropcount, 0);
@@ -172,9 +179,9 @@ static void run_scenario(const struct scenario *sc)
 	} else {
 		CU_ASSERT_EQUAL(dropped, 0);
 	}
-	printf("\n    %-22s sent %zu, delivered %zu, dropped %llu (fifo+ring; %zu reported in a next record, "
+	printf("\n    %s %-22s sent %zu, delivered %zu, dropped %llu (fifo+ring; %zu reported in a next record, "
 	       "%zu after a port's last); link stalled %llu clocks ",
-	       sc->name, t.sent, t.delivered, (unsigned long long)dropped, t.dropped_reported,
+	       fcap_sim_card(h.sim), sc->name, t.sent, t.delivered, (unsigned long long)dropped, t.dropped_reported,
 	       t.dropped_after_last, (unsigned long long)bs.stall_cycles);
 	h_close(&h);
 }
@@ -193,10 +200,21 @@ static void test_overload(void)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1)
-		frames_per_port = (unsigned)strtoul(argv[1], NULL, 10);
-	if (argc > 2)
-		seed = strtoull(argv[2], NULL, 10);
+	int a = 1;
+	card_name = "4x10g";
+	if (argc > 2 && !strcmp(argv[1], "--card")) {
+		card_name = argv[2];
+		a = 3;
+	}
+	hundred_g = !strcmp(card_name, "1x100g");
+	if (argc > a)
+		frames_per_port = (unsigned)strtoul(argv[a], NULL, 10);
+	if (argc > a + 1)
+		seed = strtoull(argv[a + 1], NULL, 10);
+	if (argc > a + 2 || frames_per_port == 0) {
+		fprintf(stderr, "usage: test_scoreboard [--card CARD] [FRAMES_PER_PORT [SEED]]\n");
+		return 2;
+	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	CU_pSuite s = CU_add_suite("scoreboard", NULL, NULL);

@@ -118,6 +118,39 @@ contains "error names the offset" "$out/c.err" "byte offset"
 want=$(tshark -r "$out/cut.pcapng" 2>/dev/null | wc -l)
 eq "frames before the damage are kept and readable" "$(packets "$out/c.pcapng")" "$want"
 
+echo "capture: the 1 x 100G card (--card 1x100g) at 100 Gb/s over Gen4 x16"
+"$fcap" info --card 1x100g > "$out/info100.txt" 2> "$out/info100.err"
+eq "fcap info --card 1x100g: exit status" "$?" 0
+contains "info: one 100G port" "$out/info100.txt" "p0, 100000 Mb/s"
+contains "info: 512-bit datapath" "$out/info100.txt" "512-bit datapath"
+"$fcap" capture --card 1x100g --rings 8 --hash -r "$in1" -r "$in2" -r "$in3" -w "$out/c100.pcapng" \
+    2> "$out/c100.err"
+eq "exit status (accounting checked)" "$?" 0
+want=$(( $(packets "$in1") + $(packets "$in2") + $(packets "$in3") ))
+eq "every frame in the file" "$(packets "$out/c100.pcapng")" "$want"
+contains "no loss at 100 Gb/s line rate" "$out/c100.err" "0 lost in all"
+check "tshark reads it without complaint" \
+    sh -c "! tshark -r '$out/c100.pcapng' 2>&1 >/dev/null | grep -v 'Running as user' | grep -q ."
+eq "one interface, p0 (tshark)" \
+   "$(tshark -r "$out/c100.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u | tr '\n' ' ')" "p0 "
+for f in "$in1" "$in2" "$in3"; do
+    tcpdump -r "$f" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}'
+done | sort > "$out/want100.txt"
+tcpdump -r "$out/c100.pcapng" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}' \
+    | sort > "$out/got100.txt"
+check "the same frames, byte for byte (in ring order)" cmp -s "$out/want100.txt" "$out/got100.txt"
+"$fcap" capture --card 1x100g --rings 1 -r "$in2" -w "$out/o100.pcapng" 2> "$out/o100.err"
+eq "one ring: exit status" "$?" 0
+tcpdump -r "$in2" -t -xx -n 2>/dev/null > "$out/want100o.hex"
+tcpdump -r "$out/o100.pcapng" -t -xx -n 2>/dev/null > "$out/got100o.hex"
+check "one ring: every frame byte-identical and in order" cmp -s "$out/want100o.hex" "$out/got100o.hex"
+"$fcap" capture --card 40x1g -r "$in1" -w "$out/bc.pcapng" 2> "$out/bc.err"
+eq "unknown --card: exit status" "$?" 1
+contains "unknown --card: names it" "$out/bc.err" "40x1g"
+"$fcap" capture --card 1x100g -r 1:"$in1" -w "$out/bp.pcapng" 2> "$out/bp.err"
+eq "replay on a port the card lacks: exit status" "$?" 1
+contains "replay on a port the card lacks: says so" "$out/bp.err" "no port 1"
+
 echo "capture: bad input and arguments"
 "$fcap" capture -i sim -r /nonexistent.pcap -w "$out/d.pcapng" 2> "$out/d.err"
 eq "missing replay file: exit status" "$?" 1
@@ -139,4 +172,5 @@ eq "unknown command: exit status" "$?" 2
 "$fcap" capture -i sim --help > "$out/help.txt"
 eq "--help: exit status" "$?" 0
 contains "--help describes -w" "$out/help.txt" "--write FILE"
+contains "--help describes --card" "$out/help.txt" "--card CARD"
 finish

@@ -267,6 +267,8 @@ static void test_device_tree(void)
 	CU_ASSERT_STRING_EQUAL(ci.ports[0].label, "p0");
 	CU_ASSERT_STRING_EQUAL(ci.ports[3].label, "p3");
 	CU_ASSERT_EQUAL(ci.ports[3].speed_mbps, 10000);
+	CU_ASSERT_EQUAL(ci.ports[3].mac_clock_hz, 156250000u);
+	CU_ASSERT_EQUAL(ci.ports[3].fifo_bytes, 16384u);
 	CU_ASSERT_EQUAL(ci.format_version, FCAP_BLOCK_FORMAT_VERSION);
 
 	/* Every truncation is refused, with no read past the buffer. */

@@ -31,6 +31,8 @@
 
 static uint8_t *real_dtb;
 static size_t real_dtb_len;
+static uint8_t *dtb_100g;        /* the 1 x 100G card's blob, when given */
+static size_t dtb_100g_len;
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -82,6 +84,24 @@ static void test_real_blob(void)
 	CU_ASSERT_EQUAL(o.nports, 4u);
 	CU_ASSERT_EQUAL(o.rings, 4u);
 	CU_ASSERT_EQUAL(o.max_blocks, 512u);
+}
+
+/* The 1 x 100G card's blob (hw/dts/fcap_1x100g.dts): one port, eight rings,
+ * a 312.5 MHz core; the driver reads what libfdt reads. */
+static void test_100g_blob(void)
+{
+	struct fcap_dt_info o;
+	struct fcap_card_info r;
+	char why[FCAP_DT_WHY_LEN];
+	CU_ASSERT_EQUAL_FATAL(parse_both(dtb_100g, dtb_100g_len, &o, &r, why), 3);
+	CU_ASSERT_TRUE(same_facts(&o, &r));
+	CU_ASSERT_EQUAL(o.clock_hz, 312500000u);
+	CU_ASSERT_EQUAL(o.nports, 1u);
+	CU_ASSERT_EQUAL(o.rings, 8u);
+	CU_ASSERT_EQUAL(r.datapath_width, 512u);
+	CU_ASSERT_EQUAL(r.ports[0].speed_mbps, 100000u);
+	CU_ASSERT_EQUAL(r.ports[0].mac_clock_hz, 322265625u);
+	CU_ASSERT_EQUAL(r.ports[0].fifo_bytes, 65536u);
 }
 
 /* ---- blobs built with libfdt, one property changed at a time ---------- */
@@ -533,8 +553,8 @@ static void test_pcie_open_errors(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: test_driver DTB\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: test_driver DTB [DTB_1X100G]\n");
 		return 2;
 	}
 	real_dtb = read_file(argv[1], &real_dtb_len);
@@ -542,10 +562,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_driver: cannot read %s\n", argv[1]);
 		return 2;
 	}
+	if (argc == 3 && (!(dtb_100g = read_file(argv[2], &dtb_100g_len)) || dtb_100g_len == 0)) {
+		fprintf(stderr, "test_driver: cannot read %s\n", argv[2]);
+		return 2;
+	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	CU_pSuite dt = CU_add_suite("driver device tree reader", NULL, NULL);
 	CU_add_test(dt, "the card's blob, same facts as libfdt", test_real_blob);
+	if (dtb_100g)
+		CU_add_test(dt, "the 1x100G card's blob, same facts as libfdt", test_100g_blob);
 	CU_add_test(dt, "blobs missing or damaging one property", test_built_blobs);
 	CU_add_test(dt, "raw damage names what and where", test_raw_damage);
 	CU_add_test(dt, "every truncation and bit flip of the card's blob", test_truncations_and_flips);
@@ -564,5 +590,6 @@ int main(int argc, char **argv)
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
 	free(real_dtb);
+	free(dtb_100g);
 	return failed ? 1 : 0;
 }

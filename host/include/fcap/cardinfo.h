@@ -21,6 +21,8 @@ struct fcap_dev;
 struct fcap_port_info {
 	char label[FCAP_LABEL_MAX];
 	uint32_t speed_mbps;
+	uint32_t mac_clock_hz;       /* the port's MAC clock; 0: not described */
+	uint32_t fifo_bytes;         /* its MAC-to-core data FIFO; 0: not described */
 };
 
 struct fcap_card_info {

@@ -118,8 +118,10 @@ struct fcap_replay {
 struct fcap_sim_dev_config {
 	const struct fcap_replay *replay; /* files queued on their ports, in order */
 	unsigned nreplay;
-	uint64_t line_rate_bps;      /* 0: 10 Gb/s */
-	const char *bus;             /* PCIe link preset (sim/sim_bus.c); NULL: "gen3x8" */
+	uint64_t line_rate_bps;      /* 0: the ports' own speed (10 or 100 Gb/s) */
+	const char *bus;             /* PCIe link preset (sim/sim_bus.c); NULL: the card's own,
+				      * gen3x8 (4x10g) or gen4x16 (1x100g) */
+	const char *card;            /* simulated card (sim/fcap_sim.h): "4x10g" (NULL) or "1x100g" */
 };
 
 struct fcap_dev *fcap_dev_open_sim(const struct fcap_sim_dev_config *cfg, char *errbuf);
