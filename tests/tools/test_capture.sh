@@ -123,7 +123,7 @@ echo "capture: the 1 x 100G card (--card 1x100g) at 100 Gb/s over Gen4 x16"
 eq "fcap info --card 1x100g: exit status" "$?" 0
 contains "info: one 100G port" "$out/info100.txt" "p0, 100000 Mb/s"
 contains "info: 512-bit datapath" "$out/info100.txt" "512-bit datapath"
-"$fcap" capture --card 1x100g --rings 8 --hash -r "$in1" -r "$in2" -r "$in3" -w "$out/c100.pcapng" \
+"$fcap" capture -i sim --card 1x100g --rings 8 --hash -r "$in1" -r "$in2" -r "$in3" -w "$out/c100.pcapng" \
     2> "$out/c100.err"
 eq "exit status (accounting checked)" "$?" 0
 want=$(( $(packets "$in1") + $(packets "$in2") + $(packets "$in3") ))
@@ -139,15 +139,15 @@ done | sort > "$out/want100.txt"
 tcpdump -r "$out/c100.pcapng" -t -xx -n 2>/dev/null | awk '/^[^\t]/ {if (p) print p; p=""; next} {p = p $0} END {print p}' \
     | sort > "$out/got100.txt"
 check "the same frames, byte for byte (in ring order)" cmp -s "$out/want100.txt" "$out/got100.txt"
-"$fcap" capture --card 1x100g --rings 1 -r "$in2" -w "$out/o100.pcapng" 2> "$out/o100.err"
+"$fcap" capture -i sim --card 1x100g --rings 1 -r "$in2" -w "$out/o100.pcapng" 2> "$out/o100.err"
 eq "one ring: exit status" "$?" 0
 tcpdump -r "$in2" -t -xx -n 2>/dev/null > "$out/want100o.hex"
 tcpdump -r "$out/o100.pcapng" -t -xx -n 2>/dev/null > "$out/got100o.hex"
 check "one ring: every frame byte-identical and in order" cmp -s "$out/want100o.hex" "$out/got100o.hex"
-"$fcap" capture --card 40x1g -r "$in1" -w "$out/bc.pcapng" 2> "$out/bc.err"
+"$fcap" capture -i sim --card 40x1g -r "$in1" -w "$out/bc.pcapng" 2> "$out/bc.err"
 eq "unknown --card: exit status" "$?" 1
 contains "unknown --card: names it" "$out/bc.err" "40x1g"
-"$fcap" capture --card 1x100g -r 1:"$in1" -w "$out/bp.pcapng" 2> "$out/bp.err"
+"$fcap" capture -i sim --card 1x100g -r 1:"$in1" -w "$out/bp.pcapng" 2> "$out/bp.err"
 eq "replay on a port the card lacks: exit status" "$?" 1
 contains "replay on a port the card lacks: says so" "$out/bp.err" "no port 1"
 
