@@ -382,6 +382,8 @@ test-valgrind: $(addprefix $(O)/tests-vg/,$(VG_TESTS) test_driver) $(O)/hw/fcap.
 	$(VALGRIND) $(O)/tests-vg/test_features
 	$(VALGRIND) $(O)/tests-vg/test_model $(O)/test-vg
 	$(VALGRIND) $(O)/tests-vg/test_store $(O)/test-vg/store
+	$(VALGRIND) $(O)/tests-vg/test_ops $(DATA)/http_espn.pcapng $(DATA)/amp.UDP.isakmp.pcap
+	$(VALGRIND) $(O)/tests-vg/test_alerts $(O)/test-vg/alerts
 
 # The malformed-input table (tests/malformed/cases.txt).
 test-malformed: $(O)/bin/fcap-san
