@@ -143,7 +143,7 @@ synth: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
 # ---------------------------------------------------------------------------
 # C and C++
 
-HOST_SRCS := $(sort $(wildcard host/lib/*.c))
+HOST_SRCS := $(sort $(wildcard host/lib/*.c)) driver/fcap_dt.c
 SIM_SRCS  := sim/sim_mac.c sim/sim_dma.c sim/sim_clock.c sim/sim_bus.c
 CLI_SRCS  := $(sort $(wildcard host/cli/*.c))
 
@@ -304,7 +304,7 @@ FUZZ_TARGETS := pcap_reader replay block segment index model dt journal json
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(INC) -Idriver
-FUZZ_LIB_SRCS := $(HOST_SRCS) sim/sim_mac.c driver/fcap_dt.c
+FUZZ_LIB_SRCS := $(sort $(HOST_SRCS) sim/sim_mac.c)
 FUZZ_BINS    := $(addprefix $(O)/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
 
 $(O)/fuzz/obj/%.o: %.c

@@ -32,6 +32,7 @@ struct walk {
 	bool compatible, have_format, have_clock, have_snaplen;
 	bool have_max_blocks, have_min_size, have_max_size, have_ports;
 	bool seen_ring, seen_ports;	/* a second one is refused, not merged */
+	bool have_rings, have_align;
 	u32 port_reg;		/* reg of the port node being walked */
 	bool port_has_reg;
 	struct fcap_dt_info *info;
@@ -117,9 +118,15 @@ static int u32_prop(struct walk *w, const char *name, const u8 *v, u32 len, u32 
 			 name, len, off);
 		return -EINVAL;
 	}
+	/* A repeated property would make the blob say two things (libfdt
+	 * reads the first, a walker the last): refused, as libfcap does. */
+	if (*seen) {
+		snprintf(w->why, FCAP_DT_WHY_LEN, "device tree: property %s given twice (byte offset %u)",
+			 name, off);
+		return -EINVAL;
+	}
 	*out = be32_at(v);
-	if (seen)
-		*seen = true;
+	*seen = true;
 	return 0;
 }
 
@@ -145,7 +152,7 @@ static int ring_prop(struct walk *w, const char *name, const u8 *v, u32 len, u32
 	struct fcap_dt_info *i = w->info;
 
 	if (!strcmp(name, "fcap,rings"))
-		return u32_prop(w, name, v, len, off, &i->rings, NULL);
+		return u32_prop(w, name, v, len, off, &i->rings, &w->have_rings);
 	if (!strcmp(name, "fcap,max-blocks"))
 		return u32_prop(w, name, v, len, off, &i->max_blocks, &w->have_max_blocks);
 	if (!strcmp(name, "fcap,min-block-size"))
@@ -153,7 +160,7 @@ static int ring_prop(struct walk *w, const char *name, const u8 *v, u32 len, u32
 	if (!strcmp(name, "fcap,max-block-size"))
 		return u32_prop(w, name, v, len, off, &i->max_block_size, &w->have_max_size);
 	if (!strcmp(name, "fcap,block-align"))
-		return u32_prop(w, name, v, len, off, &i->block_align, NULL);
+		return u32_prop(w, name, v, len, off, &i->block_align, &w->have_align);
 	return 0;
 }
 
