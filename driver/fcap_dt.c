@@ -118,11 +118,13 @@ static int u32_prop(struct walk *w, const char *name, const u8 *v, u32 len, u32 
 			 name, len, off);
 		return -EINVAL;
 	}
-	/* A repeated property would make the blob say two things (libfdt
-	 * reads the first, a walker the last): refused, as libfcap does. */
+	/*
+	 * A repeated property would make the blob say two things (libfdt
+	 * reads the first, a walker the last): refused, as libfcap does.
+	 */
 	if (*seen) {
-		snprintf(w->why, FCAP_DT_WHY_LEN, "device tree: property %s given twice (byte offset %u)",
-			 name, off);
+		snprintf(w->why, FCAP_DT_WHY_LEN,
+			 "device tree: property %s given twice (byte offset %u)", name, off);
 		return -EINVAL;
 	}
 	*out = be32_at(v);
