@@ -497,11 +497,18 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 	so.Config.DeliverPolicy = js_DeliverAll;
 	natsSubscription *sub = NULL;
 	jsErrCode jerr = 0;
-	/* Right after a node is lost the consumer's placement can time out
-	 * while the cluster elects new leaders: try again for a while. */
+	/* Right after a node is lost, or the whole cluster restarted, the
+	 * consumer's placement fails in several ways (time-out, no
+	 * responders, JetStream not yet available) while the cluster elects
+	 * its leaders: try again for up to about 15 s. */
 	natsStatus s = NATS_TIMEOUT;
-	for (int attempt = 0; attempt < 6 && s == NATS_TIMEOUT; attempt++)
+	for (int attempt = 0; attempt < 60; attempt++) {
+		jerr = 0;
 		s = js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr);
+		if (s == NATS_OK)
+			break;
+		nats_Sleep(250);
+	}
 	long n = 0;
 	if (s != NATS_OK) {
 		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, servers,
