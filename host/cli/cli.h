@@ -51,6 +51,16 @@ int service_notify(const char *state);
 /* The watchdog period systemd asks for ($WATCHDOG_USEC) in ns, or 0. */
 uint64_t service_watchdog_ns(void);
 
+/* An EVE alert file and its verdict journal (ALERTS.verdicts when journal
+ * is NULL; the path read is left in used, FCAP_VERDICT_PATH_MAX bytes), as
+ * `fcap alerts` and `fcap report` read them: errors and the journal's
+ * warnings go to stderr prefixed "fcap CMD". 0, or -1 with nothing left
+ * loaded. */
+struct fcap_alert_file;
+struct fcap_verdicts;
+int load_alerts_with_verdicts(const char *cmd, const char *alerts, const char *journal, char *used,
+			      struct fcap_alert_file *af, struct fcap_verdicts *vs);
+
 /* The CRC-32C of a model file as 8 hex digits: the model id in alerts. */
 int model_file_id(const char *path, char id[16], char *errbuf);
 

@@ -104,6 +104,29 @@ static void show(const struct fcap_alert_rec *a, const struct fcap_verdicts *vs,
 		printf("  verdict    none (open)\n");
 }
 
+int load_alerts_with_verdicts(const char *cmd, const char *alerts, const char *journal, char *used,
+			      struct fcap_alert_file *af, struct fcap_verdicts *vs)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	if (journal)
+		snprintf(used, FCAP_VERDICT_PATH_MAX, "%s", journal);
+	else
+		snprintf(used, FCAP_VERDICT_PATH_MAX, "%s.verdicts", alerts);
+	journal = used;
+	if (fcap_alert_file_load(af, alerts, err) < 0) {
+		fprintf(stderr, "fcap %s: %s\n", cmd, err);
+		return -1;
+	}
+	if (fcap_verdicts_load(vs, journal, err) < 0) {
+		fprintf(stderr, "fcap %s: %s\n", cmd, err);
+		fcap_alert_file_free(af);
+		return -1;
+	}
+	for (size_t i = 0; i < vs->nwarn; i++)
+		fprintf(stderr, "fcap %s: warning: %s\n", cmd, vs->warn[i]);
+	return 0;
+}
+
 int cmd_alerts(int argc, char **argv)
 {
 	enum { O_SEV = 256, O_SID, O_HOST, O_FROM, O_TO, O_OPEN, O_VERDICT, O_JSON };
@@ -166,24 +189,12 @@ int cmd_alerts(int argc, char **argv)
 			return usage_error("alerts", "list takes no argument (filters are options)");
 		}
 	}
-	char jbuf[FCAP_VERDICT_PATH_MAX], err[FCAP_ERRBUF_SIZE];
-	if (!journal) {
-		snprintf(jbuf, sizeof(jbuf), "%s.verdicts", alerts);
-		journal = jbuf;
-	}
 	struct fcap_alert_file af;
 	struct fcap_verdicts vs;
-	if (fcap_alert_file_load(&af, alerts, err) < 0) {
-		fprintf(stderr, "fcap alerts: %s\n", err);
+	char jpath[FCAP_VERDICT_PATH_MAX];
+	if (load_alerts_with_verdicts("alerts", alerts, journal, jpath, &af, &vs) < 0)
 		return EXIT_RUNTIME;
-	}
-	if (fcap_verdicts_load(&vs, journal, err) < 0) {
-		fprintf(stderr, "fcap alerts: %s\n", err);
-		fcap_alert_file_free(&af);
-		return EXIT_RUNTIME;
-	}
-	for (size_t i = 0; i < vs.nwarn; i++)
-		fprintf(stderr, "fcap alerts: warning: %s\n", vs.warn[i]);
+	journal = jpath;
 	int rc = EXIT_OK;
 	if (show_id) {
 		const struct fcap_alert_rec *a = fcap_alert_file_find(&af, show_id);

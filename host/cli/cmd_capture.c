@@ -504,18 +504,33 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	return EXIT_OK;
 }
 
-static void print_summary(const struct capture_args *a, const struct fcap_capture_stats *st)
+/* The card's counters summed over its ports: the summary, the alerts'
+ * stats event and the accounting check read the same totals. */
+struct card_totals {
+	uint64_t rx, bytes, fifo, ring, errors, trunc, wire, filtered;
+};
+
+static struct card_totals card_totals(const struct fcap_capture_stats *st)
 {
 	const struct fcap_card_counters *c = &st->card;
-	uint64_t rx = 0, bytes = 0, fifo = 0, ring = 0, errors = 0, trunc = 0;
+	struct card_totals t = { 0 };
 	for (unsigned p = 0; p < c->nports; p++) {
-		rx += c->port[p].rx_frames;
-		bytes += c->port[p].rx_bytes;
-		fifo += c->port[p].drop_fifo;
-		ring += c->port[p].drop_ring;
-		errors += c->port[p].rx_errors;
-		trunc += c->port[p].truncated;
+		t.rx += c->port[p].rx_frames;
+		t.bytes += c->port[p].rx_bytes;
+		t.fifo += c->port[p].drop_fifo;
+		t.ring += c->port[p].drop_ring;
+		t.errors += c->port[p].rx_errors;
+		t.trunc += c->port[p].truncated;
+		t.wire += c->port[p].drop_wire;
+		t.filtered += c->port[p].filtered;
 	}
+	return t;
+}
+
+static void print_summary(const struct capture_args *a, const struct fcap_capture_stats *st)
+{
+	struct card_totals t = card_totals(st);
+	uint64_t rx = t.rx, bytes = t.bytes, fifo = t.fifo, ring = t.ring, errors = t.errors, trunc = t.trunc;
 	const struct fcap_recorder_stats *rs = &st->rec;
 	uint64_t disk = st->store ? rs->disk_lost_records : 0;
 	uint64_t lost = fifo + ring + st->corrupt_records + disk;
@@ -533,11 +548,7 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
 	const char *fifo_name = pcap ? "kernel buffer" : "card fifo";
 	const char *ring_name = pcap ? "ring full" : "card ring full";
 	if (pcap) {
-		uint64_t wire = 0, filtered = 0;
-		for (unsigned p = 0; p < c->nports; p++) {
-			wire += c->port[p].drop_wire;
-			filtered += c->port[p].filtered;
-		}
+		uint64_t wire = t.wire, filtered = t.filtered;
 		fprintf(stderr, "  %s received %llu frames, %llu bytes (%llu truncated to the snap length); "
 				"%llu rejected by the filter, %llu dropped by the interface (not received)\n",
 			who, (unsigned long long)rx, (unsigned long long)bytes, (unsigned long long)trunc,
@@ -587,12 +598,8 @@ static void print_summary(const struct capture_args *a, const struct fcap_captur
  * appliance must never do quietly. */
 static bool accounting_holds(const struct fcap_capture_stats *st)
 {
-	const struct fcap_card_counters *c = &st->card;
-	uint64_t rx = 0, lost = st->corrupt_records + (st->store ? st->rec.disk_lost_records : 0);
-	for (unsigned p = 0; p < c->nports; p++) {
-		rx += c->port[p].rx_frames;
-		lost += c->port[p].drop_fifo + c->port[p].drop_ring;
-	}
+	struct card_totals t = card_totals(st);
+	uint64_t rx = t.rx, lost = t.fifo + t.ring + st->corrupt_records + (st->store ? st->rec.disk_lost_records : 0);
 	if (st->records + lost == rx)
 		return true;
 	fprintf(stderr, "fcap capture: accounting mismatch: %llu captured + %llu lost != %llu received: "
@@ -605,16 +612,8 @@ static bool accounting_holds(const struct fcap_capture_stats *st)
  * kept, and lost at each stage (the summary's figures). */
 static void capture_json(const struct fcap_capture_stats *st, char *buf, size_t n)
 {
-	const struct fcap_card_counters *c = &st->card;
-	uint64_t rx = 0, bytes = 0, fifo = 0, ring = 0, errors = 0, trunc = 0;
-	for (unsigned p = 0; p < c->nports; p++) {
-		rx += c->port[p].rx_frames;
-		bytes += c->port[p].rx_bytes;
-		fifo += c->port[p].drop_fifo;
-		ring += c->port[p].drop_ring;
-		errors += c->port[p].rx_errors;
-		trunc += c->port[p].truncated;
-	}
+	struct card_totals t = card_totals(st);
+	uint64_t rx = t.rx, bytes = t.bytes, fifo = t.fifo, ring = t.ring, errors = t.errors, trunc = t.trunc;
 	const struct fcap_recorder_stats *rs = &st->rec;
 	uint64_t disk = st->store ? rs->disk_lost_records : 0;
 	snprintf(buf, n,

@@ -263,24 +263,11 @@ int cmd_report(int argc, char **argv)
 		return usage_error("report", "give -a ALERTS and -o REPORT.html");
 	if (optind < argc)
 		return usage_error("report", "unexpected argument '%s'", argv[optind]);
-	char jbuf[FCAP_VERDICT_PATH_MAX], err[FCAP_ERRBUF_SIZE];
-	if (!journal) {
-		snprintf(jbuf, sizeof(jbuf), "%s.verdicts", alerts);
-		journal = jbuf;
-	}
 	struct fcap_alert_file af;
 	struct fcap_verdicts vs;
-	if (fcap_alert_file_load(&af, alerts, err) < 0) {
-		fprintf(stderr, "fcap report: %s\n", err);
+	char jpath[FCAP_VERDICT_PATH_MAX];
+	if (load_alerts_with_verdicts("report", alerts, journal, jpath, &af, &vs) < 0)
 		return EXIT_RUNTIME;
-	}
-	if (fcap_verdicts_load(&vs, journal, err) < 0) {
-		fprintf(stderr, "fcap report: %s\n", err);
-		fcap_alert_file_free(&af);
-		return EXIT_RUNTIME;
-	}
-	for (size_t i = 0; i < vs.nwarn; i++)
-		fprintf(stderr, "fcap report: warning: %s\n", vs.warn[i]);
 	FILE *f = fopen(out, "w");
 	int rc = EXIT_OK;
 	if (!f) {
