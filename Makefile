@@ -2,10 +2,11 @@
 #
 #   make            build everything into build/ (card model, library, CLI, tests)
 #   make demo       replay bundled captures through the simulated card into a pcapng
-#   make test       build and run every test (unit, simulation, tools, lint, synth)
+#   make test       build and run every test (unit, simulation, tools, lint, synth-check)
 #   make deps       install missing Debian packages (apt-get; run by demo and test)
 #   make lint       verilator --lint-only -Wall on the RTL
-#   make synth      yosys synthesis of the card
+#   make synth      yosys synthesis of the card, the whole flow and the cell tables
+#   make synth-check  its coarse half (what make test runs)
 #   make bench      simulated capture speed; scorer speed and detection
 #   make fuzz       libFuzzer campaign over every parser (FUZZ_SECONDS per target)
 #   make driver     the kernel module (kbuild, W=1) against Debian's headers
@@ -18,6 +19,9 @@
 # UBSan, what the tests link).
 
 O        ?= build
+# Parallel jobs for the builds `make test` and `make demo` run (the tests
+# themselves run one at a time).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DATA     ?= $(abspath ../shared/data)
 CC       := gcc
 CXX      := g++
@@ -138,6 +142,13 @@ synth: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
 	@mkdir -p $(O)/synth
 	@O=$(O) TOP=fcap_top HWDIR=$(O)/hw hw/tools/synth.sh $(RTL) & p1=$$!; \
 	O=$(O) TOP=fcap_top_1x100g HWDIR=$(O)/hw/1x100g hw/tools/synth.sh $(RTL) & p2=$$!; \
+	s=0; wait $$p1 || s=1; wait $$p2 || s=1; exit $$s
+
+# The check `make test` runs: the coarse half of the same flow (hw/tools/synth.sh).
+synth-check: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
+	@mkdir -p $(O)/synth
+	@STAGE=coarse O=$(O) TOP=fcap_top HWDIR=$(O)/hw hw/tools/synth.sh $(RTL) & p1=$$!; \
+	STAGE=coarse O=$(O) TOP=fcap_top_1x100g HWDIR=$(O)/hw/1x100g hw/tools/synth.sh $(RTL) & p2=$$!; \
 	s=0; wait $$p1 || s=1; wait $$p2 || s=1; exit $$s
 
 # ---------------------------------------------------------------------------
@@ -359,7 +370,8 @@ install: $(O)/bin/fcap
 # ---------------------------------------------------------------------------
 # Running
 
-demo: deps all
+demo: deps
+	$(MAKE) -j$(JOBS) all
 	tests/tools/demo.sh $(O)/bin/fcap $(O)/demo
 
 test-unit: $(O)/tests/test_block $(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) \
@@ -436,25 +448,27 @@ test-fleet: $(O)/bin/fcap-san
 	tests/tools/test_fleet.sh $(O)/bin/fcap-san $(O)/test-fleet
 
 test: deps
-	$(MAKE) all
-	$(MAKE) check-defs
-	$(MAKE) test-unit
-	$(MAKE) test-sim
-	$(MAKE) test-tools
-	$(MAKE) test-live
-	$(MAKE) test-ops
-	$(MAKE) test-store
-	$(MAKE) test-ipfix
-	$(MAKE) test-fleet
-	$(MAKE) test-score
-	$(MAKE) test-alerts
-	$(MAKE) test-malformed
-	$(MAKE) fuzz-smoke
-	$(MAKE) lint
-	$(MAKE) synth
-	$(MAKE) driver
-	$(MAKE) driver-check
-	$(MAKE) test-driver
+	@rm -f $(O)/test-steps.txt; mkdir -p $(O)
+	@tools/step.sh $(O)/test-steps.txt all $(MAKE) -j$(JOBS) all
+	@tools/step.sh $(O)/test-steps.txt check-defs $(MAKE) check-defs
+	@tools/step.sh $(O)/test-steps.txt test-unit $(MAKE) test-unit
+	@tools/step.sh $(O)/test-steps.txt test-sim $(MAKE) test-sim
+	@tools/step.sh $(O)/test-steps.txt test-tools $(MAKE) test-tools
+	@tools/step.sh $(O)/test-steps.txt test-live $(MAKE) test-live
+	@tools/step.sh $(O)/test-steps.txt test-ops $(MAKE) test-ops
+	@tools/step.sh $(O)/test-steps.txt test-store $(MAKE) test-store
+	@tools/step.sh $(O)/test-steps.txt test-ipfix $(MAKE) test-ipfix
+	@tools/step.sh $(O)/test-steps.txt test-fleet $(MAKE) test-fleet
+	@tools/step.sh $(O)/test-steps.txt test-score $(MAKE) test-score
+	@tools/step.sh $(O)/test-steps.txt test-alerts $(MAKE) test-alerts
+	@tools/step.sh $(O)/test-steps.txt test-malformed $(MAKE) test-malformed
+	@tools/step.sh $(O)/test-steps.txt fuzz-smoke $(MAKE) -j$(JOBS) fuzz-smoke
+	@tools/step.sh $(O)/test-steps.txt lint $(MAKE) lint
+	@tools/step.sh $(O)/test-steps.txt synth-check $(MAKE) synth-check
+	@tools/step.sh $(O)/test-steps.txt driver $(MAKE) driver
+	@tools/step.sh $(O)/test-steps.txt driver-check $(MAKE) driver-check
+	@tools/step.sh $(O)/test-steps.txt test-driver $(MAKE) test-driver
+	@echo "make test: time by step"; tools/step.sh $(O)/test-steps.txt
 	@echo "make test: all tests passed"
 
 bench: deps all
