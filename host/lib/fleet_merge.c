@@ -28,7 +28,7 @@
 #define BOM 0x1A2B3C4Du
 #define OPT_IF_NAME 2u
 #define OPT_IF_TSRESOL 9u
-#define MAX_ANSWER (1ull << 34)   /* 16 GiB from one sensor */
+#define MAX_ANSWER 0xFFFFFFFFull  /* bytes from one sensor (block offsets are 32-bit) */
 
 enum state { WAITING, DONE, FAILED };
 
@@ -272,10 +272,6 @@ static int scan_epb(struct answer *a, uint32_t s, uint32_t off, uint32_t len, st
 static int scan_answer(struct answer *a, uint32_t s, struct rec **recs, size_t *nrec, size_t *cap, char *why,
 		       size_t wn)
 {
-	if (a->len > UINT32_MAX) {
-		snprintf(why, wn, "answer of %zu bytes: at most 4 GiB is read", a->len);
-		return -1;
-	}
 	uint32_t off = 0, n = (uint32_t)a->len;
 	uint64_t packets = 0;
 	size_t before = *nrec;
@@ -352,23 +348,28 @@ static int write_shb(FILE *out, char *errbuf)
 /* One sensor's interface block again, its if_name now "SENSOR:NAME". */
 static int write_idb(FILE *out, const struct answer *a, const struct idb *d, uint32_t ifid, char *errbuf)
 {
-	char name[FCAP_FLEET_SENSOR_MAX + 1 + 256];
-	int nl;
-	if (d->name_len)
-		nl = snprintf(name, sizeof(name), "%s:%.*s", a->pub->sensor, (int)(d->name_len > 255 ? 255 : d->name_len),
-			      (const char *)a->buf + d->name_off);
-	else
-		nl = snprintf(name, sizeof(name), "%s:port%" PRIu32, a->pub->sensor, ifid);
-	size_t cap = d->len + sizeof(name) + 16;
-	uint8_t *b = calloc(1, cap);
+	char port[24];
+	const char *orig = (const char *)a->buf + d->name_off;
+	size_t ol = d->name_len;
+	if (!ol) {
+		ol = (size_t)snprintf(port, sizeof(port), "port%" PRIu32, ifid);
+		orig = port;
+	}
+	size_t sl = strlen(a->pub->sensor), nl = sl + 1 + ol;
+	if (nl > 0xFFFF)
+		return fcap_err(errbuf, "sensor %s: interface %" PRIu32 ": its name with the sensor id exceeds 65535 bytes",
+				a->pub->sensor, ifid);
+	uint8_t *b = calloc(1, d->len + nl + 16);
 	if (!b)
 		return fcap_err(errbuf, "out of memory");
 	memcpy(b, a->buf + d->off, 16);   /* type, length, link type, snap length */
 	size_t o = 16;
 	st16(b + o, OPT_IF_NAME);
 	st16(b + o + 2, (uint16_t)nl);
-	memcpy(b + o + 4, name, (size_t)nl);
-	o += 4 + (((size_t)nl + 3) & ~(size_t)3);
+	memcpy(b + o + 4, a->pub->sensor, sl);
+	b[o + 4 + sl] = ':';
+	memcpy(b + o + 5 + sl, orig, ol);
+	o += 4 + ((nl + 3) & ~(size_t)3);
 	uint32_t p = d->off + 16, end = d->off + d->len - 4;
 	while (p + 4 <= end) {   /* bounds checked by scan_idb */
 		uint16_t code = ld16(a->buf + p), olen = ld16(a->buf + p + 2);

@@ -250,10 +250,12 @@ static int subscribe(struct server *sv, const char *subject, natsSubscription **
 	}
 	if (*sv->cfg->stop)
 		return 0;
+	/* The server's -ERR comes before its PONG; the library notes it as
+	 * the connection's last error before it posts the callback. */
 	s = natsConnection_FlushTimeout(sv->nc, 5000);
-	char text[200];
-	if (fleet_conn_err_get(&sv->cerr, text, sizeof(text)) && strstr(text, "Permissions Violation"))
-		return fcap_err(errbuf, "subscribe %s: %s", subject, text);
+	const char *text = NULL;
+	if (natsConnection_GetLastError(sv->nc, &text) == NATS_NOT_PERMITTED)
+		return fcap_err(errbuf, "subscribe %s: %s", subject, text && *text ? text : "not permitted");
 	if (s != NATS_OK)
 		return fcap_err(errbuf, "subscribe %s: %s", subject, natsStatus_GetText(s));
 	logf_(sv, "sensor %s: serving extracts from %s on %s", sv->cfg->sensor, sv->cfg->store, subject);

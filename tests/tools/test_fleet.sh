@@ -250,7 +250,7 @@ contains "it is named" "$out/miss.err" "sensor s7: no responder on fcap.s7.extra
 "$fcap" extract -q -r "$out/st1" -w "$out/all1.pcapng"
 eq "the others' packets are still written" "$(packets "$out/miss.pcapng")" "$(packets "$out/all1.pcapng")"
 kill -STOP "$(cat "$out/serve-s2.pid")"
-run "$fcap" fleet extract -s "$S" --sensor s1,s2 --timeout 2 -w "$out/slow.pcapng" 2>"$out/slow.err"
+run "$fcap" fleet extract -s "$S" --sensor s1,s2 --timeout 1 -w "$out/slow.pcapng" 2>"$out/slow.err"
 eq "a sensor that does not answer in time: exit 1" $? 1
 kill -CONT "$(cat "$out/serve-s2.pid")"
 contains "it is named" "$out/slow.err" "sensor s2: no whole answer within the time-out"
@@ -258,9 +258,29 @@ run "$fcap" fleet extract -s "$S" --sensor s4 -w "$out/bad.pcapng" 2>"$out/bad.e
 eq "a sensor whose extract fails: exit 1" $? 1
 contains "its error, named" "$out/bad.err" "sensor s4: extract from store $out/empty"
 
+echo "test_fleet: a lying sensor's answer is refused, naming it"
+liar() { # liar CASE WANT: fleet_liar.py answers for s5 on node 1
+    : >"$out/liar-$1.out"
+    ip netns exec "$ns" python3 "$(dirname "$0")/fleet_liar.py" 127.0.0.1 4222 op op-pw s5 "$1" \
+        >>"$out/liar-$1.out" 2>&1 &
+    lp=$!
+    for _ in $(seq 50); do grep -q ready "$out/liar-$1.out" && break; sleep 0.1; done
+    run "$fcap" fleet extract -s nats://op:op-pw@127.0.0.1:4222 --sensor s1,s5 --timeout 5 -w "$out/liar.pcapng" \
+        2>"$out/liar-$1.err"
+    eq "$1: exit 1" $? 1
+    kill $lp 2>/dev/null
+    wait $lp
+    contains "$1: said, naming the sensor" "$out/liar-$1.err" "sensor s5: $2"
+    eq "$1: the honest sensor's packets are written" "$(packets "$out/liar.pcapng")" "$(packets "$out/all1.pcapng")"
+}
+liar garbage "malformed answer: block at 0 of bad length"
+liar gap "answer frame 2 where 1 was due"
+liar count "malformed answer: end marker says 2 packets, the answer holds 1"
+liar overrun "malformed answer: packet block at 60: 4000 captured bytes in 92"
+
 echo "test_fleet: per-sensor users: a sensor speaks for itself only"
 echo '{"spoof":1}' >"$out/spoof.a"
-run "$fcap" fleet publish -s "$(urls s1)" --sensor s2 --spool "$out/spool-spoof" --drain-timeout 3 "$out/spoof.a" \
+run "$fcap" fleet publish -s "$(urls s1)" --sensor s2 --spool "$out/spool-spoof" --drain-timeout 2 "$out/spoof.a" \
     2>"$out/spoof.err"
 eq "s1 publishing under s2's id: not acknowledged, exit 1" $? 1
 contains "the server's refusal is said" "$out/spoof.err" "Permissions Violation for Publish to \"fcap.s2.alert\""
@@ -277,6 +297,16 @@ for s in s1 s2 s3 s4; do
 done
 eq "the responders stop cleanly on SIGTERM" $stopped 4
 rm -f "$out"/serve-*.pid
+
+echo "test_fleet: a capture publishes its statistics to fcap.s1.stats, as s1"
+run "$fcap" capture -i sim -q -r "$d/http_espn.pcapng" --store "$out/st1b" --block-size 64K -C 1M \
+    --fleet "$(urls s1)" --sensor s1 --spool "$out/spool-s1" 2>"$out/capfleet.err"
+eq "capture --fleet exits 0" $? 0
+run "$fcap" fleet alerts -s "$S" --kind stats --sensor s1 >"$out/stats.txt" 2>"$out/stats.err"
+final=$(grep '"final":true' "$out/stats.txt" | tail -n 1)
+eq "its final snapshot: every frame captured" "$(echo "$final" | sed -n 's/.*"captured":\([0-9]*\).*/\1/p')" 956
+echo "$final" >"$out/final.txt"
+contains "drops by stage in it" "$out/final.txt" '"drops":{"wire":0,"card_fifo":0,"ring_full":0,"host":0,"disk_backlog":0}'
 
 echo "test_fleet: command line"
 "$fcap" fleet publish -s "$S" --sensor 'bad.id' --spool "$out/x" </dev/null 2>"$out/e1"; eq "a sensor id with a dot exits 1" $? 1
