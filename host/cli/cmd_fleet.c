@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nats/nats.h>
 
@@ -230,6 +231,8 @@ static int extract(struct fleet_args *a, int argc, char **argv)
 		return usage_error("fleet", "%s", err);
 	free(filter);
 	bool to_stdout = !strcmp(a->outpath, "-");
+	if (to_stdout && isatty(STDOUT_FILENO))
+		return usage_error("fleet", "standard output is a terminal: pipe it (| tshark -r -) or give -w FILE");
 	FILE *out = to_stdout ? stdout : fopen(a->outpath, "wb");
 	if (!out) {
 		fprintf(stderr, "fcap fleet: %s: cannot create: %m\n", a->outpath);

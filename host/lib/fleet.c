@@ -282,7 +282,7 @@ static int connect_js(const char *servers, const char *creds, bool retry, struct
 		char where[1024];
 		fleet_redact(servers, where, sizeof(where));
 		fcap_err(errbuf, "NATS %s: JetStream: %s", where, natsStatus_GetText(s));
-		natsConnection_Destroy(*nc);
+		fleet_close(*nc, cerr);
 		*nc = NULL;
 		return -1;
 	}
@@ -316,7 +316,7 @@ struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *er
 	    pthread_create(&f->sender, NULL, sender, f) != 0) {
 		if (f->nc) {
 			jsCtx_Destroy(f->js);
-			natsConnection_Destroy(f->nc);
+			fleet_close(f->nc, &f->cerr);
 			fcap_err(errbuf, "fleet: cannot start the sender thread");
 		}
 		fleet_conn_err_destroy(&f->cerr);
@@ -393,7 +393,7 @@ void fcap_fleet_close(struct fcap_fleet *f)
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->sender, NULL);
 	jsCtx_Destroy(f->js);
-	natsConnection_Destroy(f->nc);
+	fleet_close(f->nc, &f->cerr);
 	pthread_mutex_destroy(&f->lock);
 	fleet_conn_err_destroy(&f->cerr);
 	pthread_cond_destroy(&f->changed);

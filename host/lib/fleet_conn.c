@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fcap/errbuf.h"
 #include "fcap/fleet.h"
@@ -11,11 +12,13 @@ void fleet_conn_err_init(struct fleet_conn_err *e)
 {
 	memset(e, 0, sizeof(*e));
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->closed_cond, NULL);
 }
 
 void fleet_conn_err_destroy(struct fleet_conn_err *e)
 {
 	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->closed_cond);
 }
 
 uint64_t fleet_conn_err_get(struct fleet_conn_err *e, char *buf, size_t n)
@@ -85,6 +88,33 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, 
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void on_closed(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	struct fleet_conn_err *e = closure;
+	pthread_mutex_lock(&e->lock);
+	e->closed = true;
+	pthread_cond_broadcast(&e->closed_cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+void fleet_close(natsConnection *nc, struct fleet_conn_err *e)
+{
+	if (!nc)
+		return;
+	natsConnection_Close(nc);
+	if (e) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_mutex_lock(&e->lock);
+		while (!e->closed && pthread_cond_timedwait(&e->closed_cond, &e->lock, &until) == 0)
+			;
+		pthread_mutex_unlock(&e->lock);
+	}
+	natsConnection_Destroy(nc);
+}
+
 static natsStatus set_options(natsOptions *o, const char *servers, const char *creds, bool retry,
 			      struct fleet_conn_err *cerr)
 {
@@ -100,6 +130,8 @@ static natsStatus set_options(natsOptions *o, const char *servers, const char *c
 		s = natsOptions_SetUserCredentialsFromFiles(o, creds, NULL);
 	if (s == NATS_OK && cerr)
 		s = natsOptions_SetErrorHandler(o, on_error, cerr);
+	if (s == NATS_OK && cerr)
+		s = natsOptions_SetClosedCB(o, on_closed, cerr);
 	if (s == NATS_OK && retry) {
 		/* Keep trying for ever, in the library's own thread. */
 		s = natsOptions_SetMaxReconnect(o, -1);

@@ -16,6 +16,8 @@
 /* The last error the server or the library reported on a connection. */
 struct fleet_conn_err {
 	pthread_mutex_t lock;
+	pthread_cond_t closed_cond;
+	bool closed;              /* the library's closed callback ran */
 	uint64_t n;
 	char text[200];
 };
@@ -38,5 +40,12 @@ void fleet_redact(const char *servers, char *buf, size_t n);
  */
 int fleet_connect(const char *servers, const char *creds, bool retry, struct fleet_conn_err *cerr,
 		  natsConnection **nc, char *errbuf);
+
+/*
+ * Closes and destroys nc. With cerr, first waits (a second at most) for the
+ * library's closed callback: it runs after every error callback already
+ * posted, so none can touch cerr once this returns.
+ */
+void fleet_close(natsConnection *nc, struct fleet_conn_err *cerr);
 
 #endif

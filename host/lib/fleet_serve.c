@@ -310,7 +310,7 @@ long fcap_fleet_serve(const struct fcap_fleet_serve_config *cfg, char *errbuf)
 	if (rc == 0)
 		rc = serve_loop(&sv, sub, errbuf);
 	natsSubscription_Destroy(sub);
-	natsConnection_Destroy(sv.nc);
+	fleet_close(sv.nc, &sv.cerr);
 	fleet_conn_err_destroy(&sv.cerr);
 	free(sv.buf);
 	return rc;
