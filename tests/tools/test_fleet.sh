@@ -201,7 +201,9 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 # A time range through the middle of all three stores' packets, and a filter.
-for i in 1 2 3; do "$fcap" extract -q -r "$out/st$i" -w - | tshark -r - -T fields -e frame.time_epoch 2>/dev/null; done |
+for i in 1 2 3; do
+    "$fcap" extract -q -r "$out/st$i" -w - | tshark -r - -T fields -e frame.time_epoch 2>/dev/null
+done |
     sort -n >"$out/all-ts.txt"
 nts=$(wc -l <"$out/all-ts.txt")
 from=$(sed -n "$((nts / 5))p" "$out/all-ts.txt")
@@ -214,7 +216,9 @@ eq "fcap fleet extract exits 0" $? 0
 t1=$(now_ms)
 pkts() { # pkts FILE: one line per packet, its timestamp (ns) and bytes
     tcpdump -r "$1" -nn -tt --time-stamp-precision=nano -xx 2>/dev/null |
-        awk '/^[0-9]/ { if (l != "") print l; l = $1; next } { for (j = 2; j <= NF; j++) l = l $j } END { if (l != "") print l }'
+        awk '/^[0-9]/ { if (l != "") print l; l = $1; next }
+             { for (j = 2; j <= NF; j++) l = l $j }
+             END { if (l != "") print l }'
 }
 : >"$out/local.txt"
 for i in 1 2 3; do
@@ -235,12 +239,14 @@ check "the merge holds exactly the union of the local extracts (timestamps and b
 check "the merge is in timestamp order" sh -c "cut -c1-20 '$out/fleet.txt' | tr -d . | sort -n -c"
 check "capinfos reads the merge" capinfos "$out/fleet.pcapng" >"$out/fleet.capinfos" 2>&1
 check "tshark reads the merge without complaint" \
-    sh -c "tshark -r '$out/fleet.pcapng' >/dev/null 2>'$out/fleet.tshark' && ! grep -v '^Running as user' '$out/fleet.tshark'"
+    sh -c "tshark -r '$out/fleet.pcapng' >/dev/null 2>'$out/fleet.tshark' &&
+        ! grep -v '^Running as user' '$out/fleet.tshark'"
 eq "one interface per sensor port (3 sensors x 4 ports)" \
     "$(grep -c '^Interface #' "$out/fleet.capinfos")" 12
 eq "interface names carry the sensor id" "$(grep -c 'Name = s[123]:' "$out/fleet.capinfos")" 12
 latency=$(sed -n 's/.* sensors answered: .* in \([0-9]*\) ms$/\1/p' "$out/fleet.err")
-echo "  (extract across 3 sensors: $latency ms in the client, $((t1 - t0)) ms for the whole command; $(sed -n 's/^Number of packets: *//p' "$out/fleet.capinfos") packets)"
+npk=$(sed -n 's/^Number of packets: *//p' "$out/fleet.capinfos")
+echo "  (extract across 3 sensors: $latency ms in the client, $((t1 - t0)) ms for the whole command; $npk packets)"
 sed 's/^/  /' "$out/fleet.err"
 
 echo "test_fleet: a missing, a silent and a failing sensor are named"
@@ -306,7 +312,8 @@ run "$fcap" fleet alerts -s "$S" --kind stats --sensor s1 >"$out/stats.txt" 2>"$
 final=$(grep '"final":true' "$out/stats.txt" | tail -n 1)
 eq "its final snapshot: every frame captured" "$(echo "$final" | sed -n 's/.*"captured":\([0-9]*\).*/\1/p')" 956
 echo "$final" >"$out/final.txt"
-contains "drops by stage in it" "$out/final.txt" '"drops":{"wire":0,"card_fifo":0,"ring_full":0,"host":0,"disk_backlog":0}'
+contains "drops by stage in it" "$out/final.txt" \
+    '"drops":{"wire":0,"card_fifo":0,"ring_full":0,"host":0,"disk_backlog":0}'
 
 echo "test_fleet: command line"
 "$fcap" fleet publish -s "$S" --sensor 'bad.id' --spool "$out/x" </dev/null 2>"$out/e1"; eq "a sensor id with a dot exits 1" $? 1
