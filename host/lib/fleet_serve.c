@@ -161,7 +161,9 @@ static void log_store(void *ctx, const char *line)
 	logf_(sv, "sensor %s: store %s: %s", sv->cfg->sensor, sv->cfg->store, line);
 }
 
-/* Streams the extract in tmp to reply; the end marker carries the counts. */
+/* Streams the extract in tmp to reply; the end marker carries the counts.
+ * A failure half-way is still told to the client (an error frame next in
+ * the sequence), when the connection allows. */
 static int stream_answer(struct server *sv, const char *reply, FILE *tmp, const struct fcap_extract_stats *st,
 			 char *errbuf)
 {
@@ -170,13 +172,20 @@ static int stream_answer(struct server *sv, const char *reply, FILE *tmp, const 
 	size_t got;
 	rewind(tmp);
 	while ((got = fread(sv->buf + FLEET_CHUNK_HDR, 1, sv->chunk_max, tmp)) > 0) {
-		natsStatus s = send_frame(sv, reply, FLEET_CHUNK_DATA, seq++, sv->buf + FLEET_CHUNK_HDR, got);
-		if (s != NATS_OK)
-			return fcap_err(errbuf, "sending chunk %" PRIu32 ": %s", seq - 1, natsStatus_GetText(s));
+		natsStatus s = send_frame(sv, reply, FLEET_CHUNK_DATA, seq, sv->buf + FLEET_CHUNK_HDR, got);
+		if (s != NATS_OK) {
+			fcap_err(errbuf, "sending chunk %" PRIu32 ": %s", seq, natsStatus_GetText(s));
+			send_error(sv, reply, seq, errbuf);
+			return -1;
+		}
+		seq++;
 		bytes += got;
 	}
-	if (ferror(tmp))
-		return fcap_err(errbuf, "reading the extract back: %s", strerror(errno));
+	if (ferror(tmp)) {
+		fcap_err(errbuf, "reading the extract back from its temporary file: %s", strerror(errno));
+		send_error(sv, reply, seq, errbuf);
+		return -1;
+	}
 	char end[160];
 	int n = snprintf(end, sizeof(end), "packets=%" PRIu64 " bytes=%" PRIu64 " chunks=%" PRIu32 " damaged=%u",
 			 st->matched, bytes, seq, st->damaged);
