@@ -9,11 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nats/nats.h>
 #include <pcap/pcap.h>
 
 #include "cli.h"
 #include "fcap/capture.h"
 #include "fcap/dev.h"
+#include "fcap/fleet.h"
 #include "fcap/metrics.h"
 #include "fcap/pcap_reader.h"
 #include "fcap/flowmeter.h"
@@ -102,6 +104,11 @@ static void help(void)
 	       "      --ipfix HOST:PORT   export flow records over IPFIX (UDP) as flows end\n"
 	       "                          (docs/IPFIX.md)\n"
 	       "      --flow-idle SECONDS a flow idle this long ends (default 15)\n"
+	       "      --fleet URLS        publish statistics (frames, bytes, drops by stage,\n"
+	       "                          rates) to the fleet's NATS cluster as fcap.ID.stats,\n"
+	       "                          every --fleet-every (default 10s) and at the end,\n"
+	       "                          through the spool (docs/FLEET.md); needs --sensor ID\n"
+	       "                          and --spool DIR; --creds FILE: NATS credentials\n"
 	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
 	       "                          evidence in the file or segments written, then a stats\n"
 	       "                          event with the capture's counts and drops by stage\n"
@@ -153,6 +160,8 @@ struct capture_args {
 	const char *eve;
 	const char *ipfix;      /* collector, HOST:PORT */
 	uint64_t flow_idle_ns;
+	const char *fleet, *sensor, *spool, *creds;   /* --fleet: statistics to the cluster */
+	uint64_t fleet_every_ns;
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
@@ -228,7 +237,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 {
 	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
 	       OPT_SCORES, OPT_EVE, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE,
-	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE };
+	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE, OPT_FLEET,
+	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
@@ -257,6 +267,11 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "eve", required_argument, NULL, OPT_EVE },
 		{ "ipfix", required_argument, NULL, OPT_IPFIX },
 		{ "flow-idle", required_argument, NULL, OPT_FLOW_IDLE },
+		{ "fleet", required_argument, NULL, OPT_FLEET },
+		{ "sensor", required_argument, NULL, OPT_SENSOR },
+		{ "spool", required_argument, NULL, OPT_SPOOL },
+		{ "creds", required_argument, NULL, OPT_CREDS },
+		{ "fleet-every", required_argument, NULL, OPT_FLEET_EVERY },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -395,6 +410,22 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_EVE:
 			a->eve = optarg;
 			break;
+		case OPT_FLEET:
+			a->fleet = optarg;
+			break;
+		case OPT_SENSOR:
+			a->sensor = optarg;
+			break;
+		case OPT_SPOOL:
+			a->spool = optarg;
+			break;
+		case OPT_CREDS:
+			a->creds = optarg;
+			break;
+		case OPT_FLEET_EVERY:
+			if (!parse_seconds(optarg, &a->fleet_every_ns) || a->fleet_every_ns < 1000000000u)
+				return usage_error("capture", "--fleet-every '%s': want a duration of 1s or more", optarg);
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -491,6 +522,12 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "--rings and --hash need a card (libpcap gives one ring)");
 	if (a->scores && !a->model)
 		return usage_error("capture", "--scores needs --model");
+	if (a->fleet && (!a->sensor || !a->spool))
+		return usage_error("capture", "--fleet needs --sensor ID and --spool DIR");
+	if (!a->fleet && (a->sensor || a->spool || a->creds || a->fleet_every_ns))
+		return usage_error("capture", "--sensor, --spool, --creds and --fleet-every go with --fleet");
+	if (!a->fleet_every_ns)
+		a->fleet_every_ns = 10000000000ull;
 	if (a->kind == SRC_PCIE)
 		return EXIT_OK;
 	if (!a->cfg.ring.rings)
@@ -675,6 +712,10 @@ struct ticker {
 	uint64_t watchdog_ns, last_watchdog;
 	uint64_t last_second;
 	char stats_path[4200];
+	struct fcap_fleet *fleet;      /* --fleet, or NULL */
+	uint64_t last_fleet;           /* when the last snapshot went (mono ns) */
+	struct fcap_stages fleet_prev; /* it, for the rates */
+	uint64_t fleet_snapshots;
 };
 
 static uint64_t mono_ns(void)
@@ -711,6 +752,64 @@ static void publish_stages(struct ticker *t, const struct fcap_stages *sg)
 		write_stats_file(t->stats_path, sg);
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One statistics snapshot to the fleet's spool: the stages, and the rates
+ * since the previous snapshot. A full spool is counted there (overflow). */
+static void fleet_snapshot(struct ticker *t, const struct fcap_stages *sg, uint64_t now, bool final)
+{
+	uint64_t dt = now - t->last_fleet;
+	double fps = 0, bps = 0;
+	if (t->last_fleet && dt) {
+		fps = (double)(sg->captured - t->fleet_prev.captured) * 1e9 / (double)dt;
+		bps = (double)(sg->bytes - t->fleet_prev.bytes) * 8e9 / (double)dt;
+	}
+	char line[1024], err[FCAP_ERRBUF_SIZE];
+	int n = snprintf(line, sizeof(line),
+			 "{\"event_type\":\"stats\",\"sensor\":\"%s\",\"ts_ns\":%llu,\"final\":%s,"
+			 "\"received\":%llu,\"captured\":%llu,\"bytes\":%llu,\"filter\":%llu,"
+			 "\"drops\":{\"wire\":%llu,\"card_fifo\":%llu,\"ring_full\":%llu,\"host\":%llu,"
+			 "\"disk_backlog\":%llu},\"rate\":{\"frames_per_s\":%.1f,\"bits_per_s\":%.0f}}",
+			 t->a->sensor, (unsigned long long)real_ns(), final ? "true" : "false",
+			 (unsigned long long)sg->received, (unsigned long long)sg->captured,
+			 (unsigned long long)sg->bytes, (unsigned long long)sg->filter, (unsigned long long)sg->wire,
+			 (unsigned long long)sg->card_fifo, (unsigned long long)sg->ring_full,
+			 (unsigned long long)sg->host, (unsigned long long)sg->disk_backlog, fps, bps);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		fprintf(stderr, "fcap capture: fleet: statistics snapshot too long: not sent\n");
+	else if (fcap_fleet_put(t->fleet, "stats", line, (size_t)n, err) < 0)
+		fprintf(stderr, "fcap capture: fleet: %s\n", err);
+	else
+		t->fleet_snapshots++;
+	t->last_fleet = now;
+	t->fleet_prev = *sg;
+}
+
+/* At the end: what the spool could not send in a few seconds stays there
+ * for the next run (or `fcap fleet publish` with the same spool). */
+static void close_fleet(const struct capture_args *a, struct ticker *t)
+{
+	bool drained = fcap_fleet_drain(t->fleet, 10000) == 0;
+	struct fcap_fleet_stats fs;
+	fcap_fleet_stats(t->fleet, &fs);
+	fcap_fleet_close(t->fleet);
+	t->fleet = NULL;
+	if (!a->quiet || !drained || fs.overflow)
+		fprintf(stderr, "fcap capture: fleet: sensor %s: %llu statistics snapshots, %llu acknowledged, %llu "
+				"refused (spool full), %llu left in the spool %s\n",
+			a->sensor, (unsigned long long)t->fleet_snapshots, (unsigned long long)fs.acked,
+			(unsigned long long)fs.overflow, (unsigned long long)fs.spooled, a->spool);
+	if (fs.server_errors)
+		fprintf(stderr, "fcap capture: fleet: the server reported %llu errors, the last: %s\n",
+			(unsigned long long)fs.server_errors, fs.last_error);
+	nats_CloseAndWait(2000);
+}
+
 static void on_tick(void *ctx, struct fcap_dev *dev, const struct fcap_capture_stats *st)
 {
 	struct ticker *t = ctx;
@@ -734,6 +833,12 @@ static void on_tick(void *ctx, struct fcap_dev *dev, const struct fcap_capture_s
 	struct fcap_stages sg;
 	fcap_stages_live(st, &c, &sg);
 	publish_stages(t, &sg);
+	/* A card's counters read all ones until its first update (the sim's
+	 * first tick): no snapshot of those. */
+	bool plausible = sg.received != UINT64_MAX && sg.wire != UINT64_MAX && sg.card_fifo != UINT64_MAX &&
+			 sg.ring_full != UINT64_MAX;
+	if (t->fleet && plausible && now - t->last_fleet >= t->a->fleet_every_ns)
+		fleet_snapshot(t, &sg, now, false);
 	if (t->progress) {
 		fprintf(stderr, "\rfcap: %llu frames, %.1f MB captured; %llu lost, %llu filtered   ",
 			(unsigned long long)sg.captured, (double)sg.bytes / 1e6,
@@ -923,6 +1028,19 @@ int cmd_capture(int argc, char **argv)
 		a.cfg.on_record = watch_record;
 		a.cfg.on_record_ctx = &watchers;
 	}
+	if (a.fleet) {
+		struct fcap_fleet_config fc = { .servers = a.fleet, .sensor = a.sensor, .creds = a.creds,
+						.spool_dir = a.spool };
+		t.fleet = fcap_fleet_open(&fc, err);
+		if (!t.fleet) {
+			fprintf(stderr, "fcap capture: fleet: %s\n", err);
+			if (ipfix)
+				stop_flow_export(&a, ipfix, watchers.flows);
+			fcap_metrics_close(t.metrics);
+			fcap_dev_close(dev);
+			return EXIT_RUNTIME;
+		}
+	}
 	if (a.cfg.store_dir)
 		snprintf(t.stats_path, sizeof(t.stats_path), "%s/fcap-stats", a.cfg.store_dir);
 	a.cfg.tick = on_tick;
@@ -942,8 +1060,12 @@ int cmd_capture(int argc, char **argv)
 		struct fcap_stages sg;
 		fcap_stages_from_capture(&st, &sg);
 		publish_stages(&t, &sg);
+		if (t.fleet)
+			fleet_snapshot(&t, &sg, mono_ns(), true);
 	}
 	fcap_metrics_close(t.metrics);
+	if (t.fleet)
+		close_fleet(&a, &t);
 	if (!a.quiet && st.card_info.nports)
 		print_summary(&a, &st);
 	if (ipfix)

@@ -1,29 +1,40 @@
 /* cmd_fleet.c - `fcap fleet`: a sensor's messages to the NATS JetStream cluster, and reading them back. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nats/nats.h>
 
 #include "cli.h"
 #include "fcap/fleet.h"
+#include "fcap/fleet_extract.h"
 
 static void help(void)
 {
 	printf("usage: fcap fleet init    -s SERVERS [--replicas N] [--max-age T] [--creds FILE]\n"
 	       "       fcap fleet publish -s SERVERS --sensor ID --spool DIR [OPTIONS] [FILE|-]\n"
 	       "       fcap fleet alerts  -s SERVERS [--sensor ID] [--kind K] [--idle MS] [--creds FILE]\n"
-	       "The fleet's streams on NATS JetStream (docs/FLEET.md).\n\n"
+	       "       fcap fleet serve   -s SERVERS --sensor ID --store DIR [--creds FILE]\n"
+	       "       fcap fleet extract -s SERVERS --sensor ID[,ID...] [CONDITIONS] -w FILE|- [FILTER...]\n"
+	       "The fleet's streams on NATS JetStream, and extracts across sensors (docs/FLEET.md).\n\n"
 	       "  init      create or update the streams FCAP_ALERTS, FCAP_FLOWS, FCAP_STATS\n"
 	       "            (subjects fcap.*.alert, .flow, .stats; file storage; 2 min dedup window)\n"
 	       "  publish   send each line of FILE (default: standard input) as one message to\n"
 	       "            fcap.ID.KIND, through a bounded spool on disk; at the end, wait for\n"
 	       "            the spool to drain (exit 1 if it does not: it is kept for next time)\n"
 	       "  alerts    print every message of a kind (default alert) as SENSOR<TAB>LINE,\n"
-	       "            oldest first, until none comes for --idle ms (default 1000)\n\n"
-	       "  -s, --servers URLS      nats://HOST:PORT[,nats://...]\n"
+	       "            oldest first, until none comes for --idle ms (default 1000)\n"
+	       "  serve     answer extract requests on fcap.ID.extract from the store DIR,\n"
+	       "            until SIGINT or SIGTERM\n"
+	       "  extract   ask each --sensor (repeat, or a comma list) for the packets of\n"
+	       "            its store that match, and write them merged in timestamp order\n"
+	       "            as one pcapng, one interface per sensor port named SENSOR:PORT;\n"
+	       "            exit 1 naming each sensor that did not answer whole\n\n"
+	       "  -s, --servers URLS      nats://[USER:PASSWORD@]HOST:PORT[,nats://...]\n"
 	       "      --creds FILE        NATS user credentials (JWT and nkey seed)\n"
 	       "      --sensor ID         this sensor's id (publish) or one sensor (alerts)\n"
 	       "      --spool DIR         the spool directory (publish)\n"
@@ -33,15 +44,24 @@ static void help(void)
 	       "      --drain-timeout T   publish: how long to wait for the spool at the end (default 30)\n"
 	       "      --replicas N        init: copies of each stream (default 3)\n"
 	       "      --max-age T         init: retention of each stream (default 7d)\n"
+	       "      --store DIR         serve: the sensor's store\n"
+	       "      --from TIME, --to TIME, --host ADDR, --port N, --flow FLOW, -c COUNT, FILTER\n"
+	       "                          extract: the conditions of `fcap extract` (fcap-extract(1))\n"
+	       "  -w, --write FILE        extract: the output, - for standard output\n"
+	       "      --timeout T         extract: how long to wait for the answers (default 30)\n"
 	       "  -q, --quiet             no summary\n"
 	       "exit status: 0 success, 1 the job failed, 2 bad command line\n");
 }
 
 struct fleet_args {
-	const char *servers, *creds, *sensor, *spool, *kind;
-	uint64_t spool_max, drain_ns, max_age_ns;
+	const char *servers, *creds, *sensor, *spool, *kind, *store, *outpath;
+	uint64_t spool_max, drain_ns, max_age_ns, timeout_ns;
 	long replicas, idle_ms;
 	bool quiet;
+	const char *sensors[FCAP_FLEET_MAX_SENSORS];
+	size_t nsensors;
+	char request[FCAP_FLEET_REQUEST_MAX];   /* extract: the conditions, one a line */
+	size_t reqlen;
 };
 
 static int publish(const struct fleet_args *a, const char *path)
@@ -86,6 +106,9 @@ static int publish(const struct fleet_args *a, const char *path)
 				" acknowledged (%" PRIu64 " as duplicates), %" PRIu64 " failed attempts, %" PRIu64
 				" left in the spool\n",
 			a->sensor, st.put, st.overflow, st.acked, st.duplicates, st.publish_errors, st.spooled);
+	if (st.server_errors)
+		fprintf(stderr, "fcap fleet: sensor %s: the server reported %" PRIu64 " errors, the last: %s\n", a->sensor,
+			st.server_errors, st.last_error);
 	if (!drained) {
 		fprintf(stderr, "fcap fleet: %" PRIu64 " messages not acknowledged within the drain timeout: kept in %s\n",
 			st.spooled, a->spool);
@@ -100,15 +123,150 @@ static void print_msg(void *ctx, const char *sensor, const void *data, size_t le
 	printf("%s\t%.*s\n", sensor, (int)len, (const char *)data);
 }
 
+static volatile sig_atomic_t stop_serving;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_serving = 1;
+}
+
+static void serve_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "fcap fleet: %s\n", line);
+}
+
+static int serve(const struct fleet_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct fcap_fleet_serve_config cfg = { .servers = a->servers, .creds = a->creds, .sensor = a->sensor,
+					       .store = a->store, .stop = &stop_serving, .log = serve_log };
+	char err[FCAP_ERRBUF_SIZE] = "";
+	long n = fcap_fleet_serve(&cfg, err);
+	if (n < 0) {
+		fprintf(stderr, "fcap fleet: sensor %s: %s\n", a->sensor, err);
+		return EXIT_RUNTIME;
+	}
+	if (!a->quiet)
+		fprintf(stderr, "fcap fleet: sensor %s: %ld requests answered\n", a->sensor, n);
+	return EXIT_OK;
+}
+
+/* One line of the extract request: "KEY VALUE". */
+static bool add_condition(struct fleet_args *a, const char *key, const char *value)
+{
+	if (strchr(value, '\n'))
+		return false;
+	int n = snprintf(a->request + a->reqlen, sizeof(a->request) - a->reqlen, "%s %s\n", key, value);
+	if (n < 0 || (size_t)n >= sizeof(a->request) - a->reqlen)
+		return false;
+	a->reqlen += (size_t)n;
+	return true;
+}
+
+static bool add_time(struct fleet_args *a, const char *key, const char *value)
+{
+	uint64_t ns;
+	char num[32];
+	if (!parse_time_ns(value, &ns))
+		return false;
+	snprintf(num, sizeof(num), "%" PRIu64, ns);
+	return add_condition(a, key, num);
+}
+
+static bool add_sensors(struct fleet_args *a, char *list)
+{
+	for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (a->nsensors == FCAP_FLEET_MAX_SENSORS)
+			return false;
+		a->sensors[a->nsensors++] = t;
+	}
+	a->sensor = a->nsensors ? a->sensors[0] : NULL;
+	return true;
+}
+
+static void report_answers(const struct fcap_fleet_answer *ans, size_t n, const struct fcap_fleet_extract_stats *st,
+			   bool quiet)
+{
+	size_t ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		ok += ans[i].ok;
+		if (!ans[i].ok)
+			fprintf(stderr, "fcap fleet: sensor %s: %s\n", ans[i].sensor, ans[i].error);
+		else if (!quiet)
+			fprintf(stderr, "fcap fleet: sensor %s: %" PRIu64 " packets (%" PRIu64 " bytes in %" PRIu64
+					" chunks) in %" PRId64 " ms\n",
+				ans[i].sensor, ans[i].packets, ans[i].bytes, ans[i].chunks, ans[i].ms);
+	}
+	if (!quiet || ok < n)
+		fprintf(stderr, "fcap fleet: %zu of %zu sensors answered: %" PRIu64 " packets on %" PRIu64
+				" interfaces in %" PRId64 " ms\n",
+			ok, n, st->packets, st->interfaces, st->ms);
+}
+
+static int extract(struct fleet_args *a, int argc, char **argv)
+{
+	if (!a->nsensors || !a->outpath)
+		return usage_error("fleet", "extract needs --sensor ID and -w FILE");
+	if (optind < argc) {
+		char filter[FCAP_FLEET_REQUEST_MAX] = "";
+		size_t len = 0;
+		for (int i = optind; i < argc; i++) {
+			int k = snprintf(filter + len, sizeof(filter) - len, "%s%s", i > optind ? " " : "", argv[i]);
+			if (k < 0 || (size_t)k >= sizeof(filter) - len)
+				return usage_error("fleet", "the filter is too long");
+			len += (size_t)k;
+		}
+		if (!add_condition(a, "filter", filter))
+			return usage_error("fleet", "the filter is too long or holds a newline");
+	}
+	char err[FCAP_ERRBUF_SIZE] = "";
+	struct fcap_query q;
+	char *filter = NULL;
+	if (fcap_fleet_request_parse(a->request, a->reqlen, &q, &filter, err) < 0)
+		return usage_error("fleet", "%s", err);
+	free(filter);
+	bool to_stdout = !strcmp(a->outpath, "-");
+	if (to_stdout && isatty(STDOUT_FILENO))
+		return usage_error("fleet", "standard output is a terminal: pipe it (| tshark -r -) or give -w FILE");
+	FILE *out = to_stdout ? stdout : fopen(a->outpath, "wb");
+	if (!out) {
+		fprintf(stderr, "fcap fleet: %s: cannot create: %m\n", a->outpath);
+		return EXIT_RUNTIME;
+	}
+	struct fcap_fleet_answer ans[FCAP_FLEET_MAX_SENSORS];
+	struct fcap_fleet_extract_stats st;
+	int failed = fcap_fleet_extract(a->servers, a->creds, a->request, a->sensors, a->nsensors,
+					(int64_t)(a->timeout_ns / 1000000), out, ans, &st, err);
+	if (!to_stdout && fclose(out) != 0 && failed >= 0)
+		failed = fcap_err(err, "%s: write failed", a->outpath);
+	if (failed < 0) {
+		fprintf(stderr, "fcap fleet: extract: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	report_answers(ans, a->nsensors, &st, a->quiet);
+	return failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
 int cmd_fleet(int argc, char **argv)
 {
-	enum { O_CREDS = 256, O_SENSOR, O_SPOOL, O_SPOOL_MAX, O_KIND, O_DRAIN, O_REPLICAS, O_MAX_AGE, O_IDLE };
+	enum { O_CREDS = 256, O_SENSOR, O_SPOOL, O_SPOOL_MAX, O_KIND, O_DRAIN, O_REPLICAS, O_MAX_AGE, O_IDLE,
+	       O_STORE, O_FROM, O_TO, O_HOST, O_PORT, O_FLOW, O_TIMEOUT };
 	static const struct option opts[] = {
 		{ "servers", required_argument, NULL, 's' },	{ "creds", required_argument, NULL, O_CREDS },
 		{ "sensor", required_argument, NULL, O_SENSOR },	{ "spool", required_argument, NULL, O_SPOOL },
 		{ "spool-max", required_argument, NULL, O_SPOOL_MAX }, { "kind", required_argument, NULL, O_KIND },
 		{ "drain-timeout", required_argument, NULL, O_DRAIN }, { "replicas", required_argument, NULL, O_REPLICAS },
 		{ "max-age", required_argument, NULL, O_MAX_AGE },	{ "idle", required_argument, NULL, O_IDLE },
+		{ "store", required_argument, NULL, O_STORE },	{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },		{ "host", required_argument, NULL, O_HOST },
+		{ "port", required_argument, NULL, O_PORT },	{ "flow", required_argument, NULL, O_FLOW },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },	{ "write", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,16 +275,41 @@ int cmd_fleet(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
-	struct fleet_args a = { .kind = "alert", .spool_max = 64ull << 20, .drain_ns = 30000000000ull,
-				.max_age_ns = 7ull * 86400 * 1000000000ull, .replicas = 3, .idle_ms = 1000 };
+	static struct fleet_args a;
+	a = (struct fleet_args){ .kind = "alert", .spool_max = 64ull << 20, .drain_ns = 30000000000ull,
+				 .max_age_ns = 7ull * 86400 * 1000000000ull, .replicas = 3, .idle_ms = 1000,
+				 .timeout_ns = 30000000000ull };
 	char *end;
 	int c;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "s:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:w:c:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a.servers = optarg; break;
 		case O_CREDS: a.creds = optarg; break;
-		case O_SENSOR: a.sensor = optarg; break;
+		case O_SENSOR:
+			if (!add_sensors(&a, optarg))
+				return usage_error("fleet", "at most %d sensors", FCAP_FLEET_MAX_SENSORS);
+			break;
+		case O_STORE: a.store = optarg; break;
+		case 'w': a.outpath = optarg; break;
+		case O_FROM:
+		case O_TO:
+			if (!add_time(&a, c == O_FROM ? "from" : "to", optarg))
+				return usage_error("fleet", "--%s '%s': want seconds since the epoch or an RFC 3339 time",
+						   c == O_FROM ? "from" : "to", optarg);
+			break;
+		case O_HOST:
+		case O_PORT:
+		case O_FLOW:
+		case 'c':
+			if (!add_condition(&a, c == O_HOST ? "host" : c == O_PORT ? "port" : c == O_FLOW ? "flow" : "count",
+					   optarg))
+				return usage_error("fleet", "the conditions are too long");
+			break;
+		case O_TIMEOUT:
+			if (!parse_seconds(optarg, &a.timeout_ns) || a.timeout_ns < 1000000)
+				return usage_error("fleet", "--timeout '%s': want a duration", optarg);
+			break;
 		case O_SPOOL: a.spool = optarg; break;
 		case O_SPOOL_MAX:
 			if (!parse_size(optarg, 1ull << 40, &a.spool_max) || a.spool_max == 0)
@@ -176,8 +359,18 @@ int cmd_fleet(int argc, char **argv)
 		if (n >= 0 && !a.quiet)
 			fprintf(stderr, "fcap fleet: %ld messages\n", n);
 		rc = n < 0 ? EXIT_RUNTIME : EXIT_OK;
+	} else if (!strcmp(sub, "serve")) {
+		if (!a.sensor || a.nsensors != 1 || !a.store)
+			return usage_error("fleet", "serve needs one --sensor ID and --store DIR");
+		if (optind < argc)
+			return usage_error("fleet", "serve takes no arguments");
+		rc = serve(&a);
+	} else if (!strcmp(sub, "extract")) {
+		rc = extract(&a, argc, argv);
+		if (rc == EXIT_USAGE)
+			return rc;
 	} else {
-		return usage_error("fleet", "unknown subcommand '%s': want init, publish or alerts", sub);
+		return usage_error("fleet", "unknown subcommand '%s': want init, publish, alerts, serve or extract", sub);
 	}
 	if (rc != EXIT_OK && err[0])
 		fprintf(stderr, "fcap fleet: %s\n", err);

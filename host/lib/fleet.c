@@ -14,6 +14,7 @@
  * timeout) is retried with the same id after a pause.
  */
 #include "fcap/fleet.h"
+#include "fleet_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,19 +58,8 @@ struct fcap_fleet {
 	struct spooled *q;       /* ring of spooled messages, oldest at head */
 	size_t q_cap, q_head, q_len;
 	struct fcap_fleet_stats st;
+	struct fleet_conn_err cerr;
 };
-
-static bool valid_sensor(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > FCAP_FLEET_SENSOR_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z')))
-			return false;
-	return true;
-}
 
 static int kind_index(const char *kind)
 {
@@ -282,52 +272,17 @@ static void *sender(void *arg)
 	}
 }
 
-/* With a connected callback, a first connection that fails goes on in the
- * background instead of blocking the caller (the library's rule). */
-static void on_connected(natsConnection *nc, void *closure)
+static int connect_js(const char *servers, const char *creds, bool retry, struct fleet_conn_err *cerr,
+		      natsConnection **nc, jsCtx **js, char *errbuf)
 {
-	(void)nc;
-	(void)closure;
-}
-
-static int connect_js(const char *servers, const char *creds, bool retry, natsConnection **nc, jsCtx **js,
-		      char *errbuf)
-{
-	/* "URL,URL,...": each one a server of the cluster, tried in turn. */
-	char list[1024];
-	const char *urls[16];
-	int nurls = 0;
-	snprintf(list, sizeof(list), "%s", servers);
-	for (char *save = NULL, *u = strtok_r(list, ",", &save); u && nurls < 16; u = strtok_r(NULL, ",", &save))
-		urls[nurls++] = u;
-	if (nurls == 0)
-		return fcap_err(errbuf, "NATS servers '%s': want nats://HOST:PORT[,...]", servers);
-	natsOptions *o = NULL;
-	natsStatus s = natsOptions_Create(&o);
-	if (s == NATS_OK)
-		s = natsOptions_SetServers(o, urls, nurls);
-	if (s == NATS_OK && creds)
-		s = natsOptions_SetUserCredentialsFromFiles(o, creds, NULL);
-	if (s == NATS_OK && retry) {
-		/* Keep trying for ever, in the library's own thread; publishes
-		 * fail meanwhile and are retried from the spool. */
-		s = natsOptions_SetMaxReconnect(o, -1);
-		if (s == NATS_OK)
-			s = natsOptions_SetReconnectWait(o, 250);
-		if (s == NATS_OK)
-			s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
-	}
-	if (s == NATS_OK) {
-		s = natsConnection_Connect(nc, o);
-		if (s == NATS_NOT_YET_CONNECTED)
-			s = NATS_OK;
-	}
-	if (s == NATS_OK)
-		s = natsConnection_JetStream(js, *nc, NULL);
-	natsOptions_Destroy(o);
+	if (fleet_connect(servers, creds, retry, cerr, nc, errbuf) < 0)
+		return -1;
+	natsStatus s = natsConnection_JetStream(js, *nc, NULL);
 	if (s != NATS_OK) {
-		fcap_err(errbuf, "NATS %s: %s", servers, natsStatus_GetText(s));
-		natsConnection_Destroy(*nc);
+		char where[1024];
+		fleet_redact(servers, where, sizeof(where));
+		fcap_err(errbuf, "NATS %s: JetStream: %s", where, natsStatus_GetText(s));
+		fleet_close(*nc, cerr);
 		*nc = NULL;
 		return -1;
 	}
@@ -336,7 +291,7 @@ static int connect_js(const char *servers, const char *creds, bool retry, natsCo
 
 struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *errbuf)
 {
-	if (!cfg->sensor || !valid_sensor(cfg->sensor)) {
+	if (!cfg->sensor || !fleet_valid_sensor(cfg->sensor)) {
 		fcap_err(errbuf, "sensor id '%s': want 1 to %d of A-Z a-z 0-9 _ -", cfg->sensor ? cfg->sensor : "",
 			 FCAP_FLEET_SENSOR_MAX);
 		return NULL;
@@ -354,14 +309,17 @@ struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *er
 	strcpy(f->sensor, cfg->sensor);
 	f->spool_max = cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_MAX;
 	pthread_mutex_init(&f->lock, NULL);
+	fleet_conn_err_init(&f->cerr);
 	pthread_cond_init(&f->changed, NULL);
-	if (load_spool(f, errbuf) < 0 || connect_js(cfg->servers, cfg->creds, true, &f->nc, &f->js, errbuf) < 0 ||
+	if (load_spool(f, errbuf) < 0 ||
+	    connect_js(cfg->servers, cfg->creds, true, &f->cerr, &f->nc, &f->js, errbuf) < 0 ||
 	    pthread_create(&f->sender, NULL, sender, f) != 0) {
 		if (f->nc) {
 			jsCtx_Destroy(f->js);
-			natsConnection_Destroy(f->nc);
+			fleet_close(f->nc, &f->cerr);
 			fcap_err(errbuf, "fleet: cannot start the sender thread");
 		}
+		fleet_conn_err_destroy(&f->cerr);
 		free(f->q);
 		free(f->dir);
 		free(f);
@@ -422,6 +380,7 @@ void fcap_fleet_stats(struct fcap_fleet *f, struct fcap_fleet_stats *st)
 	pthread_mutex_lock(&f->lock);
 	*st = f->st;
 	pthread_mutex_unlock(&f->lock);
+	st->server_errors = fleet_conn_err_get(&f->cerr, st->last_error, sizeof(st->last_error));
 }
 
 void fcap_fleet_close(struct fcap_fleet *f)
@@ -434,8 +393,9 @@ void fcap_fleet_close(struct fcap_fleet *f)
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->sender, NULL);
 	jsCtx_Destroy(f->js);
-	natsConnection_Destroy(f->nc);
+	fleet_close(f->nc, &f->cerr);
 	pthread_mutex_destroy(&f->lock);
+	fleet_conn_err_destroy(&f->cerr);
 	pthread_cond_destroy(&f->changed);
 	free(f->q);
 	free(f->dir);
@@ -446,7 +406,7 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 {
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
-	if (connect_js(servers, creds, false, &nc, &js, errbuf) < 0)
+	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
 	int rc = 0;
 	for (int i = 0; i < NKINDS && rc == 0; i++) {
@@ -482,12 +442,12 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 {
 	if (kind_index(kind) < 0)
 		return fcap_err(errbuf, "fleet: unknown message kind '%s'", kind);
-	if (sensor && !valid_sensor(sensor))
+	if (sensor && !fleet_valid_sensor(sensor))
 		return fcap_err(errbuf, "sensor id '%s': want 1 to %d of A-Z a-z 0-9 _ -", sensor,
 				FCAP_FLEET_SENSOR_MAX);
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
-	if (connect_js(servers, creds, false, &nc, &js, errbuf) < 0)
+	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
 	char subject[96];
 	snprintf(subject, sizeof(subject), "fcap.%s.%s", sensor ? sensor : "*", kind);

@@ -10,19 +10,34 @@
 #   - a message sent again with the same id (its acknowledgement lost) is
 #     acknowledged as a duplicate and stored once (JetStream's dedup window);
 #   - a full spool refuses lines and counts them (overflow); what it holds
-#     survives the publisher's exit and drains on the next run.
-# It prints the alerts per second it measured through the cluster.
+#     survives the publisher's exit and drains on the next run;
+#   - three sensors with their own stores answer `fcap fleet extract`
+#     (`fcap fleet serve`): the merged pcapng is exactly the union of each
+#     sensor's local `fcap extract`, one interface per sensor port named
+#     SENSOR:PORT; a missing, a silent and a failing sensor are named;
+#   - per-sensor NATS users: a sensor cannot publish under another's id nor
+#     answer another's extracts (the server's permissions).
+# It prints the alerts per second it measured through the cluster, and the
+# extract latency across sensors.
 #
 # usage: test_fleet.sh FCAP OUTDIR
 set -u
 . "$(dirname "$0")/lib.sh"
 fcap=$(realpath "$1")
 out=$(realpath -m "$2")
+need_data
+d=$FCAP_DATA
 rm -rf "$out"
 mkdir -p "$out"
 ns=fcap-fleet-$$
-S=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
+urls() { # urls USER: the cluster's three servers, as USER (password USER-pw)
+    echo "nats://$1:$1-pw@127.0.0.1:4222,nats://$1:$1-pw@127.0.0.1:4223,nats://$1:$1-pw@127.0.0.1:4224"
+}
+S=$(urls op)    # the operator: every subject
 cleanup() {
+    for p in "$out"/serve-*.pid; do
+        [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null && kill "$(cat "$p")" 2>/dev/null
+    done
     for i in 1 2 3; do
         [ -f "$out/n$i.pid" ] && kill "$(cat "$out/n$i.pid")" 2>/dev/null
     done
@@ -32,6 +47,17 @@ trap cleanup EXIT
 ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || { echo "test_fleet: cannot make a network namespace"; exit 1; }
 run() { ip netns exec "$ns" "$@"; }
 
+# One NATS user per sensor: it publishes under its own id only (and answers
+# the requests it receives: allow_responses), subscribes to its own extract
+# subject and to inboxes (JetStream's acknowledgements).
+sensor_user() { # sensor_user ID
+    cat <<EOF
+    { user: $1, password: $1-pw, permissions: {
+        publish: { allow: [ "fcap.$1.>" ] },
+        subscribe: { allow: [ "fcap.$1.extract", "_INBOX.>" ] },
+        allow_responses: { max: 100000, expires: "5m" } } }
+EOF
+}
 start_node() { # start_node I
     cat >"$out/n$1.conf" <<EOF
 server_name: n$1
@@ -41,6 +67,12 @@ cluster {
   name: fcap
   listen: 127.0.0.1:$((6221 + $1))
   routes: [ nats-route://127.0.0.1:6222, nats-route://127.0.0.1:6223, nats-route://127.0.0.1:6224 ]
+}
+authorization {
+  users = [
+    { user: op, password: op-pw }
+$(for s in s1 s2 s3 s4; do sensor_user $s; done)
+  ]
 }
 EOF
     ip netns exec "$ns" nats-server -c "$out/n$1.conf" >>"$out/n$1.log" 2>&1 &
@@ -145,6 +177,143 @@ run "$fcap" fleet publish -s "$S" --sensor s4 --spool "$out/spool-s4" </dev/null
 eq "next run on the cluster: the spool drains" $? 0
 eq "what the spool held arrived" "$(run "$fcap" fleet alerts -s "$S" --sensor s4 2>/dev/null | cut -f2 | cmp -s - \
     "$(head -n "$kept" "$out/s4.a" >"$out/s4.kept"; echo "$out/s4.kept")" && echo same)" same
+
+echo "test_fleet: one extract across three sensors, each answering from its own store"
+i=0
+for inputs in "http_espn.pcapng" "dns_isp_hijack.pcapng mail_sender_attachment.pcapng" \
+    "synscan.pcapng icmp_traceroute.pcapng"; do
+    i=$((i + 1))
+    set --
+    for f in $inputs; do set -- "$@" -r "$d/$f"; done
+    "$fcap" capture -i sim -q "$@" --store "$out/st$i" --block-size 64K -C 1M 2>"$out/cap$i.err"
+    eq "s$i: its store recorded" $? 0
+done
+serve() { # serve SENSOR STORE USER
+    # not through run(): $! must be the responder itself, to signal it
+    ip netns exec "$ns" "$fcap" fleet serve -s "$(urls "$3")" --sensor "$1" --store "$2" 2>"$out/serve-$1.err" &
+    echo $! >"$out/serve-$1.pid"
+}
+for i in 1 2 3; do serve s$i "$out/st$i" s$i; done
+mkdir -p "$out/empty"
+serve s4 "$out/empty" s4
+for _ in $(seq 50); do
+    [ "$(cat "$out"/serve-s?.err | grep -c 'serving extracts')" -eq 4 ] && break
+    sleep 0.1
+done
+# A time range through the middle of all three stores' packets, and a filter.
+for i in 1 2 3; do
+    "$fcap" extract -q -r "$out/st$i" -w - | tshark -r - -T fields -e frame.time_epoch 2>/dev/null
+done |
+    sort -n >"$out/all-ts.txt"
+nts=$(wc -l <"$out/all-ts.txt")
+from=$(sed -n "$((nts / 5))p" "$out/all-ts.txt")
+to=$(sed -n "$((nts * 4 / 5))p" "$out/all-ts.txt")
+filter="tcp or icmp"
+t0=$(now_ms)
+run "$fcap" fleet extract -s "$S" --sensor s1,s2 --sensor s3 --from "$from" --to "$to" -w "$out/fleet.pcapng" \
+    $filter 2>"$out/fleet.err"
+eq "fcap fleet extract exits 0" $? 0
+t1=$(now_ms)
+pkts() { # pkts FILE: one line per packet, its timestamp (ns) and bytes
+    tcpdump -r "$1" -nn -tt --time-stamp-precision=nano -xx 2>/dev/null |
+        awk '/^[0-9]/ { if (l != "") print l; l = $1; next }
+             { for (j = 2; j <= NF; j++) l = l $j }
+             END { if (l != "") print l }'
+}
+: >"$out/local.txt"
+for i in 1 2 3; do
+    "$fcap" extract -q -r "$out/st$i" --from "$from" --to "$to" -w "$out/local$i.pcapng" $filter
+    pkts "$out/local$i.pcapng" >"$out/local$i.txt"
+    n_local=$(wc -l <"$out/local$i.txt")
+    n_fleet=$(tshark -r "$out/fleet.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c "^s$i:")
+    eq "s$i: as many packets on its interfaces (s$i:...) as its local extract" "$n_fleet" "$n_local"
+    cat "$out/local$i.txt" >>"$out/local.txt"
+done
+pkts "$out/fleet.pcapng" >"$out/fleet.txt"
+check "several sensors contribute" \
+    test "$(grep -v ': 0 packets' "$out/fleet.err" | grep -c ' packets (')" -ge 2
+eq "the merge holds exactly the union of the local extracts (packets)" "$(wc -l <"$out/fleet.txt")" \
+    "$(wc -l <"$out/local.txt")"
+check "the merge holds exactly the union of the local extracts (timestamps and bytes)" \
+    sh -c "sort '$out/fleet.txt' | cmp -s - '$(sort "$out/local.txt" >"$out/local.sorted"; echo "$out/local.sorted")'"
+check "the merge is in timestamp order" sh -c "cut -c1-20 '$out/fleet.txt' | tr -d . | sort -n -c"
+check "capinfos reads the merge" capinfos "$out/fleet.pcapng" >"$out/fleet.capinfos" 2>&1
+check "tshark reads the merge without complaint" \
+    sh -c "tshark -r '$out/fleet.pcapng' >/dev/null 2>'$out/fleet.tshark' &&
+        ! grep -v '^Running as user' '$out/fleet.tshark'"
+eq "one interface per sensor port (3 sensors x 4 ports)" \
+    "$(grep -c '^Interface #' "$out/fleet.capinfos")" 12
+eq "interface names carry the sensor id" "$(grep -c 'Name = s[123]:' "$out/fleet.capinfos")" 12
+latency=$(sed -n 's/.* sensors answered: .* in \([0-9]*\) ms$/\1/p' "$out/fleet.err")
+npk=$(sed -n 's/^Number of packets: *//p' "$out/fleet.capinfos")
+echo "  (extract across 3 sensors: $latency ms in the client, $((t1 - t0)) ms for the whole command; $npk packets)"
+sed 's/^/  /' "$out/fleet.err"
+
+echo "test_fleet: a missing, a silent and a failing sensor are named"
+run "$fcap" fleet extract -s "$S" --sensor s1,s7 -w "$out/miss.pcapng" 2>"$out/miss.err"
+eq "a sensor without a responder: exit 1" $? 1
+contains "it is named" "$out/miss.err" "sensor s7: no responder on fcap.s7.extract"
+"$fcap" extract -q -r "$out/st1" -w "$out/all1.pcapng"
+eq "the others' packets are still written" "$(packets "$out/miss.pcapng")" "$(packets "$out/all1.pcapng")"
+kill -STOP "$(cat "$out/serve-s2.pid")"
+run "$fcap" fleet extract -s "$S" --sensor s1,s2 --timeout 1 -w "$out/slow.pcapng" 2>"$out/slow.err"
+eq "a sensor that does not answer in time: exit 1" $? 1
+kill -CONT "$(cat "$out/serve-s2.pid")"
+contains "it is named" "$out/slow.err" "sensor s2: no whole answer within the time-out"
+run "$fcap" fleet extract -s "$S" --sensor s4 -w "$out/bad.pcapng" 2>"$out/bad.err"
+eq "a sensor whose extract fails: exit 1" $? 1
+contains "its error, named" "$out/bad.err" "sensor s4: extract from store $out/empty"
+
+echo "test_fleet: a lying sensor's answer is refused, naming it"
+liar() { # liar CASE WANT: fleet_liar.py answers for s5 on node 1
+    : >"$out/liar-$1.out"
+    ip netns exec "$ns" python3 "$(dirname "$0")/fleet_liar.py" 127.0.0.1 4222 op op-pw s5 "$1" \
+        >>"$out/liar-$1.out" 2>&1 &
+    lp=$!
+    for _ in $(seq 50); do grep -q ready "$out/liar-$1.out" && break; sleep 0.1; done
+    run "$fcap" fleet extract -s nats://op:op-pw@127.0.0.1:4222 --sensor s1,s5 --timeout 5 -w "$out/liar.pcapng" \
+        2>"$out/liar-$1.err"
+    eq "$1: exit 1" $? 1
+    kill $lp 2>/dev/null
+    wait $lp
+    contains "$1: said, naming the sensor" "$out/liar-$1.err" "sensor s5: $2"
+    eq "$1: the honest sensor's packets are written" "$(packets "$out/liar.pcapng")" "$(packets "$out/all1.pcapng")"
+}
+liar garbage "malformed answer: block at 0 of bad length"
+liar gap "answer frame 2 where 1 was due"
+liar count "malformed answer: end marker says 2 packets, the answer holds 1"
+liar overrun "malformed answer: packet block at 60: 4000 captured bytes in 92"
+
+echo "test_fleet: per-sensor users: a sensor speaks for itself only"
+echo '{"spoof":1}' >"$out/spoof.a"
+run "$fcap" fleet publish -s "$(urls s1)" --sensor s2 --spool "$out/spool-spoof" --drain-timeout 2 "$out/spoof.a" \
+    2>"$out/spoof.err"
+eq "s1 publishing under s2's id: not acknowledged, exit 1" $? 1
+contains "the server's refusal is said" "$out/spoof.err" "Permissions Violation for Publish to \"fcap.s2.alert\""
+eq "nothing stored under s2 from s1" "$(run "$fcap" fleet alerts -s "$S" --sensor s2 2>/dev/null | grep -c spoof)" 0
+run "$fcap" fleet publish -s "$(urls s1)" --sensor s1 --spool "$out/spool-s1" "$out/spoof.a" 2>"$out/own.err"
+eq "s1 publishing under its own id with its own user: exit 0" $? 0
+run "$fcap" fleet serve -s "$(urls s1)" --sensor s2 --store "$out/st1" 2>"$out/steal.err"
+eq "s1 answering s2's extracts: refused, exit 1" $? 1
+contains "the server's refusal is said" "$out/steal.err" "Permissions Violation for Subscription to \"fcap.s2.extract\""
+stopped=0
+for s in s1 s2 s3 s4; do
+    kill "$(cat "$out/serve-$s.pid")"
+    wait "$(cat "$out/serve-$s.pid")" && stopped=$((stopped + 1))
+done
+eq "the responders stop cleanly on SIGTERM" $stopped 4
+rm -f "$out"/serve-*.pid
+
+echo "test_fleet: a capture publishes its statistics to fcap.s1.stats, as s1"
+run "$fcap" capture -i sim -q -r "$d/http_espn.pcapng" --store "$out/st1b" --block-size 64K -C 1M \
+    --fleet "$(urls s1)" --sensor s1 --spool "$out/spool-s1" 2>"$out/capfleet.err"
+eq "capture --fleet exits 0" $? 0
+run "$fcap" fleet alerts -s "$S" --kind stats --sensor s1 >"$out/stats.txt" 2>"$out/stats.err"
+final=$(grep '"final":true' "$out/stats.txt" | tail -n 1)
+eq "its final snapshot: every frame captured" "$(echo "$final" | sed -n 's/.*"captured":\([0-9]*\).*/\1/p')" 956
+echo "$final" >"$out/final.txt"
+contains "drops by stage in it" "$out/final.txt" \
+    '"drops":{"wire":0,"card_fifo":0,"ring_full":0,"host":0,"disk_backlog":0}'
 
 echo "test_fleet: command line"
 "$fcap" fleet publish -s "$S" --sensor 'bad.id' --spool "$out/x" </dev/null 2>"$out/e1"; eq "a sensor id with a dot exits 1" $? 1

@@ -5,7 +5,8 @@
  *
  * usage: test_ops PCAP...   (capture files the pcap backend reads; the
  * blocks are 128 KiB in a ring of 4, so a file over 512 KiB makes it wrap
- * and the reader wait for the consumer: nothing may be dropped)
+ * and the reader wait for the consumer: nothing may be dropped). Also the
+ * fleet's extract request: parsed as sent, every malformed one refused.
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
 #include "fcap/dev.h"
+#include "fcap/fleet_extract.h"
 #include "fcap/pcap_reader.h"
 #include "fcap/ring.h"
 #include "fcap/stages.h"
@@ -186,6 +188,58 @@ static void test_pcap_backend_refuses(void)
 	fcap_dev_close(dev);
 }
 
+static void test_fleet_request(void)
+{
+	char err[FCAP_ERRBUF_SIZE], *filter = NULL;
+	struct fcap_query q;
+	static const char good[] = "from 1700000000000000000\nto 1700000001000000000\nhost 10.0.0.1\nport 443\n"
+				   "flow 10.0.0.1:80>10.0.0.2:4242/tcp\ncount 5\nfilter tcp and not port 22\n";
+	CU_ASSERT_EQUAL_FATAL(fcap_fleet_request_parse(good, strlen(good), &q, &filter, err), 0);
+	CU_ASSERT(q.has_from && q.from_ns == 1700000000000000000ull);
+	CU_ASSERT(q.has_to && q.to_ns == 1700000001000000000ull);
+	CU_ASSERT_EQUAL(q.nhosts, 1);
+	CU_ASSERT(q.nports == 1 && q.ports[0] == 443);
+	CU_ASSERT(q.has_flow && q.flow.proto == 6 && q.flow.aport == 80 && q.flow.bport == 4242);
+	CU_ASSERT_EQUAL(q.count, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q.filter);
+	CU_ASSERT_STRING_EQUAL(q.filter, "tcp and not port 22");
+	CU_ASSERT_EQUAL(q.format, FCAP_OUT_PCAPNG);
+	free(filter);
+	CU_ASSERT_EQUAL(fcap_fleet_request_parse("", 0, &q, &filter, err), 0);   /* everything */
+	CU_ASSERT(!q.has_from && !q.has_to && !q.filter);
+
+	static const struct { const char *req, *why; } bad[] = {
+		{ "frob 1\n", "unknown key 'frob'" },
+		{ "from\n", "want KEY VALUE" },
+		{ "from -5\n", "want nanoseconds" },
+		{ "from 99999999999999999999999\n", "want nanoseconds" },
+		{ "port 65536\n", "want 0..65535" },
+		{ "count 0\n", "want a number above 0" },
+		{ "from 20\nto 10\n", "to must be after from" },
+		{ "host 10.0.0.300\n", "10.0.0.300" },
+		{ "filter tcp port\n", "" },
+		{ "filter tcp\nfilter udp\n", "more than one filter" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		filter = (char *)1;
+		CU_ASSERT_EQUAL(fcap_fleet_request_parse(bad[i].req, strlen(bad[i].req), &q, &filter, err), -1);
+		CU_ASSERT_PTR_NULL(filter);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
+		if (!strstr(err, bad[i].why))
+			printf("\n  request '%s': '%s' lacks '%s'\n", bad[i].req, err, bad[i].why);
+	}
+	static const char nul[] = "port 1\0port 2\n";
+	CU_ASSERT_EQUAL(fcap_fleet_request_parse(nul, sizeof(nul) - 1, &q, &filter, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "NUL"));
+	char *big = malloc(FCAP_FLEET_REQUEST_MAX + 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, 'x', FCAP_FLEET_REQUEST_MAX + 1);
+	CU_ASSERT_EQUAL(fcap_fleet_request_parse(big, FCAP_FLEET_REQUEST_MAX + 1, &q, &filter, err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at most"));
+	free(big);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -201,6 +255,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "stages line: format and parse round trip", test_stages_round_trip);
 	CU_add_test(s, "stages line: damaged lines refused with the reason", test_stages_damage);
 	CU_add_test(s, "prometheus exposition: content, never cut short", test_prometheus);
+	CU_add_test(s, "fleet extract request: parsed as sent, malformed ones refused", test_fleet_request);
 	FILE *f = fopen(pcap_path, "rb");
 	if (f) {
 		fclose(f);

@@ -25,7 +25,7 @@
 #define FCAP_FLEET_SENSOR_MAX 32
 
 struct fcap_fleet_config {
-	const char *servers;      /* "nats://127.0.0.1:4222,nats://..." */
+	const char *servers;      /* "nats://[USER:PASSWORD@]127.0.0.1:4222,nats://..." */
 	const char *sensor;       /* [A-Za-z0-9_-]{1,32} */
 	const char *creds;        /* NATS user credentials file (JWT + nkey seed), or NULL */
 	const char *spool_dir;
@@ -40,6 +40,8 @@ struct fcap_fleet_stats {
 	uint64_t publish_errors;  /* attempts that failed (retried later) */
 	uint64_t spooled;         /* messages in the spool now */
 	uint64_t spool_bytes;
+	uint64_t server_errors;   /* errors the server reported (e.g. a permissions violation) */
+	char last_error[200];     /* the last of them, or "" */
 };
 
 struct fcap_fleet;
