@@ -370,13 +370,17 @@ uint32_t fcap_sim_reg_read(struct fcap_sim *s, uint32_t addr)
 	s->set_read((uint16_t)addr, false);
 	while (!s->r_done && ++n < kRegTimeoutCycles)
 		core_cycle(s);
+	// r_done and r_data describe the last core edge only: keep them before
+	// the clock runs on.
+	bool completed = s->r_done;
+	uint32_t value = completed ? s->r_data : 0xFFFFFFFFu;
 	// The completion travels behind every DMA write the card issued before
 	// it (PCIe: read completions do not pass posted writes), so a value read
 	// here is never newer than what host memory shows.
 	uint64_t ticket = sim_bus_ticket(s->bus, s->now_ps);
 	while (!sim_bus_landed(s->bus, ticket, s->now_ps))
 		core_cycle(s);
-	return s->r_done ? s->r_data : 0xFFFFFFFFu;
+	return value;
 }
 
 int fcap_sim_reg_write(struct fcap_sim *s, uint32_t addr, uint32_t value)

@@ -833,11 +833,7 @@ static void on_tick(void *ctx, struct fcap_dev *dev, const struct fcap_capture_s
 	struct fcap_stages sg;
 	fcap_stages_live(st, &c, &sg);
 	publish_stages(t, &sg);
-	/* A card's counters read all ones until its first update (the sim's
-	 * first tick): no snapshot of those. */
-	bool plausible = sg.received != UINT64_MAX && sg.wire != UINT64_MAX && sg.card_fifo != UINT64_MAX &&
-			 sg.ring_full != UINT64_MAX;
-	if (t->fleet && plausible && now - t->last_fleet >= t->a->fleet_every_ns)
+	if (t->fleet && now - t->last_fleet >= t->a->fleet_every_ns)
 		fleet_snapshot(t, &sg, now, false);
 	if (t->progress) {
 		fprintf(stderr, "\rfcap: %llu frames, %.1f MB captured; %llu lost, %llu filtered   ",

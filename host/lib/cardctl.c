@@ -93,6 +93,25 @@ static uint64_t read64(struct fcap_dev *dev, uint32_t off)
 	return hi << 32 | lo;
 }
 
+/* Counters that read all ones are refused: that is what a read no one
+ * answered returns (a PCIe completer abort, the sim's time-out; the driver
+ * reports U64_MAX once the card is gone), and a value no counter of the card
+ * reaches. */
+static int counters_answered(struct fcap_dev *dev, const struct fcap_card_counters *c, char *errbuf)
+{
+	if (c->records == UINT64_MAX || c->blocks == UINT64_MAX)
+		return fcap_err(errbuf, "%s: the card's record and block counters read all ones (it did not answer)",
+				dev->ops->name);
+	for (unsigned p = 0; p < c->nports; p++) {
+		const struct fcap_port_counters *pc = &c->port[p];
+		if (pc->rx_frames == UINT64_MAX || pc->rx_bytes == UINT64_MAX || pc->drop_fifo == UINT64_MAX ||
+		    pc->drop_ring == UINT64_MAX || pc->rx_errors == UINT64_MAX || pc->truncated == UINT64_MAX)
+			return fcap_err(errbuf, "%s: port %u's counters read all ones (the card did not answer)",
+					dev->ops->name, p);
+	}
+	return 0;
+}
+
 int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_counters *c, char *errbuf)
 {
 	if (nports > sizeof(c->port) / sizeof(c->port[0]))
@@ -104,7 +123,7 @@ int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_c
 			return -1;
 		if (c->nports > nports)
 			c->nports = nports;
-		return 0;
+		return counters_answered(dev, c, errbuf);
 	}
 	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_SNAPSHOT) < 0)
 		return fcap_err(errbuf, "%s: counter snapshot failed", dev->ops->name);
@@ -121,7 +140,7 @@ int fcap_card_counters(struct fcap_dev *dev, unsigned nports, struct fcap_card_c
 		pc->rx_errors = read64(dev, base + FCAP_PORT_RX_ERRORS);
 		pc->truncated = read64(dev, base + FCAP_PORT_TRUNCATED);
 	}
-	return 0;
+	return counters_answered(dev, c, errbuf);
 }
 
 int fcap_card_enable(struct fcap_dev *dev, char *errbuf)
