@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	{ "feedback", cmd_feedback, "record a verdict on an alert (false or true positive)" },
 	{ "report", cmd_report, "a self-contained HTML report of an EVE file" },
 	{ "flows", cmd_flows, "flow records of capture files, exported over IPFIX" },
-	{ "fleet", cmd_fleet, "the fleet's streams on NATS JetStream: init, publish, alerts" },
+	{ "fleet", cmd_fleet, "the fleet on NATS JetStream: init, publish, alerts, serve, extract" },
 };
 
 static void usage(FILE *f)

@@ -20,7 +20,10 @@ sys.stdout.buffer.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1
 editcap -F pcapng "$out/in.pcap" "$out/plain.pcapng"
 
 echo "cli: --help of every command"
-for cmd in capture extract store stats info train score; do
+# Every command 'fcap --help' lists (the lines under "commands:").
+cmds=$("$fcap" --help 2>&1 | awk '/^commands:/ { on = 1; next } on && /^ *$/ { exit } on { print $1 }')
+eq "fcap --help lists 12 commands" "$(echo "$cmds" | wc -w)" 12
+for cmd in $cmds; do
     "$fcap" "$cmd" --help > "$out/help.txt" 2>&1
     eq "fcap $cmd --help: exit status" "$?" 0
     contains "fcap $cmd --help: usage" "$out/help.txt" "usage: fcap $cmd"
