@@ -136,7 +136,15 @@ template <class T> void get_bytes(const T &v, uint8_t *out, unsigned n)
 
 template <std::size_t N> void get_bytes(const VlWide<N> &w, uint8_t *out, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	unsigned i = 0;
+	for (; i + 4 <= n; i += 4) {   // whole words: the DMA lines always are
+		uint32_t x = w[i / 4];
+		out[i] = (uint8_t)x;
+		out[i + 1] = (uint8_t)(x >> 8);
+		out[i + 2] = (uint8_t)(x >> 16);
+		out[i + 3] = (uint8_t)(x >> 24);
+	}
+	for (; i < n; i++)
 		out[i] = (uint8_t)(w[i / 4] >> (8 * (i % 4)));
 }
 
