@@ -8,13 +8,21 @@
 // template (card_model) drives either; the C API talks to it through the few
 // virtual functions of struct fcap_sim.
 //
-// One event (step), at the time of the next rising edge of one or more clocks:
-//   1. drive the inputs of each domain that has an edge now (the MAC beat of
-//      each port; AXI-Lite and DMA ready are held by the register calls)
-//   2. all clocks = 0, eval: outputs settle against the new inputs
-//   3. sample every core handshake the edge will complete (if the core rises)
-//   4. rising clocks = 1, eval: the edge
-// so what step 3 sees is exactly what the RTL sees at the edge.
+// One core cycle (cycle): the clock events up to and including the next core
+// edge, in time order.
+//   1. MAC edges before the core edge: drive each such port's beat, raise
+//      those MAC clocks together and eval (one eval for all of them).
+//   2. at the core edge: drive the beats of MAC clocks rising with it, the
+//      DMA ready; sample every core handshake the edge will complete
+//   3. raise the core clock (and those MAC clocks) and eval: the edge
+// Grouping the MAC edges of one core interval into one eval is exact: the
+// ports' MAC domains share no logic, the core domain does not change between
+// its edges, and a port with two edges in the interval (the 100G MAC clock
+// is faster than the core's) gets two evals. A clock falls in the next eval
+// that raises another (nothing in the RTL uses a falling edge), so no eval
+// is spent on falling edges. What step 2 samples is exactly what the RTL
+// sees at the edge because every output of the card is a flop's (Verilator
+// computes none of them from an input, in its ico region).
 
 #include "fcap_sim.h"
 
@@ -75,8 +83,8 @@ struct fcap_sim {
 
 	virtual ~fcap_sim() = default;
 	virtual bool ok() const = 0;
-	// Processes the next clock event; returns true if the core clock rose.
-	virtual bool step() = 0;
+	// Processes clock events up to and including the next core edge.
+	virtual void cycle() = 0;
 	virtual void set_reset(bool on) = 0;
 	virtual void set_read(uint16_t addr, bool valid) = 0;
 	virtual void set_write(uint16_t addr, uint32_t data, bool valid) = 0;
@@ -128,7 +136,15 @@ template <class T> void get_bytes(const T &v, uint8_t *out, unsigned n)
 
 template <std::size_t N> void get_bytes(const VlWide<N> &w, uint8_t *out, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	unsigned i = 0;
+	for (; i + 4 <= n; i += 4) {   // whole words: the DMA lines always are
+		uint32_t x = w[i / 4];
+		out[i] = (uint8_t)x;
+		out[i + 1] = (uint8_t)(x >> 8);
+		out[i + 2] = (uint8_t)(x >> 16);
+		out[i + 3] = (uint8_t)(x >> 24);
+	}
+	for (; i < n; i++)
 		out[i] = (uint8_t)(w[i / 4] >> (8 * (i % 4)));
 }
 
@@ -191,27 +207,54 @@ template <class M> struct card_model final : fcap_sim {
 		sim_bus_beat(bus, now, top->dma_wr_addr, data, strb, n);
 	}
 
-	bool step() override
+	// Clocks as the model last evaluated them.
+	bool clk_high = true;     // unknown at first: the first edge lowers them all
+	uint32_t mac_high = ~0u;
+
+	// Raises the core clock (if core) and the MAC clocks in mac_rise; every
+	// other clock falls.
+	void edges(bool core, uint32_t mac_rise)
 	{
 		M *t = top;
-		uint32_t mask;
-		uint64_t now = sim_clocks_next(&clocks, &mask);
-		bool core = mask & (1u << core_clock);
-		uint32_t mac_rise = 0;
-		for (unsigned p = 0; p < card->ports; p++) {
-			if (mask & (1u << mac_clock[p])) {
-				drive_mac(p, now);
-				mac_rise |= 1u << p;
-			}
+		if ((core && clk_high) || (mac_rise & mac_high)) {
+			t->clk = 0;
+			t->mac_clk = 0;
+			t->eval();
 		}
-		if (core)
-			t->dma_wr_ready = sim_bus_ready(bus, now);
-
-		t->clk = 0;
-		t->mac_clk = 0;
+		t->clk = core;
+		t->mac_clk = mac_rise;
 		t->eval();
+		clk_high = core;
+		mac_high = mac_rise;
+	}
 
-		if (core) {
+	void cycle() override
+	{
+		M *t = top;
+		uint32_t batch = 0;   // MAC clocks whose edge is driven, not yet evaluated
+		for (;;) {
+			uint32_t mask;
+			uint64_t now = sim_clocks_next(&clocks, &mask);
+			bool core = mask & (1u << core_clock);
+			uint32_t mac_rise = 0;
+			for (unsigned p = 0; p < card->ports; p++)
+				if (mask & (1u << mac_clock[p]))
+					mac_rise |= 1u << p;
+			// Earlier MAC edges go before this event: all of them when the
+			// core rises now, or when a port of the batch has its next edge.
+			if (batch && (core || (mac_rise & batch))) {
+				edges(false, batch);
+				batch = 0;
+			}
+			for (unsigned p = 0; p < card->ports; p++)
+				if (mac_rise & (1u << p))
+					drive_mac(p, now);
+			now_ps = now;
+			if (!core) {
+				batch |= mac_rise;
+				continue;
+			}
+			t->dma_wr_ready = sim_bus_ready(bus, now);
 			if (t->dma_wr_valid && t->dma_wr_ready)
 				dma_beat(now);
 			aw_done = t->s_axil_awvalid && t->s_axil_awready;
@@ -224,13 +267,8 @@ template <class M> struct card_model final : fcap_sim {
 				b_resp = t->s_axil_bresp;
 			if (aw_done)
 				last_write_ps = now;
-		}
 
-		t->clk = core;
-		t->mac_clk = mac_rise;
-		t->eval();
-		now_ps = now;
-		if (core) {
+			edges(true, mac_rise);
 			cycles++;
 			if (!t->irq)
 				msi_pending = false;
@@ -238,8 +276,8 @@ template <class M> struct card_model final : fcap_sim {
 				msi_ticket = sim_bus_ticket(bus, now);
 				msi_pending = true;
 			}
+			return;
 		}
-		return core;
 	}
 
 	void set_reset(bool on) override
@@ -277,11 +315,9 @@ const card_desc cards[] = {
 	{ "1x100g", 1, 3200, 3103, 64, 128, 100000000000ull, "gen4x16", make_card<Vfcap_top_1x100g> },
 };
 
-// Runs events until the next core edge has been processed.
 void core_cycle(fcap_sim *s)
 {
-	while (!s->step()) {
-	}
+	s->cycle();
 }
 
 } // namespace

@@ -9,6 +9,7 @@
  */
 #include "sim_bus.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ struct sim_bus {
 	uint64_t link_free_ps;    /* when the link finishes what it has */
 	uint64_t rng;
 	uint64_t landed;          /* TLPs landed so far */
+	uint64_t on_wire;         /* TLPs whose last byte has left the card (by sent_ps) so far */
+	uint64_t unsent_bytes;    /* payload of the queued TLPs not yet on the wire */
 	struct fcap_sim_bus_stats stats;
 };
 
@@ -95,6 +98,13 @@ static void land(struct sim_bus *bus, const struct tlp *t)
 		uint64_t word = a & ~7ull;
 		uint64_t data = 0;
 		uint8_t strb = 0;
+		if (a == word && end - a >= 8) {   /* a whole word: most of them */
+			memcpy(&data, src, 8);
+			sim_dma_write(bus->mem, word, le64toh(data), 0xFF);
+			a += 8;
+			src += 8;
+			continue;
+		}
 		for (unsigned b = (unsigned)(a - word); b < 8 && a < end; b++, a++, src++) {
 			data |= (uint64_t)*src << (8 * b);
 			strb |= (uint8_t)(1u << b);
@@ -123,6 +133,7 @@ static void send_open(struct sim_bus *bus, uint64_t now_ps)
 	bus->stats.payload_bytes += t->len;
 	bus->stats.wire_bytes += t->len + bus->cfg.tlp_overhead;
 	bus->stats.busy_ps += t->sent_ps - start;
+	bus->unsent_bytes += t->len;
 	bus->count++;
 	bus->open = false;
 }
@@ -154,8 +165,25 @@ static void append(struct sim_bus *bus, uint64_t now_ps, uint64_t addr, const ui
 	}
 }
 
+/* TLP number n (counting every TLP sent) while it is queued. */
+static const struct tlp *queued_tlp(const struct sim_bus *bus, uint64_t n)
+{
+	return &bus->q[(bus->head + (unsigned)(n - bus->landed)) % MAX_TLPS];
+}
+
+/* Counts out of unsent_bytes the TLPs whose last byte has left by now: they
+ * leave in the order they were sent, so this moves forward only. */
+static void advance_wire(struct sim_bus *bus, uint64_t now_ps)
+{
+	while (bus->on_wire < bus->stats.tlps && queued_tlp(bus, bus->on_wire)->sent_ps <= now_ps) {
+		bus->unsent_bytes -= queued_tlp(bus, bus->on_wire)->len;
+		bus->on_wire++;
+	}
+}
+
 static void land_due(struct sim_bus *bus, uint64_t now_ps)
 {
+	advance_wire(bus, now_ps);   /* a TLP lands only after it has left */
 	while (bus->count && bus->q[bus->head].land_ps <= now_ps) {
 		land(bus, &bus->q[bus->head]);
 		bus->head = (bus->head + 1) % MAX_TLPS;
@@ -180,12 +208,8 @@ bool sim_bus_ready(struct sim_bus *bus, uint64_t now_ps)
 	if (bus->ideal)
 		return true;
 	/* Bytes queued and not yet on the wire. */
-	uint64_t queued = bus->open ? open_tlp(bus)->len : 0;
-	for (unsigned i = 0; i < bus->count; i++) {
-		const struct tlp *t = &bus->q[(bus->head + i) % MAX_TLPS];
-		if (t->sent_ps > now_ps)
-			queued += t->len;
-	}
+	advance_wire(bus, now_ps);
+	uint64_t queued = (bus->open ? open_tlp(bus)->len : 0) + bus->unsent_bytes;
 	bool ok = queued < bus->cfg.buffer && bus->count < MAX_TLPS - 2;
 	if (!ok)
 		bus->stats.stall_cycles++;

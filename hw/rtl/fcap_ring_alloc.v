@@ -82,24 +82,11 @@ module fcap_ring_alloc #(
 
     // ---- round robin over the requests -----------------------------------------
     reg  [SEL_W-1:0] last;
-    reg  [SEL_W-1:0] pick;
-    reg              pick_valid;
-    /* verilator lint_off UNUSEDSIGNAL */ // idx < NUM_PORTS: only its low bits are used
-    reg  [31:0]      idx;
-    /* verilator lint_on UNUSEDSIGNAL */
-    integer i;
-    always @* begin
-        pick       = last;
-        pick_valid = 1'b0;
-        idx        = 32'd0;
-        for (i = NUM_PORTS; i >= 1; i = i - 1) begin
-            idx = ({{(32-SEL_W){1'b0}}, last} + i) % NUM_PORTS;
-            if (alloc_req[idx[SEL_W-1:0]]) begin
-                pick       = idx[SEL_W-1:0];
-                pick_valid = 1'b1;
-            end
-        end
-    end
+    wire [SEL_W-1:0] pick;
+    wire             pick_valid;
+    fcap_rr_pick #(.N (NUM_PORTS), .SEL_W (SEL_W)) req_rr (
+        .req (alloc_req), .last (last), .pick (pick), .valid (pick_valid)
+    );
     wire [3:0]  req_ring4 = alloc_ring[pick*4 +: 4];
     wire [RING_W-1:0] req_ring = ({28'd0, req_ring4} < NUM_RINGS) ? req_ring4[RING_W-1:0]
                                                                    : {RING_W{1'b0}};
@@ -186,23 +173,11 @@ module fcap_ring_alloc #(
 
     // ---- entries for the streamer: closes, and records as they are formatted ------------
     reg  [SEL_W-1:0] dlast;
-    reg  [SEL_W-1:0] dpick;
-    reg              dpick_valid;
-    /* verilator lint_off UNUSEDSIGNAL */ // didx < NUM_PORTS: only its low bits are used
-    reg  [31:0]      didx;
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @* begin
-        dpick       = dlast;
-        dpick_valid = 1'b0;
-        didx        = 32'd0;
-        for (i = NUM_PORTS; i >= 1; i = i - 1) begin
-            didx = ({{(32-SEL_W){1'b0}}, dlast} + i) % NUM_PORTS;
-            if (done_valid[didx[SEL_W-1:0]]) begin
-                dpick       = didx[SEL_W-1:0];
-                dpick_valid = 1'b1;
-            end
-        end
-    end
+    wire [SEL_W-1:0] dpick;
+    wire             dpick_valid;
+    fcap_rr_pick #(.N (NUM_PORTS), .SEL_W (SEL_W)) done_rr (
+        .req (done_valid), .last (dlast), .pick (dpick), .valid (dpick_valid)
+    );
     wire [`FCAP_DONE_W-1:0] d_entry = done_data[dpick*`FCAP_DONE_W +: `FCAP_DONE_W];
     wire [3:0]        d_ring4 = d_entry[`FCAP_DONE_RING];
     wire [RING_W-1:0] d_ring  = ({28'd0, d_ring4} < NUM_RINGS) ? d_ring4[RING_W-1:0] : {RING_W{1'b0}};
