@@ -408,8 +408,7 @@ uint32_t fcap_sim_reg_read(struct fcap_sim *s, uint32_t addr)
 		core_cycle(s);
 	// r_done and r_data describe the last core edge only: keep them before
 	// the clock runs on.
-	bool completed = s->r_done;
-	uint32_t value = completed ? s->r_data : 0xFFFFFFFFu;
+	uint32_t value = s->r_done ? s->r_data : 0xFFFFFFFFu;
 	// The completion travels behind every DMA write the card issued before
 	// it (PCIe: read completions do not pass posted writes), so a value read
 	// here is never newer than what host memory shows.
