@@ -4,9 +4,10 @@
  * The spool is a directory: one file per message, named by its sequence
  * number (%020llu.msg, so that names sort in order), holding the kind, a
  * newline, and the message. A file is written under a temporary name and
- * renamed, so a crash leaves whole messages or none. The next sequence
- * number is kept in the file "next" so that ids are never reused (a reused
- * id would be dropped by JetStream as a duplicate).
+ * renamed, so a crash leaves whole messages or none. The sequence numbers
+ * are reserved ahead, NEXT_AHEAD at a time, in the file "next", so that ids
+ * are never reused (a reused id would be dropped by JetStream as a
+ * duplicate) without a second file write per message.
  *
  * One sender thread publishes the oldest spooled message, waits for its
  * acknowledgement, removes the file, and goes on: messages reach a stream in
@@ -34,6 +35,7 @@
 #define DEFAULT_SPOOL_MAX (64ull << 20)
 #define PUBLISH_WAIT_MS 2000
 #define RETRY_PAUSE_MS 200
+#define NEXT_AHEAD 1024         /* ids reserved in the "next" file at a time */
 
 static const char *const kinds[] = { "alert", "flow", "stats" };
 static const char *const streams[] = { "FCAP_ALERTS", "FCAP_FLOWS", "FCAP_STATS" };
@@ -49,6 +51,7 @@ struct fcap_fleet {
 	char *dir;
 	uint64_t spool_max;
 	uint64_t next_seq;
+	uint64_t next_saved;     /* the "next" file says this: ids below it may be in use */
 	natsConnection *nc;
 	jsCtx *js;
 	pthread_t sender;
@@ -171,6 +174,8 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
 	return 0;
 }
 
+/* The pause between attempts: the whole of it (a message put meanwhile
+ * wakes the condition, and must not start a retry storm), unless stopped. */
 static void sleep_ms(struct fcap_fleet *f, int ms)
 {
 	struct timespec ts;
@@ -182,8 +187,8 @@ static void sleep_ms(struct fcap_fleet *f, int ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&f->lock);
-	if (!f->stop)
-		pthread_cond_timedwait(&f->changed, &f->lock, &ts);
+	while (!f->stop && pthread_cond_timedwait(&f->changed, &f->lock, &ts) != ETIMEDOUT)
+		;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -342,12 +347,25 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 		return 1;
 	}
 	uint64_t seq = f->next_seq++;
+	/* "next" is written ahead, once per NEXT_AHEAD ids, not per message: a
+	 * restarted publisher starts after every id this run could have used
+	 * (ids skipped are harmless; a reused one would be a duplicate). */
+	if (seq + 1 > f->next_saved) {
+		/* under the lock, so that a larger value is never overwritten by a smaller */
+		char next[4200], num[32];
+		snprintf(next, sizeof(next), "%s/next", f->dir);
+		int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + NEXT_AHEAD);
+		if (write_file(next, num, (size_t)nl, NULL, 0) < 0) {
+			f->next_seq--;
+			pthread_mutex_unlock(&f->lock);
+			return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
+		}
+		f->next_saved = seq + NEXT_AHEAD;
+	}
 	pthread_mutex_unlock(&f->lock);
-	char path[4096], next[4200], num[32];
+	char path[4096];
 	msg_path(f, seq, path, sizeof(path));
-	snprintf(next, sizeof(next), "%s/next", f->dir);
-	int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + 1);
-	if (write_file(next, num, (size_t)nl, NULL, 0) < 0 || write_file(path, head, (size_t)hl, data, len) < 0)
+	if (write_file(path, head, (size_t)hl, data, len) < 0)
 		return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
 	pthread_mutex_lock(&f->lock);
 	int rc = queue_push(f, seq, bytes);
