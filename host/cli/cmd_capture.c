@@ -825,17 +825,18 @@ static void close_fleet(const struct capture_args *a, struct ticker *t)
 {
 	bool drained = fcap_fleet_drain(t->fleet, 10000) == 0;
 	struct fcap_fleet_stats fs;
+	fcap_fleet_stop(t->fleet);   /* the counts are final: what is left is on disk */
 	fcap_fleet_stats(t->fleet, &fs);
 	fcap_fleet_close(t->fleet);
 	t->fleet = NULL;
-	if (!a->quiet || !drained || fs.overflow || t->fleet_errors)
+	if (!a->quiet || !drained || fs.overflow || t->fleet_errors || fs.write_errors)
 		fprintf(stderr, "fcap capture: fleet: sensor %s: spooled %llu alerts, %llu flows, %llu statistics "
 				"snapshots; %llu acknowledged; refused (spool full) %llu alerts, %llu flows, %llu "
 				"snapshots; %llu not written (spool errors); %llu left in the spool %s\n",
 			a->sensor, (unsigned long long)t->fleet_alerts, (unsigned long long)t->fleet_flows,
 			(unsigned long long)t->fleet_snapshots, (unsigned long long)fs.acked,
 			(unsigned long long)t->fleet_refused[0], (unsigned long long)t->fleet_refused[1],
-			(unsigned long long)t->fleet_refused[2], (unsigned long long)t->fleet_errors,
+			(unsigned long long)t->fleet_refused[2], (unsigned long long)(t->fleet_errors + fs.write_errors),
 			(unsigned long long)fs.spooled, a->spool);
 	if (fs.server_errors)
 		fprintf(stderr, "fcap capture: fleet: the server reported %llu errors, the last: %s\n",
@@ -1110,8 +1111,9 @@ int cmd_capture(int argc, char **argv)
 		a.cfg.on_record_ctx = &watchers;
 	}
 	if (a.fleet) {
+		/* write behind: the consume loop never waits for the spool's disk */
 		struct fcap_fleet_config fc = { .servers = a.fleet, .sensor = a.sensor, .creds = a.creds,
-						.spool_dir = a.spool };
+						.spool_dir = a.spool, .write_behind = true };
 		t.fleet = fcap_fleet_open(&fc, err);
 		if (!t.fleet) {
 			fprintf(stderr, "fcap capture: fleet: %s\n", err);

@@ -360,7 +360,7 @@ check "the same records, field for field (5-tuple, ingress, counts, times, end r
     cmp -s "$out/s6.flows.got" "$out/s6.flows.want"
 echo "  (training $((tp1 - tp0)) ms; capture of 13000 packets with $nal alerts and $nfl flows published" \
     "and drained: $((tp2 - tp1)) ms, $(((nal + nfl) * 1000 / (tp2 - tp1))) messages per second)"
-grep "fleet:" "$out/cap6.err" | sed 's/^/  /'
+grep -E "fleet:|time     wall" "$out/cap6.err" | sed 's/^ */  /'
 
 echo "test_fleet: fcap fleet extract --alert: the evidence from the sensor that raised it"
 ip netns exec "$ns" "$fcap" fleet serve -s "$(urls s6)" --sensor s6 --store "$out/st6" --alerts "$out/s6.eve" \
