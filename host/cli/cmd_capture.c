@@ -112,7 +112,9 @@ static void help(void)
 	       "                          line as fcap.ID.alert; one record per ended flow as\n"
 	       "                          fcap.ID.flow (the flows --ipfix exports); needs\n"
 	       "                          --sensor ID and --spool DIR; --creds FILE: NATS\n"
-	       "                          credentials\n"
+	       "                          credentials; --spool-max SIZE: the spool's bound\n"
+	       "                          (default 64M; beyond it messages are refused and\n"
+	       "                          counted)\n"
 	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
 	       "                          evidence in the file or segments written, then a stats\n"
 	       "                          event with the capture's counts and drops by stage\n"
@@ -166,6 +168,7 @@ struct capture_args {
 	uint64_t flow_idle_ns;
 	const char *fleet, *sensor, *spool, *creds;   /* --fleet: statistics to the cluster */
 	uint64_t fleet_every_ns;
+	uint64_t spool_max;     /* --spool-max, 0: the default */
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
@@ -242,7 +245,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
 	       OPT_SCORES, OPT_EVE, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE,
 	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE, OPT_FLEET,
-	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY };
+	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY, OPT_SPOOL_MAX };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
@@ -276,6 +279,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "creds", required_argument, NULL, OPT_CREDS },
 		{ "fleet-every", required_argument, NULL, OPT_FLEET_EVERY },
+		{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -426,6 +430,10 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_CREDS:
 			a->creds = optarg;
 			break;
+		case OPT_SPOOL_MAX:
+			if (!parse_size(optarg, 1ull << 40, &a->spool_max) || a->spool_max == 0)
+				return usage_error("capture", "--spool-max '%s': want a size such as 64M", optarg);
+			break;
 		case OPT_FLEET_EVERY:
 			if (!parse_seconds(optarg, &a->fleet_every_ns) || a->fleet_every_ns < 1000000000u)
 				return usage_error("capture", "--fleet-every '%s': want a duration of 1s or more", optarg);
@@ -528,8 +536,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "--scores needs --model");
 	if (a->fleet && (!a->sensor || !a->spool))
 		return usage_error("capture", "--fleet needs --sensor ID and --spool DIR");
-	if (!a->fleet && (a->sensor || a->spool || a->creds || a->fleet_every_ns))
-		return usage_error("capture", "--sensor, --spool, --creds and --fleet-every go with --fleet");
+	if (!a->fleet && (a->sensor || a->spool || a->creds || a->fleet_every_ns || a->spool_max))
+		return usage_error("capture", "--sensor, --spool, --spool-max, --creds and --fleet-every go with --fleet");
 	if (!a->fleet_every_ns)
 		a->fleet_every_ns = 10000000000ull;
 	if (a->kind == SRC_PCIE)
@@ -905,6 +913,7 @@ static struct fcap_dev *open_source(const struct capture_args *a, char *err)
 struct watchers {
 	struct scoring *scoring;
 	struct fcap_flowmeter *flows;
+	uint64_t ts_scale;   /* to ns: 1000 for a libpcap source in microseconds (-w FILE), else 1 */
 };
 
 static void watch_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
@@ -915,7 +924,7 @@ static void watch_record(void *ctx, const char *file, uint64_t offset, const str
 	if (w->flows) {
 		struct fcap_pkt_info pi;
 		fcap_packet_decode(FCAP_LINKTYPE_ETHERNET, r->data, r->caplen, &pi);
-		fcap_flowmeter_packet(w->flows, &pi, r->port, r->ts);
+		fcap_flowmeter_packet(w->flows, &pi, r->port, r->ts * w->ts_scale);
 	}
 }
 
@@ -1097,7 +1106,13 @@ int cmd_capture(int argc, char **argv)
 	}
 	/* Flow records over IPFIX (--ipfix) and to the fleet (--fleet): the
 	 * flow meter watches the records beside the scorer. */
-	struct watchers watchers = { .scoring = a.model ? &scoring : NULL };
+	struct watchers watchers = { .scoring = a.model ? &scoring : NULL, .ts_scale = 1 };
+	if (a.kind == SRC_PCAP_FILE || a.kind == SRC_PCAP_LIVE) {
+		/* a libpcap source's records are in its own unit unless a store asked for ns */
+		struct fcap_card_info ci;
+		if (fcap_card_read_info(dev, &ci, err) == 0 && ci.ts_resol == 6)
+			watchers.ts_scale = 1000;
+	}
 	struct flow_export flows = { .a = &a };
 	if (a.ipfix || a.fleet) {
 		if (start_flow_export(&a, &flows, err) < 0) {
@@ -1113,7 +1128,8 @@ int cmd_capture(int argc, char **argv)
 	if (a.fleet) {
 		/* write behind: the consume loop never waits for the spool's disk */
 		struct fcap_fleet_config fc = { .servers = a.fleet, .sensor = a.sensor, .creds = a.creds,
-						.spool_dir = a.spool, .write_behind = true };
+						.spool_dir = a.spool, .spool_max_bytes = a.spool_max,
+						.write_behind = true };
 		t.fleet = fcap_fleet_open(&fc, err);
 		if (!t.fleet) {
 			fprintf(stderr, "fcap capture: fleet: %s\n", err);

@@ -75,7 +75,7 @@ cluster {
 authorization {
   users = [
     { user: op, password: op-pw }
-$(for s in s1 s2 s3 s4 s6; do sensor_user $s; done)
+$(for s in s1 s2 s3 s4 s6 s8; do sensor_user $s; done)
   ]
 }
 EOF
@@ -361,6 +361,23 @@ check "the same records, field for field (5-tuple, ingress, counts, times, end r
 echo "  (training $((tp1 - tp0)) ms; capture of 13000 packets with $nal alerts and $nfl flows published" \
     "and drained: $((tp2 - tp1)) ms, $(((nal + nfl) * 1000 / (tp2 - tp1))) messages per second)"
 grep -E "fleet:|time     wall" "$out/cap6.err" | sed 's/^ */  /'
+
+echo "test_fleet: a capture's full spool refuses and counts; what it kept arrives"
+# To a file this time (a libpcap source in microseconds: flows still in ns).
+run "$fcap" capture -r "$ev/test.pcap" -c 13000 -w "$out/s8.pcapng" -m "$out/u.fcm" --eve "$out/s8.eve" \
+    --fleet "$(urls s8)" --sensor s8 --spool "$out/spool-s8" --spool-max 4K 2>"$out/cap8.err"
+eq "capture --spool-max 4K exits 0" $? 0
+set -- $(sed -n 's/.*sensor s8: spooled \([0-9]*\) alerts, \([0-9]*\) flows, .*refused (spool full) \([0-9]*\) alerts, \([0-9]*\) flows.*/\1 \2 \3 \4/p' \
+    "$out/cap8.err")
+check "flows refused and counted in the summary (${4:-none})" test "${4:-0}" -gt 0
+eq "spooled + refused flows = the flows of fcap flows on the written file" "$((${2:-0} + ${4:-0}))" \
+    "$("$fcap" flows -q "$out/s8.pcapng" | wc -l)"
+eq "spooled + refused alerts = the EVE file's alerts" "$((${1:-0} + ${3:-0}))" \
+    "$(grep -c '"event_type":"alert"' "$out/s8.eve")"
+eq "the streams hold exactly what was spooled (flows, alerts)" \
+    "$(run "$fcap" fleet alerts -s "$S" --sensor s8 --kind flow 2>/dev/null | wc -l) $(run "$fcap" fleet alerts -s "$S" --sensor s8 2>/dev/null | wc -l)" \
+    "${2:-x} ${1:-x}"
+grep "fleet:" "$out/cap8.err" | sed 's/^/  /'
 
 echo "test_fleet: fcap fleet extract --alert: the evidence from the sensor that raised it"
 ip netns exec "$ns" "$fcap" fleet serve -s "$(urls s6)" --sensor s6 --store "$out/st6" --alerts "$out/s6.eve" \
