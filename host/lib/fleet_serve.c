@@ -380,15 +380,17 @@ long fcap_fleet_serve(const struct fcap_fleet_serve_config *cfg, char *errbuf)
 	struct server sv = { .cfg = cfg };
 	if (!(sv.store_abs = realpath(cfg->store, NULL)))
 		return fcap_err(errbuf, "store %s: %s", cfg->store, strerror(errno));
-	if (cfg->alerts) {
-		struct fcap_alert_file af;
-		if (fcap_alert_file_load(&af, cfg->alerts, errbuf) < 0) {
-			free(sv.store_abs);
-			return -1;
-		}
-		fcap_alert_file_free(&af);
-	}
 	fleet_conn_err_init(&sv.cerr);
+	if (cfg->alerts) {
+		/* Read again at each request: a capture starting beside the
+		 * responder may not have made it yet. Said, not fatal. */
+		struct fcap_alert_file af;
+		char why[FCAP_ERRBUF_SIZE];
+		if (fcap_alert_file_load(&af, cfg->alerts, why) < 0)
+			logf_(&sv, "sensor %s: alerts: %s (alert requests fail until it can be read)", cfg->sensor, why);
+		else
+			fcap_alert_file_free(&af);
+	}
 	long rc = fleet_connect(cfg->servers, cfg->creds, true, &sv.cerr, &sv.nc, errbuf);
 	natsSubscription *sub = NULL;
 	if (rc == 0 && !(sv.buf = malloc(FLEET_CHUNK_HDR + FLEET_CHUNK_MAX)))
