@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <nats/nats.h>
 #include <pcap/pcap.h>
 
@@ -104,11 +105,16 @@ static void help(void)
 	       "      --ipfix HOST:PORT   export flow records over IPFIX (UDP) as flows end\n"
 	       "                          (docs/IPFIX.md)\n"
 	       "      --flow-idle SECONDS a flow idle this long ends (default 15)\n"
-	       "      --fleet URLS        publish statistics (frames, bytes, drops by stage,\n"
-	       "                          rates) to the fleet's NATS cluster as fcap.ID.stats,\n"
-	       "                          every --fleet-every (default 10s) and at the end,\n"
-	       "                          through the spool (docs/FLEET.md); needs --sensor ID\n"
-	       "                          and --spool DIR; --creds FILE: NATS credentials\n"
+	       "      --fleet URLS        publish to the fleet's NATS cluster, through the spool\n"
+	       "                          (docs/FLEET.md): statistics (frames, bytes, drops by\n"
+	       "                          stage, rates) as fcap.ID.stats every --fleet-every\n"
+	       "                          (default 10s) and at the end; with --eve, each alert\n"
+	       "                          line as fcap.ID.alert; one record per ended flow as\n"
+	       "                          fcap.ID.flow (the flows --ipfix exports); needs\n"
+	       "                          --sensor ID and --spool DIR; --creds FILE: NATS\n"
+	       "                          credentials; --spool-max SIZE: the spool's bound\n"
+	       "                          (default 64M; beyond it messages are refused and\n"
+	       "                          counted)\n"
 	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
 	       "                          evidence in the file or segments written, then a stats\n"
 	       "                          event with the capture's counts and drops by stage\n"
@@ -162,6 +168,7 @@ struct capture_args {
 	uint64_t flow_idle_ns;
 	const char *fleet, *sensor, *spool, *creds;   /* --fleet: statistics to the cluster */
 	uint64_t fleet_every_ns;
+	uint64_t spool_max;     /* --spool-max, 0: the default */
 	bool store_opts;        /* -C, -G, -W, --max-*, --buffered given */
 };
 
@@ -238,7 +245,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
 	       OPT_SCORES, OPT_EVE, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE,
 	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE, OPT_FLEET,
-	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY };
+	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY, OPT_SPOOL_MAX };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
@@ -272,6 +279,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "creds", required_argument, NULL, OPT_CREDS },
 		{ "fleet-every", required_argument, NULL, OPT_FLEET_EVERY },
+		{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
@@ -422,6 +430,10 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		case OPT_CREDS:
 			a->creds = optarg;
 			break;
+		case OPT_SPOOL_MAX:
+			if (!parse_size(optarg, 1ull << 40, &a->spool_max) || a->spool_max == 0)
+				return usage_error("capture", "--spool-max '%s': want a size such as 64M", optarg);
+			break;
 		case OPT_FLEET_EVERY:
 			if (!parse_seconds(optarg, &a->fleet_every_ns) || a->fleet_every_ns < 1000000000u)
 				return usage_error("capture", "--fleet-every '%s': want a duration of 1s or more", optarg);
@@ -524,8 +536,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "--scores needs --model");
 	if (a->fleet && (!a->sensor || !a->spool))
 		return usage_error("capture", "--fleet needs --sensor ID and --spool DIR");
-	if (!a->fleet && (a->sensor || a->spool || a->creds || a->fleet_every_ns))
-		return usage_error("capture", "--sensor, --spool, --creds and --fleet-every go with --fleet");
+	if (!a->fleet && (a->sensor || a->spool || a->creds || a->fleet_every_ns || a->spool_max))
+		return usage_error("capture", "--sensor, --spool, --spool-max, --creds and --fleet-every go with --fleet");
 	if (!a->fleet_every_ns)
 		a->fleet_every_ns = 10000000000ull;
 	if (a->kind == SRC_PCIE)
@@ -716,6 +728,9 @@ struct ticker {
 	uint64_t last_fleet;           /* when the last snapshot went (mono ns) */
 	struct fcap_stages fleet_prev; /* it, for the rates */
 	uint64_t fleet_snapshots;
+	/* what went into the spool by kind, and what a full spool refused */
+	uint64_t fleet_alerts, fleet_flows, fleet_refused[3];
+	uint64_t fleet_errors;         /* put failures (spool write errors) */
 };
 
 static uint64_t mono_ns(void)
@@ -759,6 +774,30 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One message into the fleet's spool: kind 0 alert, 1 flow, 2 stats. Never
+ * waits for the cluster; a full spool refuses it (counted here and in the
+ * spool's overflow); a spool that cannot be written is said once. */
+static void fleet_put(struct ticker *t, int kind, const char *data, size_t len)
+{
+	static const char *const kinds[] = { "alert", "flow", "stats" };
+	char err[FCAP_ERRBUF_SIZE];
+	int rc = fcap_fleet_put(t->fleet, kinds[kind], data, len, err);
+	if (rc == 0) {
+		uint64_t *n[] = { &t->fleet_alerts, &t->fleet_flows, &t->fleet_snapshots };
+		(*n[kind])++;
+	} else if (rc > 0) {
+		t->fleet_refused[kind]++;
+	} else if (t->fleet_errors++ == 0) {
+		fprintf(stderr, "fcap capture: fleet: %s\n", err);
+	}
+}
+
+/* An alert's EVE line, as written to the --eve file, to fcap.ID.alert. */
+static void fleet_alert(void *ctx, const char *line, size_t len)
+{
+	fleet_put(ctx, 0, line, len);
+}
+
 /* One statistics snapshot to the fleet's spool: the stages, and the rates
  * since the previous snapshot. A full spool is counted there (overflow). */
 static void fleet_snapshot(struct ticker *t, const struct fcap_stages *sg, uint64_t now, bool final)
@@ -769,7 +808,7 @@ static void fleet_snapshot(struct ticker *t, const struct fcap_stages *sg, uint6
 		fps = (double)(sg->captured - t->fleet_prev.captured) * 1e9 / (double)dt;
 		bps = (double)(sg->bytes - t->fleet_prev.bytes) * 8e9 / (double)dt;
 	}
-	char line[1024], err[FCAP_ERRBUF_SIZE];
+	char line[1024];
 	int n = snprintf(line, sizeof(line),
 			 "{\"event_type\":\"stats\",\"sensor\":\"%s\",\"ts_ns\":%llu,\"final\":%s,"
 			 "\"received\":%llu,\"captured\":%llu,\"bytes\":%llu,\"filter\":%llu,"
@@ -782,10 +821,8 @@ static void fleet_snapshot(struct ticker *t, const struct fcap_stages *sg, uint6
 			 (unsigned long long)sg->host, (unsigned long long)sg->disk_backlog, fps, bps);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		fprintf(stderr, "fcap capture: fleet: statistics snapshot too long: not sent\n");
-	else if (fcap_fleet_put(t->fleet, "stats", line, (size_t)n, err) < 0)
-		fprintf(stderr, "fcap capture: fleet: %s\n", err);
 	else
-		t->fleet_snapshots++;
+		fleet_put(t, 2, line, (size_t)n);
 	t->last_fleet = now;
 	t->fleet_prev = *sg;
 }
@@ -796,14 +833,19 @@ static void close_fleet(const struct capture_args *a, struct ticker *t)
 {
 	bool drained = fcap_fleet_drain(t->fleet, 10000) == 0;
 	struct fcap_fleet_stats fs;
+	fcap_fleet_stop(t->fleet);   /* the counts are final: what is left is on disk */
 	fcap_fleet_stats(t->fleet, &fs);
 	fcap_fleet_close(t->fleet);
 	t->fleet = NULL;
-	if (!a->quiet || !drained || fs.overflow)
-		fprintf(stderr, "fcap capture: fleet: sensor %s: %llu statistics snapshots, %llu acknowledged, %llu "
-				"refused (spool full), %llu left in the spool %s\n",
-			a->sensor, (unsigned long long)t->fleet_snapshots, (unsigned long long)fs.acked,
-			(unsigned long long)fs.overflow, (unsigned long long)fs.spooled, a->spool);
+	if (!a->quiet || !drained || fs.overflow || t->fleet_errors || fs.write_errors)
+		fprintf(stderr, "fcap capture: fleet: sensor %s: spooled %llu alerts, %llu flows, %llu statistics "
+				"snapshots; %llu acknowledged; refused (spool full) %llu alerts, %llu flows, %llu "
+				"snapshots; %llu not written (spool errors); %llu left in the spool %s\n",
+			a->sensor, (unsigned long long)t->fleet_alerts, (unsigned long long)t->fleet_flows,
+			(unsigned long long)t->fleet_snapshots, (unsigned long long)fs.acked,
+			(unsigned long long)t->fleet_refused[0], (unsigned long long)t->fleet_refused[1],
+			(unsigned long long)t->fleet_refused[2], (unsigned long long)(t->fleet_errors + fs.write_errors),
+			(unsigned long long)fs.spooled, a->spool);
 	if (fs.server_errors)
 		fprintf(stderr, "fcap capture: fleet: the server reported %llu errors, the last: %s\n",
 			(unsigned long long)fs.server_errors, fs.last_error);
@@ -871,6 +913,7 @@ static struct fcap_dev *open_source(const struct capture_args *a, char *err)
 struct watchers {
 	struct scoring *scoring;
 	struct fcap_flowmeter *flows;
+	uint64_t ts_scale;   /* to ns: 1000 for a libpcap source in microseconds (-w FILE), else 1 */
 };
 
 static void watch_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
@@ -881,41 +924,92 @@ static void watch_record(void *ctx, const char *file, uint64_t offset, const str
 	if (w->flows) {
 		struct fcap_pkt_info pi;
 		fcap_packet_decode(FCAP_LINKTYPE_ETHERNET, r->data, r->caplen, &pi);
-		fcap_flowmeter_packet(w->flows, &pi, r->port, r->ts);
+		fcap_flowmeter_packet(w->flows, &pi, r->port, r->ts * w->ts_scale);
 	}
 }
 
-/* Flow records out over IPFIX as flows end (--ipfix). */
-static int start_flow_export(const struct capture_args *a, struct fcap_ipfix **x, struct fcap_flowmeter **m,
-			     char *err)
+/* Where ended flows go: IPFIX (--ipfix), the fleet (--fleet), or both. */
+struct flow_export {
+	const struct capture_args *a;
+	struct fcap_ipfix *ipfix;      /* or NULL */
+	struct ticker *fleet;          /* its fleet, or NULL */
+	struct fcap_flowmeter *meter;
+};
+
+/* One flow record as JSON for fcap.ID.flow: IPFIX's fields (docs/FLEET.md). */
+static int flow_json(const char *sensor, const struct fcap_flow *f, char *buf, size_t n)
 {
-	struct fcap_ipfix_config xc = { .collector = a->ipfix };
-	if (!(*x = fcap_ipfix_open(&xc, err)))
+	static const char *const why[] = { "", "idle", "active", "end", "forced", "no room" };
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = f->ip_version == 6 ? AF_INET6 : AF_INET;
+	if (!inet_ntop(af, f->src, s, sizeof(s)) || !inet_ntop(af, f->dst, d, sizeof(d)))
 		return -1;
-	if (!(*m = fcap_flowmeter_new(0, a->flow_idle_ns, fcap_ipfix_sink, *x, err))) {
-		fcap_ipfix_close(*x);
-		*x = NULL;
+	return snprintf(buf, n,
+			"{\"event_type\":\"flow\",\"sensor\":\"%s\",\"ingress\":%u,\"ip_version\":%u,\"proto\":%u,"
+			"\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\",\"dest_port\":%u,\"packets\":%llu,"
+			"\"bytes\":%llu,\"start_ns\":%llu,\"end_ns\":%llu,\"end_reason\":%u,\"end\":\"%s\"}",
+			sensor, f->ingress, f->ip_version, f->proto, s, f->sport, d, f->dport,
+			(unsigned long long)f->packets, (unsigned long long)f->octets, (unsigned long long)f->start_ns,
+			(unsigned long long)f->end_ns, f->end_reason, f->end_reason < 6 ? why[f->end_reason] : "other");
+}
+
+static void flow_sink(void *ctx, const struct fcap_flow *f)
+{
+	const struct flow_export *x = ctx;
+	if (x->ipfix)
+		fcap_ipfix_add(x->ipfix, f);
+	if (x->fleet) {
+		char line[512];
+		int n = flow_json(x->a->sensor, f, line, sizeof(line));
+		if (n > 0 && (size_t)n < sizeof(line))
+			fleet_put(x->fleet, 1, line, (size_t)n);
+	}
+}
+
+/* Flow records out as flows end: over IPFIX (--ipfix) and to the fleet
+ * (--fleet), from one flow meter. */
+static int start_flow_export(const struct capture_args *a, struct flow_export *x, char *err)
+{
+	if (a->ipfix) {
+		struct fcap_ipfix_config xc = { .collector = a->ipfix };
+		if (!(x->ipfix = fcap_ipfix_open(&xc, err)))
+			return -1;
+	}
+	if (!(x->meter = fcap_flowmeter_new(0, a->flow_idle_ns, flow_sink, x, err))) {
+		if (x->ipfix)
+			fcap_ipfix_close(x->ipfix);
+		x->ipfix = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-static void stop_flow_export(const struct capture_args *a, struct fcap_ipfix *x, struct fcap_flowmeter *m)
+static void stop_flow_export(const struct capture_args *a, struct flow_export *x)
 {
-	fcap_flowmeter_finish(m);
-	fcap_ipfix_flush(x);
+	fcap_flowmeter_finish(x->meter);
 	struct fcap_flowmeter_stats fs;
-	struct fcap_ipfix_stats xs;
-	fcap_flowmeter_stats(m, &fs);
-	fcap_ipfix_stats(x, &xs);
+	fcap_flowmeter_stats(x->meter, &fs);
+	char where[256] = "";
+	if (x->ipfix) {
+		struct fcap_ipfix_stats xs;
+		fcap_ipfix_flush(x->ipfix);
+		fcap_ipfix_stats(x->ipfix, &xs);
+		snprintf(where, sizeof(where), "; IPFIX to %s: %llu messages, %llu records, %llu refused", a->ipfix,
+			 (unsigned long long)xs.messages, (unsigned long long)xs.records,
+			 (unsigned long long)xs.send_errors);
+	}
+	if (x->fleet)
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), "; fleet fcap.%s.flow: %llu spooled",
+			 a->sensor, (unsigned long long)x->fleet->fleet_flows);
 	if (!a->quiet)
-		fprintf(stderr, "  flows    %llu (%llu idle, %llu end of capture, %llu no room); IPFIX to %s: %llu messages, "
-				"%llu records, %llu refused\n",
+		fprintf(stderr, "  flows    %llu (%llu idle, %llu end of capture, %llu no room)%s\n",
 			(unsigned long long)fs.flows, (unsigned long long)fs.ended[1], (unsigned long long)fs.ended[4],
-			(unsigned long long)fs.ended[5], a->ipfix, (unsigned long long)xs.messages,
-			(unsigned long long)xs.records, (unsigned long long)xs.send_errors);
-	fcap_flowmeter_free(m);
-	fcap_ipfix_close(x);
+			(unsigned long long)fs.ended[5], where);
+	fcap_flowmeter_free(x->meter);
+	x->meter = NULL;
+	if (x->ipfix)
+		fcap_ipfix_close(x->ipfix);
+	x->ipfix = NULL;
 }
 
 /* The model, the score stream and the alerter (--eve): opened after the
@@ -1010,32 +1104,44 @@ int cmd_capture(int argc, char **argv)
 		fcap_dev_close(dev);
 		return EXIT_RUNTIME;
 	}
-	/* Flow records over IPFIX (--ipfix): the flow meter watches the
-	 * records beside the scorer. */
-	struct watchers watchers = { .scoring = a.model ? &scoring : NULL };
-	struct fcap_ipfix *ipfix = NULL;
-	if (a.ipfix) {
-		if (start_flow_export(&a, &ipfix, &watchers.flows, err) < 0) {
+	/* Flow records over IPFIX (--ipfix) and to the fleet (--fleet): the
+	 * flow meter watches the records beside the scorer. */
+	struct watchers watchers = { .scoring = a.model ? &scoring : NULL, .ts_scale = 1 };
+	if (a.kind == SRC_PCAP_FILE || a.kind == SRC_PCAP_LIVE) {
+		/* a libpcap source's records are in its own unit unless a store asked for ns */
+		struct fcap_card_info ci;
+		if (fcap_card_read_info(dev, &ci, err) == 0 && ci.ts_resol == 6)
+			watchers.ts_scale = 1000;
+	}
+	struct flow_export flows = { .a = &a };
+	if (a.ipfix || a.fleet) {
+		if (start_flow_export(&a, &flows, err) < 0) {
 			fprintf(stderr, "fcap capture: %s\n", err);
 			fcap_metrics_close(t.metrics);
 			fcap_dev_close(dev);
 			return EXIT_RUNTIME;
 		}
+		watchers.flows = flows.meter;
 		a.cfg.on_record = watch_record;
 		a.cfg.on_record_ctx = &watchers;
 	}
 	if (a.fleet) {
+		/* write behind: the consume loop never waits for the spool's disk */
 		struct fcap_fleet_config fc = { .servers = a.fleet, .sensor = a.sensor, .creds = a.creds,
-						.spool_dir = a.spool };
+						.spool_dir = a.spool, .spool_max_bytes = a.spool_max,
+						.write_behind = true };
 		t.fleet = fcap_fleet_open(&fc, err);
 		if (!t.fleet) {
 			fprintf(stderr, "fcap capture: fleet: %s\n", err);
-			if (ipfix)
-				stop_flow_export(&a, ipfix, watchers.flows);
+			stop_flow_export(&a, &flows);
 			fcap_metrics_close(t.metrics);
 			fcap_dev_close(dev);
 			return EXIT_RUNTIME;
 		}
+		/* alerts (as written to --eve) and flow records go out too */
+		flows.fleet = &t;
+		if (alerter)
+			fcap_alerter_on_line(alerter, fleet_alert, &t);
 	}
 	if (a.cfg.store_dir)
 		snprintf(t.stats_path, sizeof(t.stats_path), "%s/fcap-stats", a.cfg.store_dir);
@@ -1052,20 +1158,16 @@ int cmd_capture(int argc, char **argv)
 	service_notify("STOPPING=1");
 	if (t.progress_shown)
 		fputc('\n', stderr);
+	struct fcap_stages sg = { 0 };
 	if (st.card_info.nports) {
-		struct fcap_stages sg;
 		fcap_stages_from_capture(&st, &sg);
 		publish_stages(&t, &sg);
-		if (t.fleet)
-			fleet_snapshot(&t, &sg, mono_ns(), true);
 	}
 	fcap_metrics_close(t.metrics);
-	if (t.fleet)
-		close_fleet(&a, &t);
 	if (!a.quiet && st.card_info.nports)
 		print_summary(&a, &st);
-	if (ipfix)
-		stop_flow_export(&a, ipfix, watchers.flows);
+	if (flows.meter)
+		stop_flow_export(&a, &flows);   /* the flows still open end here */
 	if (a.model) {
 		fcap_score_stream_flush(&scoring.stream);
 		if (!a.quiet)
@@ -1091,6 +1193,13 @@ int cmd_capture(int argc, char **argv)
 		if (scores && scores != stdout && fclose(scores) != 0 && rc == 0)
 			rc = fcap_err(err, "%s: write failed", a.scores);
 		fcap_model_free(&model);
+	}
+	/* Last, once every alert and flow is in the spool: the final
+	 * statistics, and the wait for the spool to drain. */
+	if (t.fleet) {
+		if (st.card_info.nports)
+			fleet_snapshot(&t, &sg, mono_ns(), true);
+		close_fleet(&a, &t);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "fcap capture: %s\n", err);

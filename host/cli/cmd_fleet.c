@@ -18,8 +18,9 @@ static void help(void)
 	printf("usage: fcap fleet init    -s SERVERS [--replicas N] [--max-age T] [--creds FILE]\n"
 	       "       fcap fleet publish -s SERVERS --sensor ID --spool DIR [OPTIONS] [FILE|-]\n"
 	       "       fcap fleet alerts  -s SERVERS [--sensor ID] [--kind K] [--idle MS] [--creds FILE]\n"
-	       "       fcap fleet serve   -s SERVERS --sensor ID --store DIR [--creds FILE]\n"
+	       "       fcap fleet serve   -s SERVERS --sensor ID --store DIR [--alerts EVE] [--creds FILE]\n"
 	       "       fcap fleet extract -s SERVERS --sensor ID[,ID...] [CONDITIONS] -w FILE|- [FILTER...]\n"
+	       "       fcap fleet extract -s SERVERS --sensor ID --alert ALERT_ID -w FILE|-\n"
 	       "The fleet's streams on NATS JetStream, and extracts across sensors (docs/FLEET.md).\n\n"
 	       "  init      create or update the streams FCAP_ALERTS, FCAP_FLOWS, FCAP_STATS\n"
 	       "            (subjects fcap.*.alert, .flow, .stats; file storage; 2 min dedup window)\n"
@@ -29,7 +30,8 @@ static void help(void)
 	       "  alerts    print every message of a kind (default alert) as SENSOR<TAB>LINE,\n"
 	       "            oldest first, until none comes for --idle ms (default 1000)\n"
 	       "  serve     answer extract requests on fcap.ID.extract from the store DIR,\n"
-	       "            until SIGINT or SIGTERM\n"
+	       "            until SIGINT or SIGTERM; with --alerts, also requests for an\n"
+	       "            alert's evidence (the alert looked up in that EVE file)\n"
 	       "  extract   ask each --sensor (repeat, or a comma list) for the packets of\n"
 	       "            its store that match, and write them merged in timestamp order\n"
 	       "            as one pcapng, one interface per sensor port named SENSOR:PORT;\n"
@@ -45,6 +47,11 @@ static void help(void)
 	       "      --replicas N        init: copies of each stream (default 3)\n"
 	       "      --max-age T         init: retention of each stream (default 7d)\n"
 	       "      --store DIR         serve: the sensor's store\n"
+	       "      --alerts EVE        serve: the sensor's alert file (fcap capture --eve), for\n"
+	       "                          extracts by alert id\n"
+	       "      --alert ID          extract: the evidence packets of alert ID (as `fcap\n"
+	       "                          extract --alert`), from the sensor that raised it; no\n"
+	       "                          other condition\n"
 	       "      --from TIME, --to TIME, --host ADDR, --port N, --flow FLOW, -c COUNT, FILTER\n"
 	       "                          extract: the conditions of `fcap extract` (fcap-extract(1))\n"
 	       "  -w, --write FILE        extract: the output, - for standard output\n"
@@ -54,7 +61,7 @@ static void help(void)
 }
 
 struct fleet_args {
-	const char *servers, *creds, *sensor, *spool, *kind, *store, *outpath;
+	const char *servers, *creds, *sensor, *spool, *kind, *store, *outpath, *alerts;
 	uint64_t spool_max, drain_ns, max_age_ns, timeout_ns;
 	long replicas, idle_ms;
 	bool quiet;
@@ -144,7 +151,8 @@ static int serve(const struct fleet_args *a)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct fcap_fleet_serve_config cfg = { .servers = a->servers, .creds = a->creds, .sensor = a->sensor,
-					       .store = a->store, .stop = &stop_serving, .log = serve_log };
+					       .store = a->store, .alerts = a->alerts, .stop = &stop_serving,
+					       .log = serve_log };
 	char err[FCAP_ERRBUF_SIZE] = "";
 	long n = fcap_fleet_serve(&cfg, err);
 	if (n < 0) {
@@ -255,7 +263,7 @@ static int extract(struct fleet_args *a, int argc, char **argv)
 int cmd_fleet(int argc, char **argv)
 {
 	enum { O_CREDS = 256, O_SENSOR, O_SPOOL, O_SPOOL_MAX, O_KIND, O_DRAIN, O_REPLICAS, O_MAX_AGE, O_IDLE,
-	       O_STORE, O_FROM, O_TO, O_HOST, O_PORT, O_FLOW, O_TIMEOUT };
+	       O_STORE, O_FROM, O_TO, O_HOST, O_PORT, O_FLOW, O_TIMEOUT, O_ALERT, O_ALERTS };
 	static const struct option opts[] = {
 		{ "servers", required_argument, NULL, 's' },	{ "creds", required_argument, NULL, O_CREDS },
 		{ "sensor", required_argument, NULL, O_SENSOR },	{ "spool", required_argument, NULL, O_SPOOL },
@@ -267,6 +275,7 @@ int cmd_fleet(int argc, char **argv)
 		{ "port", required_argument, NULL, O_PORT },	{ "flow", required_argument, NULL, O_FLOW },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },	{ "write", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "alert", required_argument, NULL, O_ALERT },	{ "alerts", required_argument, NULL, O_ALERTS },
 		{ "quiet", no_argument, NULL, 'q' },		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -291,6 +300,11 @@ int cmd_fleet(int argc, char **argv)
 				return usage_error("fleet", "at most %d sensors", FCAP_FLEET_MAX_SENSORS);
 			break;
 		case O_STORE: a.store = optarg; break;
+		case O_ALERTS: a.alerts = optarg; break;
+		case O_ALERT:
+			if (!add_condition(&a, "alert", optarg))
+				return usage_error("fleet", "the conditions are too long");
+			break;
 		case 'w': a.outpath = optarg; break;
 		case O_FROM:
 		case O_TO:

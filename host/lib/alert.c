@@ -42,6 +42,8 @@ struct fcap_alerter {
 	struct fcap_scorer *sc;
 	char model_id[16];
 	FILE *eve;
+	fcap_alert_line_fn on_line;  /* each alert line, also (or NULL) */
+	void *on_line_ctx;
 	uint8_t feat_group[FCAP_FEAT_MAX], feat_scale[FCAP_FEAT_MAX];
 	double *share;
 	struct open_alert *open;
@@ -447,7 +449,7 @@ static char *absolute(const char *path)
 	return abs;
 }
 
-static void write_alert(struct fcap_alerter *a, struct open_alert *o)
+static void write_alert_line(struct fcap_alerter *a, struct open_alert *o)
 {
 	const struct fcap_model *m = a->m;
 	char flow[160], src[64], dst[64], ts[48], first[48], last[48], pbuf[8], id[24], sids[16];
@@ -528,6 +530,34 @@ static void write_alert(struct fcap_alerter *a, struct open_alert *o)
 	fprintf(f, ",\"first_ts_ns\":%llu,\"last_ts_ns\":%llu,\"packet_count\":%llu,\"listed\":%u,\"truncated\":%s}}}\n",
 		(unsigned long long)o->first_ts, (unsigned long long)o->last_ts, (unsigned long long)o->count, o->nev,
 		o->truncated ? "true" : "false");
+}
+
+/* With a line hook, the line is made in memory first: the file and the
+ * hook get the same bytes (the hook without the newline). */
+static void write_alert(struct fcap_alerter *a, struct open_alert *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = a->on_line ? open_memstream(&buf, &len) : NULL;
+	if (!mem) {
+		write_alert_line(a, o);
+		return;
+	}
+	FILE *eve = a->eve;
+	a->eve = mem;
+	write_alert_line(a, o);
+	a->eve = eve;
+	if (fclose(mem) == 0 && len) {
+		fwrite(buf, 1, len, eve);
+		a->on_line(a->on_line_ctx, buf, buf[len - 1] == '\n' ? len - 1 : len);
+	}
+	free(buf);
+}
+
+void fcap_alerter_on_line(struct fcap_alerter *a, fcap_alert_line_fn fn, void *ctx)
+{
+	a->on_line = fn;
+	a->on_line_ctx = ctx;
 }
 
 /* Writes (in the order they opened) and forgets the alerts marked done. */

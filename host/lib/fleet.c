@@ -4,9 +4,10 @@
  * The spool is a directory: one file per message, named by its sequence
  * number (%020llu.msg, so that names sort in order), holding the kind, a
  * newline, and the message. A file is written under a temporary name and
- * renamed, so a crash leaves whole messages or none. The next sequence
- * number is kept in the file "next" so that ids are never reused (a reused
- * id would be dropped by JetStream as a duplicate).
+ * renamed, so a crash leaves whole messages or none. The sequence numbers
+ * are reserved ahead, NEXT_AHEAD at a time, in the file "next", so that ids
+ * are never reused (a reused id would be dropped by JetStream as a
+ * duplicate) without a second file write per message.
  *
  * One sender thread publishes the oldest spooled message, waits for its
  * acknowledgement, removes the file, and goes on: messages reach a stream in
@@ -34,6 +35,7 @@
 #define DEFAULT_SPOOL_MAX (64ull << 20)
 #define PUBLISH_WAIT_MS 2000
 #define RETRY_PAUSE_MS 200
+#define NEXT_AHEAD 1024         /* ids reserved in the "next" file at a time */
 
 static const char *const kinds[] = { "alert", "flow", "stats" };
 static const char *const streams[] = { "FCAP_ALERTS", "FCAP_FLOWS", "FCAP_STATS" };
@@ -44,11 +46,21 @@ struct spooled {
 	uint64_t bytes;
 };
 
+/* A message put with write_behind, waiting in memory for the writer. */
+struct staged {
+	struct staged *next;
+	uint64_t seq;
+	int kind;
+	size_t len;
+	char data[];
+};
+
 struct fcap_fleet {
 	char sensor[FCAP_FLEET_SENSOR_MAX + 1];
 	char *dir;
 	uint64_t spool_max;
 	uint64_t next_seq;
+	uint64_t next_saved;     /* the "next" file says this: ids below it may be in use */
 	natsConnection *nc;
 	jsCtx *js;
 	pthread_t sender;
@@ -57,6 +69,11 @@ struct fcap_fleet {
 	bool stop;
 	struct spooled *q;       /* ring of spooled messages, oldest at head */
 	size_t q_cap, q_head, q_len;
+	/* write_behind: messages not yet in a file, oldest first, and their writer */
+	bool write_behind, writer_started, writer_stop, stopped;
+	pthread_t writer;
+	struct staged *sg_head, *sg_tail;
+	uint64_t staged, staged_bytes;
 	struct fcap_fleet_stats st;
 	struct fleet_conn_err cerr;
 };
@@ -171,6 +188,8 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
 	return 0;
 }
 
+/* The pause between attempts: the whole of it (a message put meanwhile
+ * wakes the condition, and must not start a retry storm), unless stopped. */
 static void sleep_ms(struct fcap_fleet *f, int ms)
 {
 	struct timespec ts;
@@ -182,8 +201,8 @@ static void sleep_ms(struct fcap_fleet *f, int ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&f->lock);
-	if (!f->stop)
-		pthread_cond_timedwait(&f->changed, &f->lock, &ts);
+	while (!f->stop && pthread_cond_timedwait(&f->changed, &f->lock, &ts) != ETIMEDOUT)
+		;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -272,6 +291,39 @@ static void *sender(void *arg)
 	}
 }
 
+/* write_behind: the staged messages into their files, in order, then to
+ * the sender's queue. Stops when asked and nothing is left to write. */
+static void *writer(void *arg)
+{
+	struct fcap_fleet *f = arg;
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		while (!f->sg_head && !f->writer_stop)
+			pthread_cond_wait(&f->changed, &f->lock);
+		struct staged *m = f->sg_head;
+		if (!m)
+			break;
+		f->sg_head = m->next;
+		if (!f->sg_head)
+			f->sg_tail = NULL;
+		pthread_mutex_unlock(&f->lock);
+		char head[16], path[4096];
+		int hl = snprintf(head, sizeof(head), "%s\n", kinds[m->kind]);
+		uint64_t bytes = (uint64_t)hl + m->len;
+		msg_path(f, m->seq, path, sizeof(path));
+		int rc = write_file(path, head, (size_t)hl, m->data, m->len);
+		pthread_mutex_lock(&f->lock);
+		f->staged--;
+		f->staged_bytes -= bytes;
+		if (rc < 0 || queue_push(f, m->seq, bytes) < 0)
+			f->st.write_errors++;
+		pthread_cond_broadcast(&f->changed);
+		free(m);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
 static int connect_js(const char *servers, const char *creds, bool retry, struct fleet_conn_err *cerr,
 		      natsConnection **nc, jsCtx **js, char *errbuf)
 {
@@ -308,6 +360,7 @@ struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *er
 	}
 	strcpy(f->sensor, cfg->sensor);
 	f->spool_max = cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_MAX;
+	f->write_behind = cfg->write_behind;
 	pthread_mutex_init(&f->lock, NULL);
 	fleet_conn_err_init(&f->cerr);
 	pthread_cond_init(&f->changed, NULL);
@@ -325,6 +378,9 @@ struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *er
 		free(f);
 		return NULL;
 	}
+	if (f->write_behind && pthread_create(&f->writer, NULL, writer, f) != 0)
+		f->write_behind = false;   /* then every put writes its file itself */
+	f->writer_started = f->write_behind;
 	return f;
 }
 
@@ -335,19 +391,58 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 	char head[16];
 	int hl = snprintf(head, sizeof(head), "%s\n", kind);
 	uint64_t bytes = (uint64_t)hl + len;
+	struct staged *m = NULL;
+	if (f->write_behind) {
+		if (!(m = malloc(sizeof(*m) + len)))
+			return fcap_err(errbuf, "fleet: out of memory");
+		m->next = NULL;
+		m->kind = kind_index(kind);
+		m->len = len;
+		memcpy(m->data, data, len);
+	}
 	pthread_mutex_lock(&f->lock);
-	if (f->st.spool_bytes + bytes > f->spool_max) {
+	if (f->st.spool_bytes + f->staged_bytes + bytes > f->spool_max) {
 		f->st.overflow++;
 		pthread_mutex_unlock(&f->lock);
+		free(m);
 		return 1;
 	}
 	uint64_t seq = f->next_seq++;
+	/* "next" is written ahead, once per NEXT_AHEAD ids, not per message: a
+	 * restarted publisher starts after every id this run could have used
+	 * (ids skipped are harmless; a reused one would be a duplicate). */
+	if (seq + 1 > f->next_saved) {
+		/* under the lock, so that a larger value is never overwritten by a smaller */
+		char next[4200], num[32];
+		snprintf(next, sizeof(next), "%s/next", f->dir);
+		int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + NEXT_AHEAD);
+		if (write_file(next, num, (size_t)nl, NULL, 0) < 0) {
+			f->next_seq--;
+			pthread_mutex_unlock(&f->lock);
+			free(m);
+			return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
+		}
+		f->next_saved = seq + NEXT_AHEAD;
+	}
+	if (m) {
+		/* the writer thread makes the file: the caller waits for memory only */
+		m->seq = seq;
+		if (f->sg_tail)
+			f->sg_tail->next = m;
+		else
+			f->sg_head = m;
+		f->sg_tail = m;
+		f->staged++;
+		f->staged_bytes += bytes;
+		f->st.put++;
+		pthread_cond_broadcast(&f->changed);
+		pthread_mutex_unlock(&f->lock);
+		return 0;
+	}
 	pthread_mutex_unlock(&f->lock);
-	char path[4096], next[4200], num[32];
+	char path[4096];
 	msg_path(f, seq, path, sizeof(path));
-	snprintf(next, sizeof(next), "%s/next", f->dir);
-	int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + 1);
-	if (write_file(next, num, (size_t)nl, NULL, 0) < 0 || write_file(path, head, (size_t)hl, data, len) < 0)
+	if (write_file(path, head, (size_t)hl, data, len) < 0)
 		return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
 	pthread_mutex_lock(&f->lock);
 	int rc = queue_push(f, seq, bytes);
@@ -368,9 +463,9 @@ int fcap_fleet_drain(struct fcap_fleet *f, int64_t timeout_ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&f->lock);
-	while (f->q_len && pthread_cond_timedwait(&f->changed, &f->lock, &until) != ETIMEDOUT)
+	while ((f->q_len || f->staged) && pthread_cond_timedwait(&f->changed, &f->lock, &until) != ETIMEDOUT)
 		;
-	int rc = f->q_len ? -1 : 0;
+	int rc = f->q_len || f->staged ? -1 : 0;
 	pthread_mutex_unlock(&f->lock);
 	return rc;
 }
@@ -379,19 +474,33 @@ void fcap_fleet_stats(struct fcap_fleet *f, struct fcap_fleet_stats *st)
 {
 	pthread_mutex_lock(&f->lock);
 	*st = f->st;
+	st->spooled += f->staged;
+	st->spool_bytes += f->staged_bytes;
 	pthread_mutex_unlock(&f->lock);
 	st->server_errors = fleet_conn_err_get(&f->cerr, st->last_error, sizeof(st->last_error));
+}
+
+void fcap_fleet_stop(struct fcap_fleet *f)
+{
+	if (f->stopped)
+		return;
+	f->stopped = true;
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	f->writer_stop = true;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->sender, NULL);
+	/* every staged message into its file: nothing is lost at a normal stop */
+	if (f->writer_started)
+		pthread_join(f->writer, NULL);
 }
 
 void fcap_fleet_close(struct fcap_fleet *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->lock);
-	f->stop = true;
-	pthread_cond_broadcast(&f->changed);
-	pthread_mutex_unlock(&f->lock);
-	pthread_join(f->sender, NULL);
+	fcap_fleet_stop(f);
 	jsCtx_Destroy(f->js);
 	fleet_close(f->nc, &f->cerr);
 	pthread_mutex_destroy(&f->lock);

@@ -5,10 +5,14 @@
 #include "fcap/fleet_extract.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "fcap/alert_file.h"
+#include "fcap/extract_evidence.h"
 
 #include "bytes.h"
 #include "fleet_chunk.h"
@@ -29,7 +33,14 @@ static int parse_u64(const char *v, uint64_t *out)
 	return 0;
 }
 
-static int request_line(char *line, struct fcap_query *q, char **filter, char *errbuf)
+static bool valid_alert_id(const char *v)
+{
+	size_t n = strlen(v);
+	return n >= 1 && n <= FCAP_FLEET_ALERT_MAX &&
+	       strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == n;
+}
+
+static int request_line(char *line, struct fcap_query *q, char **filter, char *alert, char *errbuf)
 {
 	char *v = strchr(line, ' ');
 	if (!v)
@@ -62,6 +73,13 @@ static int request_line(char *line, struct fcap_query *q, char **filter, char *e
 	} else if (!strcmp(line, "count")) {
 		if (parse_u64(v, &q->count) < 0 || q->count == 0)
 			return fcap_err(errbuf, "request: count '%.40s': want a number above 0", v);
+	} else if (!strcmp(line, "alert")) {
+		if (*alert)
+			return fcap_err(errbuf, "request: more than one alert");
+		if (!valid_alert_id(v))
+			return fcap_err(errbuf, "request: alert '%.40s': want 1 to %d of A-Z a-z 0-9 _ -", v,
+					FCAP_FLEET_ALERT_MAX);
+		strcpy(alert, v);
 	} else if (!strcmp(line, "filter")) {
 		if (*filter)
 			return fcap_err(errbuf, "request: more than one filter");
@@ -78,7 +96,15 @@ static int request_line(char *line, struct fcap_query *q, char **filter, char *e
 
 int fcap_fleet_request_parse(const char *text, size_t len, struct fcap_query *q, char **filter, char *errbuf)
 {
+	char alert[FCAP_FLEET_ALERT_MAX + 1];
+	return fcap_fleet_request_parse_alert(text, len, q, filter, alert, errbuf);
+}
+
+int fcap_fleet_request_parse_alert(const char *text, size_t len, struct fcap_query *q, char **filter, char *alert,
+				   char *errbuf)
+{
 	memset(q, 0, sizeof(*q));
+	alert[0] = 0;
 	q->format = FCAP_OUT_PCAPNG;
 	*filter = NULL;
 	if (len > FCAP_FLEET_REQUEST_MAX)
@@ -92,14 +118,18 @@ int fcap_fleet_request_parse(const char *text, size_t len, struct fcap_query *q,
 	copy[len] = 0;
 	int rc = 0;
 	for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && rc == 0; l = strtok_r(NULL, "\n", &save))
-		rc = request_line(l, q, filter, errbuf);
+		rc = request_line(l, q, filter, alert, errbuf);
 	free(copy);
 	if (rc == 0 && q->has_from && q->has_to && q->to_ns <= q->from_ns)
 		rc = fcap_err(errbuf, "request: to must be after from (the range is [from, to))");
+	if (rc == 0 && *alert &&
+	    (q->has_from || q->has_to || q->nhosts || q->nports || q->has_flow || q->count || q->filter))
+		rc = fcap_err(errbuf, "request: an alert takes no other condition (its evidence is its packets)");
 	if (rc < 0) {
 		free(*filter);
 		*filter = NULL;
 		q->filter = NULL;
+		alert[0] = 0;
 	}
 	return rc;
 }
@@ -112,6 +142,7 @@ struct server {
 	struct fleet_conn_err cerr;
 	size_t chunk_max;
 	uint8_t *buf;                 /* FLEET_CHUNK_HDR + chunk_max */
+	char *store_abs;              /* the store's real path (alert evidence must be in it) */
 };
 
 static void logf_(const struct server *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -207,6 +238,41 @@ static void set_chunk_max(struct server *sv)
 		sv->chunk_max = (size_t)(max - FLEET_CHUNK_HDR);
 }
 
+/* An alert's evidence (fcap extract --alert): the alert looked up in the
+ * sensor's EVE file (read again at each request: the capture appends to
+ * it), its packets copied out of the store segment that holds them. The
+ * evidence must lie in this sensor's store: a request never reaches any
+ * other file. */
+static int alert_evidence(struct server *sv, const char *id, FILE *out, struct fcap_extract_stats *st, char *errbuf)
+{
+	memset(st, 0, sizeof(*st));
+	if (!sv->cfg->alerts)
+		return fcap_err(errbuf, "this sensor serves no alerts (fcap fleet serve --alerts EVE)");
+	struct fcap_alert_file af;
+	if (fcap_alert_file_load(&af, sv->cfg->alerts, errbuf) < 0)
+		return -1;
+	int rc = 0;
+	const struct fcap_alert_rec *a = fcap_alert_file_find(&af, id);
+	char *path = a ? realpath(a->path, NULL) : NULL;
+	size_t sl = sv->store_abs ? strlen(sv->store_abs) : 0;
+	if (!a)
+		rc = fcap_err(errbuf, "no alert with id %s in %s (%zu alerts)", id, sv->cfg->alerts, af.n);
+	else if (!path)
+		rc = fcap_err(errbuf, "evidence %s: %s", a->path, strerror(errno));
+	else if (!sl || strncmp(path, sv->store_abs, sl) != 0 || path[sl] != '/')
+		rc = fcap_err(errbuf, "evidence %s is not in this sensor's store %s", a->path, sv->cfg->store);
+	else
+		rc = fcap_extract_evidence(path, a->num, a->off, a->nev, out, &st->bytes, errbuf);
+	if (rc == 0) {
+		st->matched = a->nev;
+		logf_(sv, "sensor %s: alert %s: %zu packets from %s%s", sv->cfg->sensor, id, a->nev, path,
+		      a->truncated ? " (evidence truncated: the alert counted more)" : "");
+	}
+	free(path);
+	fcap_alert_file_free(&af);
+	return rc;
+}
+
 static void serve_one(struct server *sv, natsMsg *m)
 {
 	set_chunk_max(sv);
@@ -217,8 +283,9 @@ static void serve_one(struct server *sv, natsMsg *m)
 	}
 	char err[FCAP_ERRBUF_SIZE], why[FCAP_ERRBUF_SIZE + 128];
 	struct fcap_query q;
-	char *filter = NULL;
-	if (fcap_fleet_request_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &q, &filter, err) < 0) {
+	char *filter = NULL, alert[FCAP_FLEET_ALERT_MAX + 1];
+	if (fcap_fleet_request_parse_alert(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &q, &filter, alert,
+					   err) < 0) {
 		snprintf(why, sizeof(why), "bad request: %s", err);
 		send_error(sv, reply, 0, why);
 		return;
@@ -226,12 +293,16 @@ static void serve_one(struct server *sv, natsMsg *m)
 	int64_t t0 = now_ms();
 	FILE *tmp = tmpfile();
 	struct fcap_extract_stats st;
-	int rc = tmp ? fcap_extract(sv->cfg->store, &q, tmp, log_store, sv, &st, err)
-		     : fcap_err(err, "temporary file: %s", strerror(errno));
+	int rc = !tmp ? fcap_err(err, "temporary file: %s", strerror(errno))
+		 : *alert ? alert_evidence(sv, alert, tmp, &st, err)
+			  : fcap_extract(sv->cfg->store, &q, tmp, log_store, sv, &st, err);
 	if (rc == 0 && fflush(tmp) != 0)
 		rc = fcap_err(err, "temporary file: %s", strerror(errno));
 	if (rc < 0) {
-		snprintf(why, sizeof(why), "extract from store %s: %s", sv->cfg->store, err);
+		if (*alert)
+			snprintf(why, sizeof(why), "alert %s: %s", alert, err);
+		else
+			snprintf(why, sizeof(why), "extract from store %s: %s", sv->cfg->store, err);
 		send_error(sv, reply, 0, why);
 	} else if (stream_answer(sv, reply, tmp, &st, err) < 0) {
 		logf_(sv, "sensor %s: answer not sent whole: %s", sv->cfg->sensor, err);
@@ -307,7 +378,19 @@ long fcap_fleet_serve(const struct fcap_fleet_serve_config *cfg, char *errbuf)
 		return -1;
 	free(segs);
 	struct server sv = { .cfg = cfg };
+	if (!(sv.store_abs = realpath(cfg->store, NULL)))
+		return fcap_err(errbuf, "store %s: %s", cfg->store, strerror(errno));
 	fleet_conn_err_init(&sv.cerr);
+	if (cfg->alerts) {
+		/* Read again at each request: a capture starting beside the
+		 * responder may not have made it yet. Said, not fatal. */
+		struct fcap_alert_file af;
+		char why[FCAP_ERRBUF_SIZE];
+		if (fcap_alert_file_load(&af, cfg->alerts, why) < 0)
+			logf_(&sv, "sensor %s: alerts: %s (alert requests fail until it can be read)", cfg->sensor, why);
+		else
+			fcap_alert_file_free(&af);
+	}
 	long rc = fleet_connect(cfg->servers, cfg->creds, true, &sv.cerr, &sv.nc, errbuf);
 	natsSubscription *sub = NULL;
 	if (rc == 0 && !(sv.buf = malloc(FLEET_CHUNK_HDR + FLEET_CHUNK_MAX)))
@@ -322,5 +405,6 @@ long fcap_fleet_serve(const struct fcap_fleet_serve_config *cfg, char *errbuf)
 	fleet_close(sv.nc, &sv.cerr);
 	fleet_conn_err_destroy(&sv.cerr);
 	free(sv.buf);
+	free(sv.store_abs);
 	return rc;
 }

@@ -16,7 +16,11 @@
 #     sensor's local `fcap extract`, one interface per sensor port named
 #     SENSOR:PORT; a missing, a silent and a failing sensor are named;
 #   - per-sensor NATS users: a sensor cannot publish under another's id nor
-#     answer another's extracts (the server's permissions).
+#     answer another's extracts (the server's permissions);
+#   - a capture with a model publishes its alerts (the EVE file's lines,
+#     once each) and one record per flow (those of `fcap flows` on the same
+#     packets); `fcap fleet extract --alert ID` returns the sensor's local
+#     `fcap extract --alert ID`, packet for packet.
 # It prints the alerts per second it measured through the cluster, and the
 # extract latency across sensors.
 #
@@ -71,7 +75,7 @@ cluster {
 authorization {
   users = [
     { user: op, password: op-pw }
-$(for s in s1 s2 s3 s4; do sensor_user $s; done)
+$(for s in s1 s2 s3 s4 s6 s8; do sensor_user $s; done)
   ]
 }
 EOF
@@ -314,6 +318,102 @@ eq "its final snapshot: every frame captured" "$(echo "$final" | sed -n 's/.*"ca
 echo "$final" >"$out/final.txt"
 contains "drops by stage in it" "$out/final.txt" \
     '"drops":{"wire":0,"card_fifo":0,"ring_full":0,"host":0,"disk_backlog":0}'
+
+echo "test_fleet: a capture publishes its alerts and flows, as s6"
+sec0=$(now_ms)
+ev=$(cd "$(dirname "$0")/../eval/data" && pwd)
+warm_end=$(sed -n 's/^# warm-up (benign only) from [0-9.]* to \([0-9.]*\)$/\1/p' "$ev/train.labels")
+tp0=$(now_ms)
+"$fcap" train -q --seed 3 --unsupervised --train-until "$warm_end" -r "$ev/train.pcap" -l "$ev/train.labels" \
+    -o "$out/u.fcm" 2>"$out/train.err"
+eq "a model (fcap train, as test_alerts.sh)" $? 0
+# The first 13000 packets of the evaluation test run: a few alerts and about
+# 1400 flows; the store and the alerts of the same run (for --alert below).
+tp1=$(now_ms)
+run "$fcap" capture -r "$ev/test.pcap" -c 13000 --store "$out/st6" -m "$out/u.fcm" --eve "$out/s6.eve" \
+    --fleet "$(urls s6)" --sensor s6 --spool "$out/spool-s6" 2>"$out/cap6.err"
+eq "capture --model --eve --fleet exits 0" $? 0
+tp2=$(now_ms)
+contains "it says what it spooled and that the spool drained" "$out/cap6.err" "0 left in the spool"
+grep '"event_type":"alert"' "$out/s6.eve" >"$out/s6.want"
+nal=$(wc -l <"$out/s6.want")
+check "the capture raised alerts ($nal)" test "$nal" -gt 0
+run "$fcap" fleet alerts -s "$S" --sensor s6 >"$out/s6.alerts" 2>/dev/null
+cut -f2- "$out/s6.alerts" >"$out/s6.got"
+check "FCAP_ALERTS holds exactly the EVE file's alert lines, once each, in order" cmp -s "$out/s6.got" "$out/s6.want"
+run "$fcap" fleet alerts -s "$S" --sensor s6 --kind flow >"$out/s6.flows" 2>/dev/null
+# fcap flows on the packets the capture recorded: the same flow records
+"$fcap" extract -q -r "$out/st6" -w "$out/st6.pcapng"
+"$fcap" flows -q "$out/st6.pcapng" | sort >"$out/s6.flows.want"
+cut -f2- "$out/s6.flows" | python3 -c '
+import json, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    print(",".join(str(e[k]) for k in ("proto", "src_ip", "src_port", "dest_ip", "dest_port", "ingress",
+                                       "packets", "bytes", "start_ns", "end_ns", "end_reason")))' |
+    sort >"$out/s6.flows.got"
+nfl=$(wc -l <"$out/s6.flows.got")
+eq "FCAP_FLOWS holds as many flow records as fcap flows finds" "$nfl" "$(wc -l <"$out/s6.flows.want")"
+tot() { awk -F, '{ p += $7; b += $8 } END { print p, b }' "$1"; }
+eq "the same packet and byte totals" "$(tot "$out/s6.flows.got")" "$(tot "$out/s6.flows.want")"
+check "the same records, field for field (5-tuple, ingress, counts, times, end reason)" \
+    cmp -s "$out/s6.flows.got" "$out/s6.flows.want"
+echo "  (training $((tp1 - tp0)) ms; capture of 13000 packets with $nal alerts and $nfl flows published" \
+    "and drained: $((tp2 - tp1)) ms, $(((nal + nfl) * 1000 / (tp2 - tp1))) messages per second)"
+grep -E "fleet:|time     wall" "$out/cap6.err" | sed 's/^ */  /'
+
+echo "test_fleet: a capture's full spool refuses and counts; what it kept arrives"
+# To a file this time (a libpcap source in microseconds: flows still in ns).
+run "$fcap" capture -r "$ev/test.pcap" -c 13000 -w "$out/s8.pcapng" -m "$out/u.fcm" --eve "$out/s8.eve" \
+    --fleet "$(urls s8)" --sensor s8 --spool "$out/spool-s8" --spool-max 4K 2>"$out/cap8.err"
+eq "capture --spool-max 4K exits 0" $? 0
+set -- $(sed -n 's/.*sensor s8: spooled \([0-9]*\) alerts, \([0-9]*\) flows, .*refused (spool full) \([0-9]*\) alerts, \([0-9]*\) flows.*/\1 \2 \3 \4/p' \
+    "$out/cap8.err")
+check "flows refused and counted in the summary (${4:-none})" test "${4:-0}" -gt 0
+eq "spooled + refused flows = the flows of fcap flows on the written file" "$((${2:-0} + ${4:-0}))" \
+    "$("$fcap" flows -q "$out/s8.pcapng" | wc -l)"
+eq "spooled + refused alerts = the EVE file's alerts" "$((${1:-0} + ${3:-0}))" \
+    "$(grep -c '"event_type":"alert"' "$out/s8.eve")"
+eq "the streams hold exactly what was spooled (flows, alerts)" \
+    "$(run "$fcap" fleet alerts -s "$S" --sensor s8 --kind flow 2>/dev/null | wc -l) $(run "$fcap" fleet alerts -s "$S" --sensor s8 2>/dev/null | wc -l)" \
+    "${2:-x} ${1:-x}"
+grep "fleet:" "$out/cap8.err" | sed 's/^/  /'
+
+echo "test_fleet: fcap fleet extract --alert: the evidence from the sensor that raised it"
+ip netns exec "$ns" "$fcap" fleet serve -s "$(urls s6)" --sensor s6 --store "$out/st6" --alerts "$out/s6.eve" \
+    2>"$out/serve-s6.err" &
+echo $! >"$out/serve-s6.pid"
+for _ in $(seq 50); do grep -q 'serving extracts' "$out/serve-s6.err" && break; sleep 0.1; done
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event_type"] == "alert": print(e["fcap"]["alert_id"], e["fcap"]["evidence"]["listed"])' "$out/s6.eve" |
+    sort -k2,2n | sed -n '1p;$p' >"$out/s6.ids"
+while read -r id listed; do
+    "$fcap" extract -q --alert "$id" -a "$out/s6.eve" -w "$out/local-$id.pcapng"
+    run "$fcap" fleet extract -s "$S" --sensor s6 --alert "$id" -w "$out/fleet-$id.pcapng" 2>"$out/fleet-$id.err"
+    eq "alert $id: fcap fleet extract --alert exits 0" $? 0
+    pkts "$out/local-$id.pcapng" >"$out/local-$id.txt"
+    pkts "$out/fleet-$id.pcapng" >"$out/fleet-$id.txt"
+    eq "alert $id: as many packets as the local extract --alert and the alert lists" \
+        "$(wc -l <"$out/fleet-$id.txt") $(wc -l <"$out/local-$id.txt")" "$listed $listed"
+    check "alert $id: the same packets (timestamps and bytes), in order" \
+        cmp -s "$out/fleet-$id.txt" "$out/local-$id.txt"
+    eq "alert $id: on the interface s6:..." \
+        "$(tshark -r "$out/fleet-$id.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u | cut -d: -f1)" s6
+    sed -n 's/^fcap fleet: 1 of 1 sensors answered: /  (alert extract: /p' "$out/fleet-$id.err" | sed 's/$/)/'
+done <"$out/s6.ids"
+run "$fcap" fleet extract -s "$S" --sensor s6 --alert 0123456789abcdef -w "$out/noalert.pcapng" 2>"$out/noalert.err"
+eq "an alert the sensor does not have: exit 1" $? 1
+contains "named, in the sensor's words" "$out/noalert.err" "sensor s6: alert 0123456789abcdef: no alert with id"
+run "$fcap" fleet extract -s "$S" --sensor s6 --alert 0123456789abcdef --port 80 -w "$out/x.pcapng" 2>"$out/alertport.err"
+eq "--alert with another condition: exit 2" $? 2
+kill "$(cat "$out/serve-s6.pid")"
+wait "$(cat "$out/serve-s6.pid")"
+eq "the responder stops cleanly" $? 0
+rm -f "$out/serve-s6.pid"
+echo "  (alerts, flows and extract by alert: $(($(now_ms) - sec0)) ms in all)"
 
 echo "test_fleet: command line"
 "$fcap" fleet publish -s "$S" --sensor 'bad.id' --spool "$out/x" </dev/null 2>"$out/e1"; eq "a sensor id with a dot exits 1" $? 1

@@ -240,6 +240,34 @@ static void test_fleet_request(void)
 	free(big);
 }
 
+static void test_fleet_request_alert(void)
+{
+	char err[FCAP_ERRBUF_SIZE], *filter = NULL, alert[FCAP_FLEET_ALERT_MAX + 1];
+	struct fcap_query q;
+	static const char good[] = "alert 1874ab89eb8a8787\n";
+	CU_ASSERT_EQUAL_FATAL(fcap_fleet_request_parse_alert(good, strlen(good), &q, &filter, alert, err), 0);
+	CU_ASSERT_STRING_EQUAL(alert, "1874ab89eb8a8787");
+	CU_ASSERT_PTR_NULL(filter);
+	CU_ASSERT_EQUAL(fcap_fleet_request_parse_alert("port 1\n", 7, &q, &filter, alert, err), 0);
+	CU_ASSERT_STRING_EQUAL(alert, "");   /* no alert named */
+	static const struct { const char *req, *why; } bad[] = {
+		{ "alert 1874ab89eb8a8787\nport 80\n", "no other condition" },
+		{ "filter tcp\nalert abc\n", "no other condition" },
+		{ "alert a/b\n", "want 1 to 32" },
+		{ "alert 012345678901234567890123456789012\n", "want 1 to 32" },
+		{ "alert a\nalert b\n", "more than one alert" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		CU_ASSERT_EQUAL(fcap_fleet_request_parse_alert(bad[i].req, strlen(bad[i].req), &q, &filter, alert, err), -1);
+		CU_ASSERT_PTR_NULL(filter);
+		CU_ASSERT_STRING_EQUAL(alert, "");
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
+		if (!strstr(err, bad[i].why))
+			printf("\n  request '%s': '%s' lacks '%s'\n", bad[i].req, err, bad[i].why);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -256,6 +284,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "stages line: damaged lines refused with the reason", test_stages_damage);
 	CU_add_test(s, "prometheus exposition: content, never cut short", test_prometheus);
 	CU_add_test(s, "fleet extract request: parsed as sent, malformed ones refused", test_fleet_request);
+	CU_add_test(s, "fleet extract request by alert id: alone, well formed", test_fleet_request_alert);
 	FILE *f = fopen(pcap_path, "rb");
 	if (f) {
 		fclose(f);

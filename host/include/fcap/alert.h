@@ -60,6 +60,10 @@ void fcap_alerter_rules(struct fcap_alerter *a, const struct fcap_suppress *rule
 /* One scored packet, in order. feat: its features (for explanations). */
 void fcap_alerter_packet(struct fcap_alerter *a, const char *file, uint64_t offset, uint64_t number,
 			 const struct fcap_feat_in *in, const struct fcap_scores *sc, const double *feat);
+/* Also hands each alert's EVE line, as written to the file but without its
+ * newline, to fn (the fleet: fcap capture --fleet). */
+typedef void (*fcap_alert_line_fn)(void *ctx, const char *line, size_t len);
+void fcap_alerter_on_line(struct fcap_alerter *a, fcap_alert_line_fn fn, void *ctx);
 /* Closes every open alert (end of a file: evidence never spans files). */
 void fcap_alerter_close_all(struct fcap_alerter *a);
 /* Closes all and writes the stats event (counts and the score timeline);

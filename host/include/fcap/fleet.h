@@ -17,6 +17,7 @@
 #ifndef FCAP_FLEET_H
 #define FCAP_FLEET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ struct fcap_fleet_config {
 	const char *creds;        /* NATS user credentials file (JWT + nkey seed), or NULL */
 	const char *spool_dir;
 	uint64_t spool_max_bytes; /* 0 = 64 MiB */
+	/* fcap_fleet_put only queues the message in memory (within the same
+	 * bound) and a writer thread makes its file: the caller never waits for
+	 * the disk either (the capture); what is still in memory at a crash is
+	 * lost. fcap_fleet_close writes it all first. */
+	bool write_behind;
 };
 
 struct fcap_fleet_stats {
@@ -38,6 +44,7 @@ struct fcap_fleet_stats {
 	uint64_t acked;           /* acknowledged by JetStream */
 	uint64_t duplicates;      /* acknowledged as duplicates (already stored) */
 	uint64_t publish_errors;  /* attempts that failed (retried later) */
+	uint64_t write_errors;    /* write_behind: messages whose file could not be written (lost) */
 	uint64_t spooled;         /* messages in the spool now */
 	uint64_t spool_bytes;
 	uint64_t server_errors;   /* errors the server reported (e.g. a permissions violation) */
@@ -56,7 +63,11 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 /* Waits up to timeout_ms for the spool to empty; 0 when it did. */
 int fcap_fleet_drain(struct fcap_fleet *f, int64_t timeout_ms);
 void fcap_fleet_stats(struct fcap_fleet *f, struct fcap_fleet_stats *st);
-/* Stops the sender; what is unacknowledged stays in the spool for next time. */
+/* Stops the sender (and writes what write_behind still holds): from then on
+ * fcap_fleet_stats is final. What is unacknowledged stays in the spool for
+ * next time. */
+void fcap_fleet_stop(struct fcap_fleet *f);
+/* Stops (if not yet) and frees. */
 void fcap_fleet_close(struct fcap_fleet *f);
 
 /* Creates (or updates) the streams FCAP_ALERTS, FCAP_FLOWS, FCAP_STATS. */

@@ -29,20 +29,27 @@
 
 #define FCAP_FLEET_MAX_SENSORS 64
 #define FCAP_FLEET_REQUEST_MAX 16384
+#define FCAP_FLEET_ALERT_MAX 32
 
 /*
  * The request is text, one condition a line, "KEY VALUE":
  *   from NS | to NS          (nanoseconds since the epoch; [from, to))
  *   host ADDR | port N | flow FLOW | count N | filter EXPR
+ *   alert ID                 (an alert's evidence; no other condition with it)
  * Parses it into q (format pcapng); *filter is the filter's copy (free it).
  */
 int fcap_fleet_request_parse(const char *text, size_t len, struct fcap_query *q, char **filter, char *errbuf);
+/* The same, and the alert id into alert (FCAP_FLEET_ALERT_MAX + 1 bytes; ""
+ * when the request names none). */
+int fcap_fleet_request_parse_alert(const char *text, size_t len, struct fcap_query *q, char **filter, char *alert,
+				   char *errbuf);
 
 struct fcap_fleet_serve_config {
 	const char *servers;
 	const char *creds;
 	const char *sensor;
 	const char *store;
+	const char *alerts;           /* the sensor's EVE file (alert requests), or NULL */
 	volatile sig_atomic_t *stop;  /* serve until *stop */
 	fcap_log_fn log;              /* one line per request, and problems */
 	void *log_ctx;
