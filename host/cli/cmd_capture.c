@@ -692,6 +692,7 @@ struct scoring {
 	struct fcap_score_stream stream;
 	struct fcap_alerter *alerter;   /* or NULL */
 	uint64_t number;
+	uint64_t ts_scale;              /* the records' time unit to ns (record_ts_scale) */
 	char file[FCAP_STORE_PATH_MAX]; /* the file of the packets in the stream */
 };
 
@@ -709,8 +710,8 @@ static void score_record(void *ctx, const char *file, uint64_t offset, const str
 		snprintf(sc->file, sizeof(sc->file), "%s", file);
 		sc->number = 0;   /* packet numbers count within their file, as tshark's */
 	}
-	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET, r->ts, r->data,
-				 r->caplen, r->origlen);
+	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET,
+				 r->ts * sc->ts_scale, r->data, r->caplen, r->origlen);
 }
 
 /* What runs beside the consume loop: the progress line, metrics, the
@@ -907,6 +908,20 @@ static struct fcap_dev *open_source(const struct capture_args *a, char *err)
 		return fcap_dev_open_pcap(&pc, err);
 	}
 	}
+}
+
+/* What a record's timestamp unit is in ns: the card's are ns; a libpcap
+ * source's are in its own unit (microseconds, unless a store asked for ns),
+ * which the scorer and the flow meter, working in ns, must scale. */
+static uint64_t record_ts_scale(const struct capture_args *a, struct fcap_dev *dev)
+{
+	if (a->kind != SRC_PCAP_FILE && a->kind != SRC_PCAP_LIVE)
+		return 1;
+	struct fcap_card_info ci;
+	char ignored[FCAP_ERRBUF_SIZE];
+	if (fcap_card_read_info(dev, &ci, ignored) == 0 && ci.ts_resol == 6)
+		return 1000;
+	return 1;
 }
 
 /* What watches each captured record: the scorer, the flow meter, or both. */
@@ -1106,13 +1121,9 @@ int cmd_capture(int argc, char **argv)
 	}
 	/* Flow records over IPFIX (--ipfix) and to the fleet (--fleet): the
 	 * flow meter watches the records beside the scorer. */
-	struct watchers watchers = { .scoring = a.model ? &scoring : NULL, .ts_scale = 1 };
-	if (a.kind == SRC_PCAP_FILE || a.kind == SRC_PCAP_LIVE) {
-		/* a libpcap source's records are in its own unit unless a store asked for ns */
-		struct fcap_card_info ci;
-		if (fcap_card_read_info(dev, &ci, err) == 0 && ci.ts_resol == 6)
-			watchers.ts_scale = 1000;
-	}
+	uint64_t ts_scale = record_ts_scale(&a, dev);
+	scoring.ts_scale = ts_scale;
+	struct watchers watchers = { .scoring = a.model ? &scoring : NULL, .ts_scale = ts_scale };
 	struct flow_export flows = { .a = &a };
 	if (a.ipfix || a.fleet) {
 		if (start_flow_export(&a, &flows, err) < 0) {
