@@ -22,11 +22,13 @@
 // that raises another (nothing in the RTL uses a falling edge), so no eval
 // is spent on falling edges. What step 2 samples is exactly what the RTL
 // sees at the edge because every output of the card is a flop's (Verilator
-// computes none of them from an input, in its ico region).
+// computes none of them from an input, in its ico region); the tests check
+// it (FCAP_SIM_CHECK_OUTPUTS, check_settled).
 
 #include "fcap_sim.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -70,6 +72,12 @@ struct fcap_sim {
 	uint64_t cycles = 0;        // core edges so far
 	uint64_t now_ps = 0;        // time of the last event
 	uint64_t last_write_ps = 0;
+
+	// FCAP_SIM_CHECK_OUTPUTS=1: before each core edge's sampling, settle the
+	// model once more and count the edges at which an output changed (it
+	// would depend on an input combinationally: see cycle()).
+	bool check_outputs = false;
+	uint64_t outputs_checked = 0, outputs_unsettled = 0;
 
 	// handshakes sampled at the last edge
 	bool aw_done = false, b_done = false, ar_done = false, r_done = false;
@@ -228,6 +236,40 @@ template <class M> struct card_model final : fcap_sim {
 		mac_high = mac_rise;
 	}
 
+	// The outputs cycle() samples, as one comparable snapshot.
+	struct sampled {
+		bool dma_valid, awready, bvalid, arready, rvalid, irq, idle;
+		uint32_t rdata, bresp;
+		uint64_t dma_addr;
+		bool operator!=(const sampled &o) const
+		{
+			return dma_valid != o.dma_valid || awready != o.awready || bvalid != o.bvalid ||
+			       arready != o.arready || rvalid != o.rvalid || irq != o.irq || idle != o.idle ||
+			       rdata != o.rdata || bresp != o.bresp || dma_addr != o.dma_addr;
+		}
+	};
+	sampled sample() const
+	{
+		const M *t = top;
+		return { (bool)t->dma_wr_valid, (bool)t->s_axil_awready, (bool)t->s_axil_bvalid,
+			 (bool)t->s_axil_arready, (bool)t->s_axil_rvalid, (bool)t->irq, (bool)t->idle,
+			 (uint32_t)t->s_axil_rdata, (uint32_t)t->s_axil_bresp, (uint64_t)t->dma_wr_addr };
+	}
+	// An eval with no clock edge recomputes only what depends on inputs
+	// combinationally: if an output moves, sampling without it was wrong.
+	// Not at the first core edge: until the model's first eval its outputs
+	// are the constructor's, not the logic's.
+	void check_settled()
+	{
+		if (cycles == 0)
+			return;
+		sampled before = sample();
+		top->eval();
+		outputs_checked++;
+		if (sample() != before)
+			outputs_unsettled++;
+	}
+
 	void cycle() override
 	{
 		M *t = top;
@@ -255,6 +297,8 @@ template <class M> struct card_model final : fcap_sim {
 				continue;
 			}
 			t->dma_wr_ready = sim_bus_ready(bus, now);
+			if (check_outputs)
+				check_settled();
 			if (t->dma_wr_valid && t->dma_wr_ready)
 				dma_beat(now);
 			aw_done = t->s_axil_awvalid && t->s_axil_awready;
@@ -341,6 +385,8 @@ struct fcap_sim *fcap_sim_create(const struct fcap_sim_config *cfg, char *err, s
 		delete s;
 		return nullptr;
 	}
+	const char *check = getenv("FCAP_SIM_CHECK_OUTPUTS");
+	s->check_outputs = check && !strcmp(check, "1");
 	s->period_ps = cfg && cfg->clock_period_ps ? cfg->clock_period_ps : c->core_period_ps;
 	s->core_clock = sim_clocks_add(&s->clocks, s->period_ps, 0);
 	for (unsigned p = 0; p < c->ports; p++) {
@@ -429,6 +475,13 @@ int fcap_sim_reg_write(struct fcap_sim *s, uint32_t addr, uint32_t value)
 	while (!s->b_done && ++n < kRegTimeoutCycles)
 		core_cycle(s);
 	return (s->b_done && s->b_resp == 0) ? 0 : -1;
+}
+
+uint64_t fcap_sim_outputs_unsettled(const struct fcap_sim *s, uint64_t *checked)
+{
+	if (checked)
+		*checked = s->outputs_checked;
+	return s->outputs_unsettled;
 }
 
 uint64_t fcap_sim_last_write_ps(const struct fcap_sim *s)

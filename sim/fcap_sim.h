@@ -63,6 +63,13 @@ int fcap_sim_reg_write(struct fcap_sim *sim, uint32_t addr, uint32_t value);
 /* Simulated time (ps) of the clock edge at which the last write took effect. */
 uint64_t fcap_sim_last_write_ps(const struct fcap_sim *sim);
 
+/* With FCAP_SIM_CHECK_OUTPUTS=1 in the environment when the simulator is
+ * created, every core edge first settles the model once more and compares
+ * the outputs the simulator samples: the core edges at which one moved (an
+ * output depending combinationally on an input, which the simulator's
+ * sampling assumes never happens), and in *checked those examined. */
+uint64_t fcap_sim_outputs_unsettled(const struct fcap_sim *sim, uint64_t *checked);
+
 /* The card's PPS input: the level from now on. */
 void fcap_sim_set_pps(struct fcap_sim *sim, bool level);
 

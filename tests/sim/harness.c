@@ -89,8 +89,13 @@ int h_open(struct harness *h, const struct fcap_ring_config *rc)
 	return 0;
 }
 
+uint64_t h_outputs_checked, h_outputs_unsettled;
+
 void h_close(struct harness *h)
 {
+	uint64_t checked = 0;
+	h_outputs_unsettled += fcap_sim_outputs_unsettled(h->sim, &checked);
+	h_outputs_checked += checked;
 	fcap_rings_teardown(h->rings, h->nrings);
 	fcap_dev_close(h->dev);
 	frames_free(&h->sent);

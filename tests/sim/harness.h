@@ -54,6 +54,9 @@ struct harness {
 };
 
 extern const char *data_dir;             /* $FCAP_DATA, or NULL */
+/* Summed over every harness closed: core edges whose sampled outputs were
+ * checked, and those at which one moved (fcap_sim_outputs_unsettled). */
+extern uint64_t h_outputs_checked, h_outputs_unsettled;
 extern const char *card_name;            /* the simulated card the tests open (NULL: "4x10g") */
 extern const struct fcap_ring_config default_ring;
 
