@@ -658,6 +658,8 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 	jsCtx *js = NULL;
 	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
+	char where[1024];
+	fleet_redact(servers, where, sizeof(where));   /* no password in a message */
 	int rc = 0;
 	for (int i = 0; i < NKINDS && rc == 0; i++) {
 		char subject[64];
@@ -678,7 +680,7 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 		if (s != NATS_OK && jerr == JSStreamNameExistErr)
 			s = js_UpdateStream(&si, js, &sc, NULL, &jerr);
 		if (s != NATS_OK)
-			rc = fcap_err(errbuf, "stream %s on %s: %s (JetStream error %d)", streams[i], servers,
+			rc = fcap_err(errbuf, "stream %s on %s: %s (JetStream error %d)", streams[i], where,
 				      natsStatus_GetText(s), (int)jerr);
 		jsStreamInfo_Destroy(si);
 	}
@@ -699,8 +701,9 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 	jsCtx *js = NULL;
 	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
-	char subject[96];
+	char subject[96], where[1024];
 	snprintf(subject, sizeof(subject), "fcap.%s.%s", sensor ? sensor : "*", kind);
+	fleet_redact(servers, where, sizeof(where));   /* no password in a message */
 	jsSubOptions so;
 	jsSubOptions_Init(&so);
 	so.Ordered = true;   /* an ephemeral consumer from the first message, redelivery-free */
@@ -721,7 +724,7 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 	}
 	long n = 0;
 	if (s != NATS_OK) {
-		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, servers,
+		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, where,
 			     natsStatus_GetText(s), (int)jerr);
 	} else {
 		natsMsg *m = NULL;
@@ -736,7 +739,7 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 			n++;
 		}
 		if (s != NATS_TIMEOUT)
-			n = fcap_err(errbuf, "reading %s on %s: %s", subject, servers, natsStatus_GetText(s));
+			n = fcap_err(errbuf, "reading %s on %s: %s", subject, where, natsStatus_GetText(s));
 		natsSubscription_Destroy(sub);
 	}
 	jsCtx_Destroy(js);

@@ -28,7 +28,9 @@
 #define BOM 0x1A2B3C4Du
 #define OPT_IF_NAME 2u
 #define OPT_IF_TSRESOL 9u
-#define MAX_ANSWER 0xFFFFFFFFull  /* bytes from one sensor (block offsets are 32-bit) */
+/* bytes from one sensor: block offsets are 32-bit, and the option walks
+ * (o + 4 <= end, o up to 3 bytes past end) need headroom below 2^32 */
+#define MAX_ANSWER (0xFFFFFFFFull - 16)
 
 enum state { WAITING, DONE, FAILED };
 

@@ -100,6 +100,10 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 eq "the streams are created with 3 replicas" "$ok" yes
+run "$fcap" fleet init -s "$S" --replicas 5 2>"$out/init5.err"
+eq "5 replicas on 3 nodes: init exits 1" $? 1
+contains "the stream and the servers are named" "$out/init5.err" "stream FCAP_ALERTS on nats://***@127.0.0.1:4222"
+check "the message holds no password" sh -c "! grep -q op-pw '$out/init5.err'"
 
 echo "test_fleet: three sensors, one node killed mid-run"
 n=3000
