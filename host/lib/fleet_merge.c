@@ -193,6 +193,11 @@ static int scan_idb(struct answer *a, uint32_t off, uint32_t len, char *why, siz
 		}
 		if (code == OPT_IF_TSRESOL && olen == 1)
 			d.tsresol = a->buf[o + 4];
+		if (code == OPT_IF_NAME && strlen(a->pub->sensor) + 1 + olen > 0xFFFF) {
+			/* "SENSOR:NAME" must fit an option of its own */
+			snprintf(why, wn, "interface block at %" PRIu32 ": a name of %u bytes", off, olen);
+			return -1;
+		}
 		if (code == OPT_IF_NAME)
 			d.name_off = o + 4, d.name_len = olen;
 		o += 4 + ((olen + 3u) & ~3u);

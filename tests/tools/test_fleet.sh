@@ -291,6 +291,7 @@ liar garbage "malformed answer: block at 0 of bad length"
 liar gap "answer frame 2 where 1 was due"
 liar count "malformed answer: end marker says 2 packets, the answer holds 1"
 liar overrun "malformed answer: packet block at 60: 4000 captured bytes in 92"
+liar longname "malformed answer: interface block at 28: a name of 65535 bytes"
 
 echo "test_fleet: per-sensor users: a sensor speaks for itself only"
 echo '{"spoof":1}' >"$out/spoof.a"
