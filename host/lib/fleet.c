@@ -285,14 +285,7 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
  * wakes the condition, and must not start a retry storm), unless stopped. */
 static void sleep_ms(struct fcap_fleet *f, int ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = fleet_deadline(ms);
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop && pthread_cond_timedwait(&f->changed, &f->lock, &ts) != ETIMEDOUT)
 		;
@@ -595,14 +588,7 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 
 int fcap_fleet_drain(struct fcap_fleet *f, int64_t timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = fleet_deadline(timeout_ms);
 	pthread_mutex_lock(&f->lock);
 	while ((f->q_len || f->staged) && pthread_cond_timedwait(&f->changed, &f->lock, &until) != ETIMEDOUT)
 		;

@@ -509,14 +509,7 @@ static void on_answer(natsConnection *nc, natsSubscription *sub, natsMsg *m, voi
 
 static void wait_answers(struct gather *g, int64_t timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = fleet_deadline(timeout_ms);
 	pthread_mutex_lock(&g->lock);
 	while (waiting(g->ans, g->n) && pthread_cond_timedwait(&g->changed, &g->lock, &until) != ETIMEDOUT)
 		;
