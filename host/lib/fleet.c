@@ -375,6 +375,13 @@ static int publish_one(struct fcap_fleet *f, uint64_t seq)
 		pthread_mutex_unlock(&f->lock);
 		jsPubAck_Destroy(ack);
 		rc = 0;
+	} else if (s == NATS_MAX_PAYLOAD) {
+		/* never accepted, however often tried: out of the way of the rest */
+		char why[160];
+		snprintf(why, sizeof(why), "%zu bytes: more than the server takes in one message (%" PRId64 ")",
+			 len - off, natsConnection_GetMaxPayload(f->nc));
+		set_aside(f, path, why);
+		rc = 1;
 	} else {
 		publish_problem(f, "message %s to %s: %s (JetStream error %d)", id, subject, natsStatus_GetText(s),
 				(int)jerr);

@@ -171,6 +171,16 @@ run "$fcap" fleet publish -s "$S" --sensor s9 --spool "$out/spool-s9" </dev/null
 contains "second copy, same id: acknowledged as a duplicate" "$out/s9b.err" "1 acknowledged (1 as duplicates)"
 eq "stored once" "$(run "$fcap" fleet alerts -s "$S" --sensor s9 2>/dev/null | wc -l)" 1
 
+echo "test_fleet: a message too large for the server is set aside, not in the way"
+{ head -c 1100000 /dev/zero | tr '\0' x; echo; echo '{"after":1}'; } >"$out/s10.a"
+run "$fcap" fleet publish -s "$S" --sensor s10 --spool "$out/spool-s10" --drain-timeout 10 "$out/s10.a" \
+    2>"$out/s10.err"
+eq "publish exits 1 (a message not sent)" $? 1
+contains "said, naming the file" "$out/s10.err" \
+    "spool file $out/spool-s10/00000000000000000001.msg: 1100000 bytes: more than the server takes"
+check "kept as .bad" test -f "$out/spool-s10/00000000000000000001.msg.bad"
+eq "the message after it arrived" "$(run "$fcap" fleet alerts -s "$S" --sensor s10 2>/dev/null | cut -f2)" '{"after":1}'
+
 echo "test_fleet: a full spool counts what it refuses, keeps what it holds"
 alerts s4 1 100 >"$out/s4.a"
 run "$fcap" fleet publish -s nats://127.0.0.1:4999 --sensor s4 --spool "$out/spool-s4" --spool-max 2K \
