@@ -93,21 +93,28 @@ static void msg_path(const struct fcap_fleet *f, uint64_t seq, char *buf, size_t
 	snprintf(buf, n, "%s/%020" PRIu64 ".msg", f->dir, seq);
 }
 
-/* A spool problem, for the stats: what happened to which file. */
-static void spool_problem(struct fcap_fleet *f, bool corrupt, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void spool_problem(struct fcap_fleet *f, bool corrupt, const char *fmt, ...)
+/* A problem, for the stats: its text into dst (spool_error: what happened
+ * to which file; publish_error: why the last attempt failed), and corrupt
+ * counting a spool file set aside. */
+static void note_problem(struct fcap_fleet *f, char *dst, size_t n, bool corrupt, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void note_problem(struct fcap_fleet *f, char *dst, size_t n, bool corrupt, const char *fmt, ...)
 {
-	char text[sizeof(f->st.spool_error)];
+	char text[sizeof(f->st.spool_error)] = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&f->lock);
-	memcpy(f->st.spool_error, text, sizeof(text));
+	memcpy(dst, text, n);
+	dst[n - 1] = 0;
 	f->st.corrupt += corrupt;
 	pthread_mutex_unlock(&f->lock);
 }
+#define spool_problem(f, corrupt, ...) \
+	note_problem(f, (f)->st.spool_error, sizeof((f)->st.spool_error), corrupt, __VA_ARGS__)
+#define publish_problem(f, ...) \
+	note_problem(f, (f)->st.publish_error, sizeof((f)->st.publish_error), false, __VA_ARGS__)
 
 /* A spool file that is not a whole message of ours: set aside as NAME.bad
  * (kept for a look), never sent, never holding up the messages after it. */
@@ -289,20 +296,6 @@ static void sleep_ms(struct fcap_fleet *f, int ms)
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop && pthread_cond_timedwait(&f->changed, &f->lock, &ts) != ETIMEDOUT)
 		;
-	pthread_mutex_unlock(&f->lock);
-}
-
-/* The reason of a failed attempt, for the stats. */
-static void publish_problem(struct fcap_fleet *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void publish_problem(struct fcap_fleet *f, const char *fmt, ...)
-{
-	char text[sizeof(f->st.publish_error)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&f->lock);
-	memcpy(f->st.publish_error, text, sizeof(text));
 	pthread_mutex_unlock(&f->lock);
 }
 
