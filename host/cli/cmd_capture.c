@@ -850,6 +850,14 @@ static void close_fleet(const struct capture_args *a, struct ticker *t)
 	if (fs.server_errors)
 		fprintf(stderr, "fcap capture: fleet: the server reported %llu errors, the last: %s\n",
 			(unsigned long long)fs.server_errors, fs.last_error);
+	if (fs.corrupt)
+		fprintf(stderr, "fcap capture: fleet: %llu spool files set aside, not sent (damaged, or too large for "
+				"the server)\n",
+			(unsigned long long)fs.corrupt);
+	if (fs.spool_error[0])
+		fprintf(stderr, "fcap capture: fleet: %s\n", fs.spool_error);
+	if (!drained && fs.publish_error[0])
+		fprintf(stderr, "fcap capture: fleet: the last failed attempt: %s\n", fs.publish_error);
 	nats_CloseAndWait(2000);
 }
 

@@ -116,6 +116,15 @@ static int publish(const struct fleet_args *a, const char *path)
 	if (st.server_errors)
 		fprintf(stderr, "fcap fleet: sensor %s: the server reported %" PRIu64 " errors, the last: %s\n", a->sensor,
 			st.server_errors, st.last_error);
+	if (st.corrupt) {
+		fprintf(stderr, "fcap fleet: sensor %s: %" PRIu64 " spool files set aside, not sent (damaged, or too "
+				"large for the server)\n", a->sensor, st.corrupt);
+		rc = EXIT_RUNTIME;
+	}
+	if (st.spool_error[0])
+		fprintf(stderr, "fcap fleet: sensor %s: %s\n", a->sensor, st.spool_error);
+	if (st.publish_errors && st.publish_error[0])
+		fprintf(stderr, "fcap fleet: sensor %s: the last failed attempt: %s\n", a->sensor, st.publish_error);
 	if (!drained) {
 		fprintf(stderr, "fcap fleet: %" PRIu64 " messages not acknowledged within the drain timeout: kept in %s\n",
 			st.spooled, a->spool);

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #define PUBLISH_WAIT_MS 2000
 #define RETRY_PAUSE_MS 200
 #define NEXT_AHEAD 1024         /* ids reserved in the "next" file at a time */
+#define SEQ_LIMIT (1ull << 62)  /* a sequence number read from the spool beyond it is damage */
 
 static const char *const kinds[] = { "alert", "flow", "stats" };
 static const char *const streams[] = { "FCAP_ALERTS", "FCAP_FLOWS", "FCAP_STATS" };
@@ -91,6 +93,41 @@ static void msg_path(const struct fcap_fleet *f, uint64_t seq, char *buf, size_t
 	snprintf(buf, n, "%s/%020" PRIu64 ".msg", f->dir, seq);
 }
 
+/* A problem, for the stats: its text into dst (spool_error: what happened
+ * to which file; publish_error: why the last attempt failed), and corrupt
+ * counting a spool file set aside. */
+static void note_problem(struct fcap_fleet *f, char *dst, size_t n, bool corrupt, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void note_problem(struct fcap_fleet *f, char *dst, size_t n, bool corrupt, const char *fmt, ...)
+{
+	char text[sizeof(f->st.spool_error)] = { 0 };
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&f->lock);
+	memcpy(dst, text, n);
+	dst[n - 1] = 0;
+	f->st.corrupt += corrupt;
+	pthread_mutex_unlock(&f->lock);
+}
+#define spool_problem(f, corrupt, ...) \
+	note_problem(f, (f)->st.spool_error, sizeof((f)->st.spool_error), corrupt, __VA_ARGS__)
+#define publish_problem(f, ...) \
+	note_problem(f, (f)->st.publish_error, sizeof((f)->st.publish_error), false, __VA_ARGS__)
+
+/* A spool file that is not a whole message of ours: set aside as NAME.bad
+ * (kept for a look), never sent, never holding up the messages after it. */
+static void set_aside(struct fcap_fleet *f, const char *path, const char *why)
+{
+	char bad[4200];
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	if (rename(path, bad) == 0)
+		spool_problem(f, true, "spool file %s: %s: set aside as %s", path, why, bad);
+	else
+		spool_problem(f, true, "spool file %s: %s; cannot set it aside: %s", path, why, strerror(errno));
+}
+
 static int queue_push(struct fcap_fleet *f, uint64_t seq, uint64_t bytes)
 {
 	if (f->q_len == f->q_cap) {
@@ -128,10 +165,28 @@ static int load_spool(struct fcap_fleet *f, char *errbuf)
 	size_t n = 0, cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		char *end;
-		unsigned long long seq = strtoull(e->d_name, &end, 10);
-		if (end == e->d_name || strcmp(end, ".msg") != 0)
+		const char *nm = e->d_name;
+		size_t l = strlen(nm);
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%s", f->dir, nm);
+		if ((l > 8 && !strcmp(nm + l - 8, ".msg.tmp")) || !strcmp(nm, "next.tmp")) {
+			/* a file write a crash cut short: never renamed, never a message */
+			if (unlink(path) == 0)
+				spool_problem(f, false, "spool file %s: a write cut short by a crash: removed", path);
+			else
+				spool_problem(f, false, "spool file %s: a write cut short by a crash: %s", path,
+					      strerror(errno));
 			continue;
+		}
+		/* ours: %020llu.msg exactly (others are left alone) */
+		if (l != 24 || strcmp(nm + 20, ".msg") != 0 || strspn(nm, "0123456789") != 20)
+			continue;
+		errno = 0;
+		unsigned long long seq = strtoull(nm, NULL, 10);
+		if (errno || seq >= SEQ_LIMIT) {
+			set_aside(f, path, "sequence number out of range");
+			continue;
+		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			uint64_t *s = realloc(seqs, cap * sizeof(*s));
@@ -151,7 +206,9 @@ static int load_spool(struct fcap_fleet *f, char *errbuf)
 		char path[4096];
 		struct stat sb;
 		msg_path(f, seqs[i], path, sizeof(path));
-		if (stat(path, &sb) == 0 && queue_push(f, seqs[i], (uint64_t)sb.st_size) < 0) {
+		if (stat(path, &sb) != 0)
+			spool_problem(f, false, "spool file %s: %s: not sent", path, strerror(errno));
+		else if (queue_push(f, seqs[i], (uint64_t)sb.st_size) < 0) {
 			free(seqs);
 			return fcap_err(errbuf, "spool %s: out of memory", f->dir);
 		}
@@ -162,17 +219,54 @@ static int load_spool(struct fcap_fleet *f, char *errbuf)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/next", f->dir);
 	FILE *fp = fopen(path, "r");
-	unsigned long long next;
 	if (fp) {
-		if (fscanf(fp, "%llu", &next) == 1 && next > f->next_seq)
-			f->next_seq = next;
+		char text[32];
+		size_t tl = fread(text, 1, sizeof(text) - 1, fp);
 		fclose(fp);
+		text[tl] = 0;
+		char *end;
+		errno = 0;
+		unsigned long long next = strtoull(text, &end, 10);
+		if (text[0] < '0' || text[0] > '9' || errno || (*end && strcmp(end, "\n") != 0) || next >= SEQ_LIMIT) {
+			char shown[32];
+			size_t k = 0;
+			for (; k < tl && k + 1 < sizeof(shown); k++)
+				shown[k] = text[k] >= 0x20 && text[k] < 0x7f ? text[k] : '?';
+			shown[k] = 0;
+			spool_problem(f, true,
+				      "spool file %s: '%s' is not a sequence number: ids go on after the spooled "
+				      "messages (ones already sent may come again, and be dropped as duplicates)",
+				      path, shown);
+		} else if (next > f->next_seq) {
+			f->next_seq = next;
+		}
+	} else if (errno != ENOENT) {
+		spool_problem(f, false, "spool file %s: %s: ids go on after the spooled messages", path,
+			      strerror(errno));
 	}
 	if (f->next_seq == 0)
 		f->next_seq = 1;
 	return 0;
 }
 
+static bool write_all(int fd, const void *p, size_t n)
+{
+	for (const char *c = p; n;) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = ENOSPC;
+			return false;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* -1 with errno (the first failure's) when the file could not be made. */
 static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen)
 {
 	char tmp[4200];
@@ -180,9 +274,15 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	bool ok = write(fd, a, alen) == (ssize_t)alen && (!blen || write(fd, b, blen) == (ssize_t)blen);
-	if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
+	bool ok = write_all(fd, a, alen) && write_all(fd, b, blen);
+	int err = errno;
+	if (close(fd) != 0 && ok)
+		ok = false, err = errno;
+	if (ok && rename(tmp, path) != 0)
+		ok = false, err = errno;
+	if (!ok) {
 		unlink(tmp);
+		errno = err;
 		return -1;
 	}
 	return 0;
@@ -192,36 +292,37 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
  * wakes the condition, and must not start a retry storm), unless stopped. */
 static void sleep_ms(struct fcap_fleet *f, int ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = fleet_deadline(ms);
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop && pthread_cond_timedwait(&f->changed, &f->lock, &ts) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&f->lock);
 }
 
-/* Publishes one spooled message; 0 when JetStream acknowledged it. */
+/* Publishes one spooled message: 0 when JetStream acknowledged it, 1 when
+ * there is nothing to send (gone, or set aside), -1 to try again later. */
 static int publish_one(struct fcap_fleet *f, uint64_t seq)
 {
 	char path[4096];
 	msg_path(f, seq, path, sizeof(path));
 	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return 1;   /* gone: nothing to send */
+	if (!fp) {
+		if (errno == ENOENT)
+			return 1;   /* gone: nothing to send */
+		spool_problem(f, false, "spool file %s: %s: not sent (left for the next run)", path, strerror(errno));
+		return 1;
+	}
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
+	bool short_of_memory = false;
 	for (;;) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 4096;
 			char *b = realloc(buf, cap);
-			if (!b)
+			if (!b) {
+				short_of_memory = true;
 				break;
+			}
 			buf = b;
 		}
 		size_t got = fread(buf + len, 1, cap - len, fp);
@@ -229,35 +330,59 @@ static int publish_one(struct fcap_fleet *f, uint64_t seq)
 		if (got == 0)
 			break;
 	}
+	bool read_error = ferror(fp);
+	int read_errno = errno;
 	fclose(fp);
+	if (short_of_memory || read_error) {
+		/* never a part of it: the whole message, later */
+		publish_problem(f, "reading spool file %s: %s", path,
+				short_of_memory ? "out of memory" : strerror(read_errno));
+		free(buf);
+		return -1;
+	}
 	char *nl = buf ? memchr(buf, '\n', len) : NULL;
-	int rc = -1;
-	if (nl) {
+	if (nl)
 		*nl = 0;
-		char subject[128], id[80];
-		snprintf(subject, sizeof(subject), "fcap.%s.%s", f->sensor, buf);
-		snprintf(id, sizeof(id), "%s-%" PRIu64, f->sensor, seq);
-		jsPubOptions po;
-		jsPubOptions_Init(&po);
-		po.MsgId = id;
-		po.MaxWait = PUBLISH_WAIT_MS;
-		jsPubAck *ack = NULL;
-		size_t off = (size_t)(nl + 1 - buf);
-		if (js_Publish(&ack, f->js, subject, buf + off, (int)(len - off), &po, NULL) == NATS_OK) {
-			pthread_mutex_lock(&f->lock);
-			f->st.acked++;
-			if (ack && ack->Duplicate)
-				f->st.duplicates++;
-			pthread_mutex_unlock(&f->lock);
-			jsPubAck_Destroy(ack);
-			rc = 0;
-		}
+	if (!nl || kind_index(buf) < 0) {
+		set_aside(f, path, !len ? "empty" : !nl ? "no kind line" : "not a kind of message (alert, flow, stats)");
+		free(buf);
+		return 1;
+	}
+	int rc = -1;
+	char subject[128], id[80];
+	snprintf(subject, sizeof(subject), "fcap.%s.%s", f->sensor, buf);
+	snprintf(id, sizeof(id), "%s-%" PRIu64, f->sensor, seq);
+	jsPubOptions po;
+	jsPubOptions_Init(&po);
+	po.MsgId = id;
+	po.MaxWait = PUBLISH_WAIT_MS;
+	jsPubAck *ack = NULL;
+	jsErrCode jerr = 0;
+	size_t off = (size_t)(nl + 1 - buf);
+	natsStatus s = js_Publish(&ack, f->js, subject, buf + off, (int)(len - off), &po, &jerr);
+	if (s == NATS_OK) {
+		pthread_mutex_lock(&f->lock);
+		f->st.acked++;
+		if (ack && ack->Duplicate)
+			f->st.duplicates++;
+		pthread_mutex_unlock(&f->lock);
+		jsPubAck_Destroy(ack);
+		rc = 0;
+	} else if (s == NATS_MAX_PAYLOAD) {
+		/* never accepted, however often tried: out of the way of the rest */
+		char why[160];
+		snprintf(why, sizeof(why), "%zu bytes: more than the server takes in one message (%" PRId64 ")",
+			 len - off, natsConnection_GetMaxPayload(f->nc));
+		set_aside(f, path, why);
+		rc = 1;
 	} else {
-		rc = 1;   /* not a message of ours: drop it from the queue */
+		publish_problem(f, "message %s to %s: %s (JetStream error %d)", id, subject, natsStatus_GetText(s),
+				(int)jerr);
 	}
 	free(buf);
-	if (rc >= 0)
-		unlink(path);
+	if (rc == 0 && unlink(path) != 0)
+		spool_problem(f, false, "spool file %s: acknowledged, but not removed: %s (sent again next run)", path,
+			      strerror(errno));
 	return rc;
 }
 
@@ -312,13 +437,21 @@ static void *writer(void *arg)
 		uint64_t bytes = (uint64_t)hl + m->len;
 		msg_path(f, m->seq, path, sizeof(path));
 		int rc = write_file(path, head, (size_t)hl, m->data, m->len);
+		if (rc < 0)
+			spool_problem(f, false, "spool file %s: %s: message lost", path, strerror(errno));
 		pthread_mutex_lock(&f->lock);
 		f->staged--;
 		f->staged_bytes -= bytes;
-		if (rc < 0 || queue_push(f, m->seq, bytes) < 0)
+		bool unqueued = rc == 0 && queue_push(f, m->seq, bytes) < 0;
+		if (rc < 0 || unqueued)
 			f->st.write_errors++;
 		pthread_cond_broadcast(&f->changed);
 		free(m);
+		if (unqueued) {
+			pthread_mutex_unlock(&f->lock);
+			spool_problem(f, false, "spool file %s: out of memory: not sent (left for the next run)", path);
+			pthread_mutex_lock(&f->lock);
+		}
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
@@ -417,10 +550,11 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 		snprintf(next, sizeof(next), "%s/next", f->dir);
 		int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + NEXT_AHEAD);
 		if (write_file(next, num, (size_t)nl, NULL, 0) < 0) {
+			int err = errno;
 			f->next_seq--;
 			pthread_mutex_unlock(&f->lock);
 			free(m);
-			return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
+			return fcap_err(errbuf, "spool file %s: %s", next, strerror(err));
 		}
 		f->next_saved = seq + NEXT_AHEAD;
 	}
@@ -443,7 +577,7 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 	char path[4096];
 	msg_path(f, seq, path, sizeof(path));
 	if (write_file(path, head, (size_t)hl, data, len) < 0)
-		return fcap_err(errbuf, "spool %s: %s", f->dir, strerror(errno));
+		return fcap_err(errbuf, "spool file %s: %s", path, strerror(errno));
 	pthread_mutex_lock(&f->lock);
 	int rc = queue_push(f, seq, bytes);
 	f->st.put++;
@@ -454,14 +588,7 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 
 int fcap_fleet_drain(struct fcap_fleet *f, int64_t timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = fleet_deadline(timeout_ms);
 	pthread_mutex_lock(&f->lock);
 	while ((f->q_len || f->staged) && pthread_cond_timedwait(&f->changed, &f->lock, &until) != ETIMEDOUT)
 		;
@@ -517,6 +644,8 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 	jsCtx *js = NULL;
 	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
+	char where[1024];
+	fleet_redact(servers, where, sizeof(where));   /* no password in a message */
 	int rc = 0;
 	for (int i = 0; i < NKINDS && rc == 0; i++) {
 		char subject[64];
@@ -537,7 +666,7 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 		if (s != NATS_OK && jerr == JSStreamNameExistErr)
 			s = js_UpdateStream(&si, js, &sc, NULL, &jerr);
 		if (s != NATS_OK)
-			rc = fcap_err(errbuf, "stream %s on %s: %s (JetStream error %d)", streams[i], servers,
+			rc = fcap_err(errbuf, "stream %s on %s: %s (JetStream error %d)", streams[i], where,
 				      natsStatus_GetText(s), (int)jerr);
 		jsStreamInfo_Destroy(si);
 	}
@@ -558,8 +687,9 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 	jsCtx *js = NULL;
 	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
-	char subject[96];
+	char subject[96], where[1024];
 	snprintf(subject, sizeof(subject), "fcap.%s.%s", sensor ? sensor : "*", kind);
+	fleet_redact(servers, where, sizeof(where));   /* no password in a message */
 	jsSubOptions so;
 	jsSubOptions_Init(&so);
 	so.Ordered = true;   /* an ephemeral consumer from the first message, redelivery-free */
@@ -580,7 +710,7 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 	}
 	long n = 0;
 	if (s != NATS_OK) {
-		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, servers,
+		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, where,
 			     natsStatus_GetText(s), (int)jerr);
 	} else {
 		natsMsg *m = NULL;
@@ -595,7 +725,7 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 			n++;
 		}
 		if (s != NATS_TIMEOUT)
-			n = fcap_err(errbuf, "reading %s on %s: %s", subject, servers, natsStatus_GetText(s));
+			n = fcap_err(errbuf, "reading %s on %s: %s", subject, where, natsStatus_GetText(s));
 		natsSubscription_Destroy(sub);
 	}
 	jsCtx_Destroy(js);

@@ -30,6 +30,19 @@ uint64_t fleet_conn_err_get(struct fleet_conn_err *e, char *buf, size_t n)
 	return k;
 }
 
+struct timespec fleet_deadline(int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 bool fleet_valid_sensor(const char *s)
 {
 	size_t n = strlen(s);
@@ -104,9 +117,7 @@ void fleet_close(natsConnection *nc, struct fleet_conn_err *e)
 		return;
 	natsConnection_Close(nc);
 	if (e) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
+		struct timespec until = fleet_deadline(1000);
 		pthread_mutex_lock(&e->lock);
 		while (!e->closed && pthread_cond_timedwait(&e->closed_cond, &e->lock, &until) == 0)
 			;

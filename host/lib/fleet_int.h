@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <nats/nats.h>
 
@@ -28,6 +29,9 @@ void fleet_conn_err_destroy(struct fleet_conn_err *e);
 uint64_t fleet_conn_err_get(struct fleet_conn_err *e, char *buf, size_t n);
 
 bool fleet_valid_sensor(const char *s);
+
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+struct timespec fleet_deadline(int64_t ms);
 
 /* servers with any user:password@ replaced by ***@, for messages. */
 void fleet_redact(const char *servers, char *buf, size_t n);

@@ -28,7 +28,9 @@
 #define BOM 0x1A2B3C4Du
 #define OPT_IF_NAME 2u
 #define OPT_IF_TSRESOL 9u
-#define MAX_ANSWER 0xFFFFFFFFull  /* bytes from one sensor (block offsets are 32-bit) */
+/* bytes from one sensor: block offsets are 32-bit, and the option walks
+ * (o + 4 <= end, o up to 3 bytes past end) need headroom below 2^32 */
+#define MAX_ANSWER (0xFFFFFFFFull - 16)
 
 enum state { WAITING, DONE, FAILED };
 
@@ -191,6 +193,11 @@ static int scan_idb(struct answer *a, uint32_t off, uint32_t len, char *why, siz
 		}
 		if (code == OPT_IF_TSRESOL && olen == 1)
 			d.tsresol = a->buf[o + 4];
+		if (code == OPT_IF_NAME && strlen(a->pub->sensor) + 1 + olen > 0xFFFF) {
+			/* "SENSOR:NAME" must fit an option of its own */
+			snprintf(why, wn, "interface block at %" PRIu32 ": a name of %u bytes", off, olen);
+			return -1;
+		}
 		if (code == OPT_IF_NAME)
 			d.name_off = o + 4, d.name_len = olen;
 		o += 4 + ((olen + 3u) & ~3u);
@@ -502,14 +509,7 @@ static void on_answer(natsConnection *nc, natsSubscription *sub, natsMsg *m, voi
 
 static void wait_answers(struct gather *g, int64_t timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = fleet_deadline(timeout_ms);
 	pthread_mutex_lock(&g->lock);
 	while (waiting(g->ans, g->n) && pthread_cond_timedwait(&g->changed, &g->lock, &until) != ETIMEDOUT)
 		;

@@ -8,6 +8,7 @@ so that the client's checks of an answer are exercised:
   gap       frame 0, then frame 2 (one missing)
   count     a valid pcapng of one packet, an end marker claiming two
   overrun   a packet block whose captured length runs past the block
+  longname  an interface name too long to take the sensor id in front
 usage: fleet_liar.py HOST PORT USER PASSWORD SENSOR CASE
 It answers one request and exits.
 """
@@ -27,9 +28,12 @@ def block(btype, body):
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
 
-def pcapng(caplen_lie=False):
+def pcapng(caplen_lie=False, name_len=0):
     shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-    idb = block(1, struct.pack("<HHI", 1, 0, 65535) + struct.pack("<HH", 9, 1) + b"\x09\0\0\0" + b"\0\0\0\0")
+    name = b""
+    if name_len:
+        name = struct.pack("<HH", 2, name_len) + b"n" * name_len + b"\0" * (-name_len % 4)
+    idb = block(1, struct.pack("<HHI", 1, 0, 65535) + name + struct.pack("<HH", 9, 1) + b"\x09\0\0\0" + b"\0\0\0\0")
     pkt = b"\xff" * 60
     caplen = 4000 if caplen_lie else len(pkt)
     epb = block(6, struct.pack("<IIIII", 0, 0, 1, caplen, len(pkt)) + pkt)
@@ -42,7 +46,7 @@ def frames(case):
         return [frame(b"D", 0, data), frame(b"E", 1, b"packets=1 bytes=%d chunks=1 damaged=0" % len(data))]
     if case == "gap":
         return [frame(b"D", 0, pcapng()), frame(b"D", 2, b"x")]
-    data = pcapng(case == "overrun")
+    data = pcapng(case == "overrun", 65535 if case == "longname" else 0)
     packets = 2 if case == "count" else 1
     return [frame(b"D", 0, data), frame(b"E", 1, b"packets=%d bytes=%d chunks=1 damaged=0" % (packets, len(data)))]
 

@@ -100,6 +100,10 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 eq "the streams are created with 3 replicas" "$ok" yes
+run "$fcap" fleet init -s "$S" --replicas 5 2>"$out/init5.err"
+eq "5 replicas on 3 nodes: init exits 1" $? 1
+contains "the stream and the servers are named" "$out/init5.err" "stream FCAP_ALERTS on nats://***@127.0.0.1:4222"
+check "the message holds no password" sh -c "! grep -q op-pw '$out/init5.err'"
 
 echo "test_fleet: three sensors, one node killed mid-run"
 n=3000
@@ -166,6 +170,16 @@ printf 'alert\n{"dup":1}' >"$out/spool-s9/00000000000000000001.msg"
 run "$fcap" fleet publish -s "$S" --sensor s9 --spool "$out/spool-s9" </dev/null 2>"$out/s9b.err"
 contains "second copy, same id: acknowledged as a duplicate" "$out/s9b.err" "1 acknowledged (1 as duplicates)"
 eq "stored once" "$(run "$fcap" fleet alerts -s "$S" --sensor s9 2>/dev/null | wc -l)" 1
+
+echo "test_fleet: a message too large for the server is set aside, not in the way"
+{ head -c 1100000 /dev/zero | tr '\0' x; echo; echo '{"after":1}'; } >"$out/s10.a"
+run "$fcap" fleet publish -s "$S" --sensor s10 --spool "$out/spool-s10" --drain-timeout 10 "$out/s10.a" \
+    2>"$out/s10.err"
+eq "publish exits 1 (a message not sent)" $? 1
+contains "said, naming the file" "$out/s10.err" \
+    "spool file $out/spool-s10/00000000000000000001.msg: 1100000 bytes: more than the server takes"
+check "kept as .bad" test -f "$out/spool-s10/00000000000000000001.msg.bad"
+eq "the message after it arrived" "$(run "$fcap" fleet alerts -s "$S" --sensor s10 2>/dev/null | cut -f2)" '{"after":1}'
 
 echo "test_fleet: a full spool counts what it refuses, keeps what it holds"
 alerts s4 1 100 >"$out/s4.a"
@@ -287,6 +301,7 @@ liar garbage "malformed answer: block at 0 of bad length"
 liar gap "answer frame 2 where 1 was due"
 liar count "malformed answer: end marker says 2 packets, the answer holds 1"
 liar overrun "malformed answer: packet block at 60: 4000 captured bytes in 92"
+liar longname "malformed answer: interface block at 28: a name of 65535 bytes"
 
 echo "test_fleet: per-sensor users: a sensor speaks for itself only"
 echo '{"spoof":1}' >"$out/spoof.a"

@@ -12,11 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
 
 #include "fcap/block.h"
 #include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
 #include "fcap/dev.h"
+#include "fcap/fleet.h"
 #include "fcap/fleet_extract.h"
 #include "fcap/pcap_reader.h"
 #include "fcap/ring.h"
@@ -240,6 +245,73 @@ static void test_fleet_request(void)
 	free(big);
 }
 
+static void spool_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static bool spool_has(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &sb) == 0;
+}
+
+/* A spool an earlier run left damaged: each bad file said and set aside,
+ * none holding up the good message after it; a crash's partial write
+ * removed; a damaged counter or file name never makes ids start over. The
+ * cluster is away (nothing listens): the bad files never get that far. */
+static void test_fleet_spool_damage(void)
+{
+	char dir[] = "/tmp/fcap-test-spool-XXXXXX", err[FCAP_ERRBUF_SIZE];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	spool_file(dir, "00000000000000000001.msg", "bogus\n{\"a\":1}");   /* no such kind */
+	spool_file(dir, "00000000000000000002.msg", "");                       /* empty */
+	spool_file(dir, "00000000000000000003.msg", "alert");                  /* no kind line */
+	spool_file(dir, "00000000000000000005.msg", "alert\n{\"good\":1}");
+	spool_file(dir, "00000000000000000004.msg.tmp", "alert\n{\"par");    /* a crash's partial write */
+	spool_file(dir, "99999999999999999999.msg", "alert\n{}");             /* beyond 64 bits */
+	spool_file(dir, "next", "-1\n");
+	struct fcap_fleet_config cfg = { .servers = "nats://127.0.0.1:1", .sensor = "t1", .spool_dir = dir };
+	struct fcap_fleet *f = fcap_fleet_open(&cfg, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	struct fcap_fleet_stats st;
+	for (int i = 0; i < 200; i++) {   /* 2 s at most */
+		fcap_fleet_stats(f, &st);
+		if (st.corrupt >= 5)
+			break;
+		usleep(10000);
+	}
+	CU_ASSERT_EQUAL(st.corrupt, 5);   /* the three files, the name, the counter */
+	CU_ASSERT_EQUAL(st.spooled, 1);   /* the good one, waiting for the cluster */
+	CU_ASSERT(strstr(st.spool_error, "spool file") != NULL);
+	CU_ASSERT_EQUAL(fcap_fleet_put(f, "alert", "{}", 2, err), 0);
+	CU_ASSERT(spool_has(dir, "00000000000000000006.msg"));   /* after every id seen */
+	CU_ASSERT(spool_has(dir, "00000000000000000001.msg.bad"));
+	CU_ASSERT(spool_has(dir, "00000000000000000002.msg.bad"));
+	CU_ASSERT(spool_has(dir, "00000000000000000003.msg.bad"));
+	CU_ASSERT(spool_has(dir, "99999999999999999999.msg.bad"));
+	CU_ASSERT(spool_has(dir, "00000000000000000005.msg"));
+	CU_ASSERT(!spool_has(dir, "00000000000000000004.msg.tmp"));
+	fcap_fleet_close(f);
+	nats_CloseAndWait(2000);
+	static const char *const names[] = { "00000000000000000001.msg.bad", "00000000000000000002.msg.bad",
+					     "00000000000000000003.msg.bad", "99999999999999999999.msg.bad",
+					     "00000000000000000005.msg", "00000000000000000006.msg", "next" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
 static void test_fleet_request_alert(void)
 {
 	char err[FCAP_ERRBUF_SIZE], *filter = NULL, alert[FCAP_FLEET_ALERT_MAX + 1];
@@ -285,6 +357,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "prometheus exposition: content, never cut short", test_prometheus);
 	CU_add_test(s, "fleet extract request: parsed as sent, malformed ones refused", test_fleet_request);
 	CU_add_test(s, "fleet extract request by alert id: alone, well formed", test_fleet_request_alert);
+	CU_add_test(s, "fleet spool: damaged files set aside and said, ids never reused", test_fleet_spool_damage);
 	FILE *f = fopen(pcap_path, "rb");
 	if (f) {
 		fclose(f);

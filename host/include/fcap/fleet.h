@@ -49,6 +49,11 @@ struct fcap_fleet_stats {
 	uint64_t spool_bytes;
 	uint64_t server_errors;   /* errors the server reported (e.g. a permissions violation) */
 	char last_error[200];     /* the last of them, or "" */
+	uint64_t corrupt;         /* spool files set aside as NAME.bad, not sent: not whole messages,
+	                           * or larger than the server takes */
+	char spool_error[512];    /* the last spool problem (a file not written, read or removed, a
+	                           * corrupt one), naming the file, or "" */
+	char publish_error[200];  /* why the last failed attempt failed, or "" */
 };
 
 struct fcap_fleet;
