@@ -457,10 +457,10 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-static int connect_js(const char *servers, const char *creds, bool retry, struct fleet_conn_err *cerr,
-		      natsConnection **nc, jsCtx **js, char *errbuf)
+static int connect_js(const char *servers, const char *creds, const char *sensor, bool retry,
+		      struct fleet_conn_err *cerr, natsConnection **nc, jsCtx **js, char *errbuf)
 {
-	if (fleet_connect(servers, creds, retry, cerr, nc, errbuf) < 0)
+	if (fleet_connect(servers, creds, sensor, retry, cerr, nc, errbuf) < 0)
 		return -1;
 	natsStatus s = natsConnection_JetStream(js, *nc, NULL);
 	if (s != NATS_OK) {
@@ -498,7 +498,7 @@ struct fcap_fleet *fcap_fleet_open(const struct fcap_fleet_config *cfg, char *er
 	fleet_conn_err_init(&f->cerr);
 	pthread_cond_init(&f->changed, NULL);
 	if (load_spool(f, errbuf) < 0 ||
-	    connect_js(cfg->servers, cfg->creds, true, &f->cerr, &f->nc, &f->js, errbuf) < 0 ||
+	    connect_js(cfg->servers, cfg->creds, f->sensor, true, &f->cerr, &f->nc, &f->js, errbuf) < 0 ||
 	    pthread_create(&f->sender, NULL, sender, f) != 0) {
 		if (f->nc) {
 			jsCtx_Destroy(f->js);
@@ -642,7 +642,7 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 {
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
-	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
+	if (connect_js(servers, creds, NULL, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
 	char where[1024];
 	fleet_redact(servers, where, sizeof(where));   /* no password in a message */
@@ -685,7 +685,7 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 				FCAP_FLEET_SENSOR_MAX);
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
-	if (connect_js(servers, creds, false, NULL, &nc, &js, errbuf) < 0)
+	if (connect_js(servers, creds, NULL, false, NULL, &nc, &js, errbuf) < 0)
 		return -1;
 	char subject[96], where[1024];
 	snprintf(subject, sizeof(subject), "fcap.%s.%s", sensor ? sensor : "*", kind);

@@ -126,8 +126,8 @@ void fleet_close(natsConnection *nc, struct fleet_conn_err *e)
 	natsConnection_Destroy(nc);
 }
 
-static natsStatus set_options(natsOptions *o, const char *servers, const char *creds, bool retry,
-			      struct fleet_conn_err *cerr)
+static natsStatus set_options(natsOptions *o, const char *servers, const char *creds, const char *sensor,
+			      bool retry, struct fleet_conn_err *cerr)
 {
 	/* "URL,URL,...": each one a server of the cluster, tried in turn. */
 	char list[1024];
@@ -139,6 +139,11 @@ static natsStatus set_options(natsOptions *o, const char *servers, const char *c
 	natsStatus s = nurls ? natsOptions_SetServers(o, urls, nurls) : NATS_INVALID_ARG;
 	if (s == NATS_OK && creds)
 		s = natsOptions_SetUserCredentialsFromFiles(o, creds, NULL);
+	if (s == NATS_OK && sensor) {
+		char prefix[16 + FCAP_FLEET_SENSOR_MAX];
+		snprintf(prefix, sizeof(prefix), "_INBOX.%s", sensor);
+		s = natsOptions_SetCustomInboxPrefix(o, prefix);
+	}
 	if (s == NATS_OK && cerr)
 		s = natsOptions_SetErrorHandler(o, on_error, cerr);
 	if (s == NATS_OK && cerr)
@@ -154,8 +159,8 @@ static natsStatus set_options(natsOptions *o, const char *servers, const char *c
 	return s;
 }
 
-int fleet_connect(const char *servers, const char *creds, bool retry, struct fleet_conn_err *cerr,
-		  natsConnection **nc, char *errbuf)
+int fleet_connect(const char *servers, const char *creds, const char *sensor, bool retry,
+		  struct fleet_conn_err *cerr, natsConnection **nc, char *errbuf)
 {
 	char where[1024];
 	fleet_redact(servers, where, sizeof(where));
@@ -164,7 +169,7 @@ int fleet_connect(const char *servers, const char *creds, bool retry, struct fle
 	natsOptions *o = NULL;
 	natsStatus s = natsOptions_Create(&o);
 	if (s == NATS_OK)
-		s = set_options(o, servers, creds, retry, cerr);
+		s = set_options(o, servers, creds, sensor, retry, cerr);
 	if (s == NATS_OK) {
 		s = natsConnection_Connect(nc, o);
 		if (s == NATS_NOT_YET_CONNECTED)

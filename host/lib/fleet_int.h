@@ -40,10 +40,12 @@ void fleet_redact(const char *servers, char *buf, size_t n);
  * Connects to "URL,URL,..." (a URL may carry user:password@). With retry,
  * a server that is away is retried for ever in the library's thread and
  * the call does not wait for it. cerr (or NULL) collects asynchronous
- * errors.
+ * errors. A sensor's connection (sensor not NULL) takes its reply inboxes
+ * under _INBOX.SENSOR., so that its user may subscribe to its own inboxes
+ * only (docs/FLEET.md, "Users and permissions").
  */
-int fleet_connect(const char *servers, const char *creds, bool retry, struct fleet_conn_err *cerr,
-		  natsConnection **nc, char *errbuf);
+int fleet_connect(const char *servers, const char *creds, const char *sensor, bool retry,
+		  struct fleet_conn_err *cerr, natsConnection **nc, char *errbuf);
 
 /*
  * Closes and destroys nc. With cerr, first waits (a second at most) for the

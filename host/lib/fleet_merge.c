@@ -612,7 +612,7 @@ int fcap_fleet_extract(const char *servers, const char *creds, const char *reque
 	}
 	natsConnection *nc = NULL;
 	int64_t t0 = now_ms();
-	int rc = fleet_connect(servers, creds, false, NULL, &nc, errbuf);
+	int rc = fleet_connect(servers, creds, NULL, false, NULL, &nc, errbuf);
 	if (rc == 0)
 		rc = exchange(nc, ans, nsensors, request, timeout_ms, errbuf);
 	st->ms = now_ms() - t0;

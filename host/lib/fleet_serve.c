@@ -391,7 +391,7 @@ long fcap_fleet_serve(const struct fcap_fleet_serve_config *cfg, char *errbuf)
 		else
 			fcap_alert_file_free(&af);
 	}
-	long rc = fleet_connect(cfg->servers, cfg->creds, true, &sv.cerr, &sv.nc, errbuf);
+	long rc = fleet_connect(cfg->servers, cfg->creds, cfg->sensor, true, &sv.cerr, &sv.nc, errbuf);
 	natsSubscription *sub = NULL;
 	if (rc == 0 && !(sv.buf = malloc(FLEET_CHUNK_HDR + FLEET_CHUNK_MAX)))
 		rc = fcap_err(errbuf, "out of memory");

@@ -53,12 +53,13 @@ run() { ip netns exec "$ns" "$@"; }
 
 # One NATS user per sensor: it publishes under its own id only (and answers
 # the requests it receives: allow_responses), subscribes to its own extract
-# subject and to inboxes (JetStream's acknowledgements).
+# subject and to its own inboxes (JetStream's acknowledgements: fcap gives a
+# sensor's connection the inbox prefix _INBOX.ID).
 sensor_user() { # sensor_user ID
     cat <<EOF
     { user: $1, password: $1-pw, permissions: {
         publish: { allow: [ "fcap.$1.>" ] },
-        subscribe: { allow: [ "fcap.$1.extract", "_INBOX.>" ] },
+        subscribe: { allow: [ "fcap.$1.extract", "_INBOX.$1.>" ] },
         allow_responses: { max: 100000, expires: "5m" } } }
 EOF
 }
@@ -315,6 +316,28 @@ eq "s1 publishing under its own id with its own user: exit 0" $? 0
 run "$fcap" fleet serve -s "$(urls s1)" --sensor s2 --store "$out/st1" 2>"$out/steal.err"
 eq "s1 answering s2's extracts: refused, exit 1" $? 1
 contains "the server's refusal is said" "$out/steal.err" "Permissions Violation for Subscription to \"fcap.s2.extract\""
+# What the server says to s1's user subscribing (the NATS protocol spoken
+# directly): to every inbox, to s2's inboxes, and to its own.
+cat >"$out/subs.py" <<'PY'
+import json, socket, sys
+c = socket.create_connection(("127.0.0.1", 4222), timeout=5)
+f = c.makefile("rb")
+f.readline()  # INFO
+c.sendall(b"CONNECT " + json.dumps({"user": "s1", "pass": "s1-pw", "verbose": False}).encode() + b"\r\n")
+for i, subject in enumerate(sys.argv[1:]):
+    c.sendall(b"SUB %s %d\r\nPING\r\n" % (subject.encode(), i + 1))
+    line = f.readline().decode().strip()
+    while line == "PING":
+        c.sendall(b"PONG\r\n")
+        line = f.readline().decode().strip()
+    print(subject, "refused" if line.startswith("-ERR") and "Permissions Violation" in line else line)
+    while line.startswith("-ERR"):
+        line = f.readline().decode().strip()
+PY
+run python3 "$out/subs.py" "_INBOX.>" "_INBOX.s2.x" "_INBOX.s1.x" >"$out/subs.txt" 2>&1
+contains "s1's user may not subscribe to every inbox" "$out/subs.txt" "_INBOX.> refused"
+contains "nor to s2's inboxes" "$out/subs.txt" "_INBOX.s2.x refused"
+contains "but to its own" "$out/subs.txt" "_INBOX.s1.x PONG"
 stopped=0
 for s in s1 s2 s3 s4; do
     kill "$(cat "$out/serve-$s.pid")"
