@@ -5,9 +5,10 @@
  * number (%020llu.msg, so that names sort in order), holding the kind, a
  * newline, and the message. A file is written under a temporary name and
  * renamed, so a crash leaves whole messages or none. The sequence numbers
- * are reserved ahead, NEXT_AHEAD at a time, in the file "next", so that ids
- * are never reused (a reused id would be dropped by JetStream as a
- * duplicate) without a second file write per message.
+ * are reserved ahead, NEXT_AHEAD at a time, in the file "next" (made
+ * durable, file and directory fsynced, as a power loss must not take it
+ * back), so that ids are never reused (a reused id would be dropped by
+ * JetStream as a duplicate) without a second file write per message.
  *
  * One sender thread publishes the oldest spooled message, waits for its
  * acknowledgement, removes the file, and goes on: messages reach a stream in
@@ -267,7 +268,28 @@ static bool write_all(int fd, const void *p, size_t n)
 }
 
 /* -1 with errno (the first failure's) when the file could not be made. */
-static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen)
+/* fsync of the directory holding path: a rename in it made durable. */
+static int sync_dir_of(const char *path)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
+/* Writes a file under a temporary name and renames it in place. durable:
+ * the file and the directory entry reach the disk first (fsync), for what
+ * a power loss must not take back. */
+static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen, bool durable)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -276,6 +298,8 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
 		return -1;
 	bool ok = write_all(fd, a, alen) && write_all(fd, b, blen);
 	int err = errno;
+	if (ok && durable && fsync(fd) != 0)
+		ok = false, err = errno;
 	if (close(fd) != 0 && ok)
 		ok = false, err = errno;
 	if (ok && rename(tmp, path) != 0)
@@ -285,7 +309,7 @@ static int write_file(const char *path, const void *a, size_t alen, const void *
 		errno = err;
 		return -1;
 	}
-	return 0;
+	return durable ? sync_dir_of(path) : 0;
 }
 
 /* The pause between attempts: the whole of it (a message put meanwhile
@@ -436,7 +460,7 @@ static void *writer(void *arg)
 		int hl = snprintf(head, sizeof(head), "%s\n", kinds[m->kind]);
 		uint64_t bytes = (uint64_t)hl + m->len;
 		msg_path(f, m->seq, path, sizeof(path));
-		int rc = write_file(path, head, (size_t)hl, m->data, m->len);
+		int rc = write_file(path, head, (size_t)hl, m->data, m->len, false);
 		if (rc < 0)
 			spool_problem(f, false, "spool file %s: %s: message lost", path, strerror(errno));
 		pthread_mutex_lock(&f->lock);
@@ -549,7 +573,7 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 		char next[4200], num[32];
 		snprintf(next, sizeof(next), "%s/next", f->dir);
 		int nl = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq + NEXT_AHEAD);
-		if (write_file(next, num, (size_t)nl, NULL, 0) < 0) {
+		if (write_file(next, num, (size_t)nl, NULL, 0, true) < 0) {
 			int err = errno;
 			f->next_seq--;
 			pthread_mutex_unlock(&f->lock);
@@ -576,7 +600,7 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 	pthread_mutex_unlock(&f->lock);
 	char path[4096];
 	msg_path(f, seq, path, sizeof(path));
-	if (write_file(path, head, (size_t)hl, data, len) < 0)
+	if (write_file(path, head, (size_t)hl, data, len, false) < 0)
 		return fcap_err(errbuf, "spool file %s: %s", path, strerror(errno));
 	pthread_mutex_lock(&f->lock);
 	int rc = queue_push(f, seq, bytes);
