@@ -485,7 +485,7 @@ struct gather {
 	pthread_cond_t changed;
 	struct answer *ans;
 	size_t n;
-	const char *inbox;
+	char inbox[200];              /* the answers come to INBOX.SENSOR */
 	bool closed;                  /* the caller is done: drop what comes */
 };
 
@@ -527,34 +527,46 @@ static int exchange(natsConnection *nc, struct answer *ans, size_t n, const char
 	natsInbox *inbox = NULL;
 	natsSubscription *sub = NULL;
 	char wild[256];
-	struct gather g = { .ans = ans, .n = n };
-	pthread_mutex_init(&g.lock, NULL);
-	pthread_cond_init(&g.changed, NULL);
+	/* On the heap: if the subscription cannot be drained, a callback may
+	 * still come after this returns, and then g is left to it (closed, so
+	 * it touches nothing else). */
+	struct gather *g = calloc(1, sizeof(*g));
+	if (!g)
+		return fcap_err(errbuf, "out of memory");
+	g->ans = ans;
+	g->n = n;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->changed, NULL);
 	natsStatus s = natsInbox_Create(&inbox);
 	if (s == NATS_OK) {
-		g.inbox = (const char *)inbox;
-		snprintf(wild, sizeof(wild), "%s.*", g.inbox);
-		s = natsConnection_Subscribe(&sub, nc, wild, on_answer, &g);
+		snprintf(g->inbox, sizeof(g->inbox), "%s", (const char *)inbox);
+		snprintf(wild, sizeof(wild), "%s.*", g->inbox);
 	}
+	if (s == NATS_OK)
+		s = natsConnection_Subscribe(&sub, nc, wild, on_answer, g);
 	if (s == NATS_OK)
 		s = natsSubscription_SetPendingLimits(sub, -1, -1);
 	int rc = s == NATS_OK ? 0 : fcap_err(errbuf, "subscribing to the answers: %s", natsStatus_GetText(s));
 	if (rc == 0)
-		rc = send_requests(nc, g.inbox, ans, n, request, errbuf);
+		rc = send_requests(nc, g->inbox, ans, n, request, errbuf);
 	if (rc == 0)
-		wait_answers(&g, timeout_ms);
+		wait_answers(g, timeout_ms);
+	bool drained = true;
 	if (sub) {
 		/* No callback may run once g is gone: drain and wait for it. */
-		pthread_mutex_lock(&g.lock);
-		g.closed = true;
-		pthread_mutex_unlock(&g.lock);
-		if (natsSubscription_Drain(sub) == NATS_OK)
-			natsSubscription_WaitForDrainCompletion(sub, 5000);
+		pthread_mutex_lock(&g->lock);
+		g->closed = true;
+		pthread_mutex_unlock(&g->lock);
+		drained = natsSubscription_Drain(sub) == NATS_OK &&
+			  natsSubscription_WaitForDrainCompletion(sub, 5000) == NATS_OK;
 		natsSubscription_Destroy(sub);
 	}
 	natsInbox_Destroy(inbox);
-	pthread_cond_destroy(&g.changed);
-	pthread_mutex_destroy(&g.lock);
+	if (drained) {
+		pthread_cond_destroy(&g->changed);
+		pthread_mutex_destroy(&g->lock);
+		free(g);
+	}
 	return rc;
 }
 
