@@ -138,18 +138,20 @@ lint: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
 	@echo "lint: clean (4x10G and 1x100G)"
 
 # Both configurations, one Yosys each, side by side (each is single-threaded).
-synth: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
+# Both cards side by side, one Yosys each (hw/tools/synth.sh); $(1): the STAGE.
+define synth_both
 	@mkdir -p $(O)/synth
-	@O=$(O) TOP=fcap_top HWDIR=$(O)/hw hw/tools/synth.sh $(RTL) & p1=$$!; \
-	O=$(O) TOP=fcap_top_1x100g HWDIR=$(O)/hw/1x100g hw/tools/synth.sh $(RTL) & p2=$$!; \
+	@STAGE=$(1) O=$(O) TOP=fcap_top HWDIR=$(O)/hw hw/tools/synth.sh $(RTL) & p1=$$!; \
+	STAGE=$(1) O=$(O) TOP=fcap_top_1x100g HWDIR=$(O)/hw/1x100g hw/tools/synth.sh $(RTL) & p2=$$!; \
 	s=0; wait $$p1 || s=1; wait $$p2 || s=1; exit $$s
+endef
+
+synth: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
+	$(call synth_both,full)
 
 # The check `make test` runs: the coarse half of the same flow (hw/tools/synth.sh).
 synth-check: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
-	@mkdir -p $(O)/synth
-	@STAGE=coarse O=$(O) TOP=fcap_top HWDIR=$(O)/hw hw/tools/synth.sh $(RTL) & p1=$$!; \
-	STAGE=coarse O=$(O) TOP=fcap_top_1x100g HWDIR=$(O)/hw/1x100g hw/tools/synth.sh $(RTL) & p2=$$!; \
-	s=0; wait $$p1 || s=1; wait $$p2 || s=1; exit $$s
+	$(call synth_both,coarse)
 
 # ---------------------------------------------------------------------------
 # C and C++

@@ -29,6 +29,15 @@ mkdir -p "$out"
 dtb=$HWDIR/fcap.dtb
 [ -f "$HWDIR/fcap_dt_rom_init.vh" ] || { echo "synth: build $HWDIR/fcap_dt_rom_init.vh first (make synth)" >&2; exit 1; }
 STAGE=${STAGE:-full}
+# run_yosys NAME: $out/NAME.ys, logged to $out/NAME.log; any warning fails.
+run_yosys() {
+    yosys -q -l "$out/$1.log" "$out/$1.ys" > /dev/null
+    if grep -q -i '^warning' "$out/$1.log"; then
+        grep -i '^warning' "$out/$1.log" >&2
+        echo "synth: $TOP: yosys warnings (above)" >&2
+        exit 1
+    fi
+}
 read_rtl="read_verilog -Ihw/rtl -I$HWDIR -DFCAP_DT_EMBED $*
 chparam -set DT_BYTES $(stat -c %s "$dtb") $TOP
 synth -top $TOP -run begin:fine"
@@ -39,12 +48,7 @@ hierarchy -check
 check -assert
 tee -o $out/$TOP.coarse.stat stat
 YS
-    yosys -q -l "$out/$TOP.coarse.log" "$out/$TOP.coarse.ys" > /dev/null
-    if grep -q -i '^warning' "$out/$TOP.coarse.log"; then
-        grep -i '^warning' "$out/$TOP.coarse.log" >&2
-        echo "synth: $TOP: yosys warnings (above)" >&2
-        exit 1
-    fi
+    run_yosys "$TOP.coarse"
     cells=$(awk '/=== design hierarchy ===/ {h=1} h && /Number of cells:/ {print $4; exit}' "$out/$TOP.coarse.stat")
     cpu=$(sed -n 's/.*CPU: user \([0-9.]*\)s.*/\1/p' "$out/$TOP.coarse.log" | tail -1)
     echo "synth-check: $TOP synthesizes to word-level cells cleanly: $cells cells, ${cpu:-?} s of CPU (the whole flow: make synth)"
@@ -64,12 +68,7 @@ tee -o $out/$TOP.stat stat
 tee -q -o $out/$TOP.mem_list.txt select -list t:\$mem_v2
 tee -q -o $out/$TOP.mems.il dump t:\$mem_v2
 YS
-yosys -q -l "$out/$TOP.log" "$out/$TOP.ys" > /dev/null
-if grep -q -i '^warning' "$out/$TOP.log"; then
-    grep -i '^warning' "$out/$TOP.log" >&2
-    echo "synth: $TOP: yosys warnings (above)" >&2
-    exit 1
-fi
+run_yosys "$TOP"
 cells=$(awk '/=== design hierarchy ===/ {h=1} h && /Number of cells:/ {print $4; exit}' "$out/$TOP.stat")
 mems=$(awk '/=== design hierarchy ===/ {h=1} h && /\$mem_v2/ {print $2; exit}' "$out/$TOP.stat")
 cpu=$(sed -n 's/.*CPU: user \([0-9.]*\)s.*/\1/p' "$out/$TOP.log" | tail -1)
