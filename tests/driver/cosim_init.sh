@@ -48,9 +48,14 @@ bind_card() { # bind_card MODULE-ARGS...
     t "the co-simulated card bound as /dev/fcap0" test -c /dev/fcap0
 }
 dump() { # dump NAME FILE: the file to the console, for the host
+    # Kernel messages stay off the console meanwhile (still in dmesg): one
+    # printed amid the base64 lines corrupted a file once.
+    read -r printk < /proc/sys/kernel/printk
+    echo 1 > /proc/sys/kernel/printk
     echo "FCAPTEST file-begin $1"
     base64 "$2"
     echo "FCAPTEST file-end $1"
+    echo "$printk" > /proc/sys/kernel/printk
 }
 
 echo "FCAPTEST begin kernel $(uname -r) n1=$cosim_n1 n2=$cosim_n2"

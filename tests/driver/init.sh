@@ -134,9 +134,14 @@ t "fcap capture -d pcie:1 as uid 1000, stopped by SIGINT: the stand-in's counter
 t "fcap capture: says so" grep -q "accounting mismatch" /tmp/u/cap.txt
 rx=$(( (0x1001 << 32) | 0xC0DE1000 ))
 t "fcap capture: the card's counters in the summary" grep -q "received $rx frames" /tmp/u/cap.txt
+# Kernel messages stay off the console meanwhile (still in dmesg): one
+# printed amid the base64 lines would corrupt the file.
+read -r printk < /proc/sys/kernel/printk
+echo 1 > /proc/sys/kernel/printk
 echo "FCAPTEST file-begin"
 base64 /tmp/u/c.pcapng
 echo "FCAPTEST file-end"
+echo "$printk" > /proc/sys/kernel/printk
 
 echo "FCAPTEST step: a card unbound under an open, mapped file"
 run "drvtest unplug" /drvtest unplug /dev/fcap0 $DRV/unbind "$card0"
