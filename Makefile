@@ -449,27 +449,19 @@ test-ipfix: $(O)/bin/fcap-san
 test-fleet: $(O)/bin/fcap-san
 	tests/tools/test_fleet.sh $(O)/bin/fcap-san $(O)/test-fleet
 
+# The steps of `make test`, in order, each timed (tools/step.sh). -j$(JOBS)
+# builds a step's prerequisites in parallel; a step's own recipe runs as
+# written, one command after another.
+TEST_STEPS := check-defs test-unit test-sim test-tools test-live test-ops \
+	test-store test-ipfix test-fleet test-score test-alerts test-malformed \
+	fuzz-smoke lint synth-check driver driver-check test-driver
+
 test: deps
 	@rm -f $(O)/test-steps.txt; mkdir -p $(O)
-	@tools/step.sh $(O)/test-steps.txt all $(MAKE) -j$(JOBS) all
-	@tools/step.sh $(O)/test-steps.txt check-defs $(MAKE) check-defs
-	@tools/step.sh $(O)/test-steps.txt test-unit $(MAKE) test-unit
-	@tools/step.sh $(O)/test-steps.txt test-sim $(MAKE) test-sim
-	@tools/step.sh $(O)/test-steps.txt test-tools $(MAKE) test-tools
-	@tools/step.sh $(O)/test-steps.txt test-live $(MAKE) test-live
-	@tools/step.sh $(O)/test-steps.txt test-ops $(MAKE) test-ops
-	@tools/step.sh $(O)/test-steps.txt test-store $(MAKE) test-store
-	@tools/step.sh $(O)/test-steps.txt test-ipfix $(MAKE) test-ipfix
-	@tools/step.sh $(O)/test-steps.txt test-fleet $(MAKE) test-fleet
-	@tools/step.sh $(O)/test-steps.txt test-score $(MAKE) test-score
-	@tools/step.sh $(O)/test-steps.txt test-alerts $(MAKE) test-alerts
-	@tools/step.sh $(O)/test-steps.txt test-malformed $(MAKE) test-malformed
-	@tools/step.sh $(O)/test-steps.txt fuzz-smoke $(MAKE) -j$(JOBS) fuzz-smoke
-	@tools/step.sh $(O)/test-steps.txt lint $(MAKE) lint
-	@tools/step.sh $(O)/test-steps.txt synth-check $(MAKE) synth-check
-	@tools/step.sh $(O)/test-steps.txt driver $(MAKE) driver
-	@tools/step.sh $(O)/test-steps.txt driver-check $(MAKE) driver-check
-	@tools/step.sh $(O)/test-steps.txt test-driver $(MAKE) test-driver
+	@for step in all $(TEST_STEPS); do \
+		tools/step.sh $(O)/test-steps.txt $$step $(MAKE) -j$(JOBS) $$step || \
+			{ echo "make test: $$step failed; time by step"; tools/step.sh $(O)/test-steps.txt; exit 1; }; \
+	done
 	@echo "make test: time by step"; tools/step.sh $(O)/test-steps.txt
 	@echo "make test: all tests passed"
 
