@@ -714,6 +714,10 @@ static void score_record(void *ctx, const char *file, uint64_t offset, const str
 				 r->ts * sc->ts_scale, r->data, r->caplen, r->origlen);
 }
 
+/* What the capture publishes to the fleet, indexing its counters and
+ * subject names. */
+enum fleet_kind { FLEET_ALERT, FLEET_FLOW, FLEET_STATS, FLEET_KINDS };
+
 /* What runs beside the consume loop: the progress line, metrics, the
  * store's stats file, the service watchdog. */
 struct ticker {
@@ -730,7 +734,7 @@ struct ticker {
 	struct fcap_stages fleet_prev; /* it, for the rates */
 	uint64_t fleet_snapshots;
 	/* what went into the spool by kind, and what a full spool refused */
-	uint64_t fleet_alerts, fleet_flows, fleet_refused[3];
+	uint64_t fleet_alerts, fleet_flows, fleet_refused[FLEET_KINDS];
 	uint64_t fleet_errors;         /* put failures (spool write errors) */
 };
 
@@ -775,12 +779,12 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* One message into the fleet's spool: kind 0 alert, 1 flow, 2 stats. Never
- * waits for the cluster; a full spool refuses it (counted here and in the
- * spool's overflow); a spool that cannot be written is said once. */
-static void fleet_put(struct ticker *t, int kind, const char *data, size_t len)
+/* One message into the fleet's spool. Never waits for the cluster; a full
+ * spool refuses it (counted here and in the spool's overflow); a spool that
+ * cannot be written is said once. */
+static void fleet_put(struct ticker *t, enum fleet_kind kind, const char *data, size_t len)
 {
-	static const char *const kinds[] = { "alert", "flow", "stats" };
+	static const char *const kinds[FLEET_KINDS] = { "alert", "flow", "stats" };
 	char err[FCAP_ERRBUF_SIZE];
 	int rc = fcap_fleet_put(t->fleet, kinds[kind], data, len, err);
 	if (rc == 0) {
@@ -796,7 +800,7 @@ static void fleet_put(struct ticker *t, int kind, const char *data, size_t len)
 /* An alert's EVE line, as written to the --eve file, to fcap.ID.alert. */
 static void fleet_alert(void *ctx, const char *line, size_t len)
 {
-	fleet_put(ctx, 0, line, len);
+	fleet_put(ctx, FLEET_ALERT, line, len);
 }
 
 /* One statistics snapshot to the fleet's spool: the stages, and the rates
@@ -823,7 +827,7 @@ static void fleet_snapshot(struct ticker *t, const struct fcap_stages *sg, uint6
 	if (n < 0 || (size_t)n >= sizeof(line))
 		fprintf(stderr, "fcap capture: fleet: statistics snapshot too long: not sent\n");
 	else
-		fleet_put(t, 2, line, (size_t)n);
+		fleet_put(t, FLEET_STATS, line, (size_t)n);
 	t->last_fleet = now;
 	t->fleet_prev = *sg;
 }
@@ -844,8 +848,8 @@ static void close_fleet(const struct capture_args *a, struct ticker *t)
 				"snapshots; %llu not written (spool errors); %llu left in the spool %s\n",
 			a->sensor, (unsigned long long)t->fleet_alerts, (unsigned long long)t->fleet_flows,
 			(unsigned long long)t->fleet_snapshots, (unsigned long long)fs.acked,
-			(unsigned long long)t->fleet_refused[0], (unsigned long long)t->fleet_refused[1],
-			(unsigned long long)t->fleet_refused[2], (unsigned long long)(t->fleet_errors + fs.write_errors),
+			(unsigned long long)t->fleet_refused[FLEET_ALERT], (unsigned long long)t->fleet_refused[FLEET_FLOW],
+			(unsigned long long)t->fleet_refused[FLEET_STATS], (unsigned long long)(t->fleet_errors + fs.write_errors),
 			(unsigned long long)fs.spooled, a->spool);
 	if (fs.server_errors)
 		fprintf(stderr, "fcap capture: fleet: the server reported %llu errors, the last: %s\n",
@@ -985,7 +989,7 @@ static void flow_sink(void *ctx, const struct fcap_flow *f)
 		char line[512];
 		int n = flow_json(x->a->sensor, f, line, sizeof(line));
 		if (n > 0 && (size_t)n < sizeof(line))
-			fleet_put(x->fleet, 1, line, (size_t)n);
+			fleet_put(x->fleet, FLEET_FLOW, line, (size_t)n);
 	}
 }
 

@@ -699,6 +699,21 @@ int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas
 	return rc;
 }
 
+#define CATCHUP_MS 30000   /* fcap_fleet_read: the longest wait for a message still to come */
+
+/* Messages the consumer has still to deliver (0 when its information
+ * cannot be had: then idle time alone ends the read, as it may). */
+static uint64_t consumer_pending(natsSubscription *sub)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) != NATS_OK)
+		return 0;
+	uint64_t n = ci->NumPending;
+	jsConsumerInfo_Destroy(ci);
+	return n;
+}
+
 long fcap_fleet_read(const char *servers, const char *creds, const char *kind, const char *sensor,
 		     int64_t idle_ms, fcap_fleet_msg_fn fn, void *ctx, char *errbuf)
 {
@@ -737,8 +752,17 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 		n = fcap_err(errbuf, "subscribe %s on %s: %s (JetStream error %d)", subject, where,
 			     natsStatus_GetText(s), (int)jerr);
 	} else {
+		/* Until the stream's messages so far are all read, silence is a
+		 * slow cluster, not the end: wait up to CATCHUP_MS for each, and
+		 * fail rather than stop short. Caught up, idle_ms of silence ends. */
+		uint64_t pending = consumer_pending(sub);
 		natsMsg *m = NULL;
-		while ((s = natsSubscription_NextMsg(&m, sub, idle_ms)) == NATS_OK) {
+		while ((s = natsSubscription_NextMsg(&m, sub, pending ? CATCHUP_MS : idle_ms)) == NATS_OK) {
+			jsMsgMetaData *meta = NULL;
+			if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+				pending = meta->NumPending;
+				jsMsgMetaData_Destroy(meta);
+			}
 			const char *subj = natsMsg_GetSubject(m);   /* fcap.SENSOR.KIND */
 			char who[FCAP_FLEET_SENSOR_MAX + 1] = "";
 			const char *a = strchr(subj, '.'), *b = a ? strchr(a + 1, '.') : NULL;
@@ -748,7 +772,10 @@ long fcap_fleet_read(const char *servers, const char *creds, const char *kind, c
 			natsMsg_Destroy(m);
 			n++;
 		}
-		if (s != NATS_TIMEOUT)
+		if (s == NATS_TIMEOUT && pending)
+			n = fcap_err(errbuf, "reading %s on %s: no message for %d s with %" PRIu64
+				     " still to come after the %ld read", subject, where, CATCHUP_MS / 1000, pending, n);
+		else if (s != NATS_TIMEOUT)
 			n = fcap_err(errbuf, "reading %s on %s: %s", subject, where, natsStatus_GetText(s));
 		natsSubscription_Destroy(sub);
 	}

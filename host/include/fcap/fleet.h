@@ -79,7 +79,9 @@ void fcap_fleet_close(struct fcap_fleet *f);
 int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas, int64_t max_age_s, char *errbuf);
 
 /* Calls fn for every message of kind on the streams (sensor NULL = all),
- * oldest first, until none arrives for idle_ms. Returns the count or -1. */
+ * oldest first: every message stored when it starts (a message still to
+ * come that does not within 30 s is an error, not the end), then any more
+ * until none arrives for idle_ms. Returns the count or -1. */
 typedef void (*fcap_fleet_msg_fn)(void *ctx, const char *sensor, const void *data, size_t len);
 long fcap_fleet_read(const char *servers, const char *creds, const char *kind, const char *sensor,
 		     int64_t idle_ms, fcap_fleet_msg_fn fn, void *ctx, char *errbuf);
