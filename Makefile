@@ -45,7 +45,7 @@ UNIT_TESTS := test_features test_pcap_reader test_model test_store test_ops test
 
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/bin/fcap-cosim $(O)/bin/fcap-cosim-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
-	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture \
+	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_sim_floor \
 	$(O)/bin/bench_recorder
 
 deps:
@@ -125,6 +125,27 @@ $(O)/san/sim/afifo_model.o: sim/afifo_model.cpp $(O)/verilator-afifo/Vfcap_async
 	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(SAN) $(INC) -I$(O)/verilator-afifo \
 		-I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd -MMD -MP -c -o $@ $<
 
+# The simulator-speed floor (bench/sim_floor): four async FIFOs between four
+# MAC clocks and the core, driven as the card is; bench/sim_speed.sh runs it
+# beside the card's model.
+FLOOR_MODEL := $(O)/verilator-floor/Vfcap_floor__ALL.a
+
+$(O)/verilator-floor/Vfcap_floor.mk: bench/sim_floor/fcap_floor.v hw/rtl/fcap_async_fifo.v hw/rtl/fcap_sync_bits.v
+	verilator --cc -Wall --top-module fcap_floor --Mdir $(O)/verilator-floor $^
+
+$(FLOOR_MODEL): $(O)/verilator-floor/Vfcap_floor.mk
+	$(MAKE) -s -C $(O)/verilator-floor -f Vfcap_floor.mk OPT_FAST=-O2 OPT_SLOW=-O2 OPT_GLOBAL=-O2 \
+		Vfcap_floor__ALL.a
+
+$(O)/obj/bench/floor_main.o: bench/sim_floor/floor_main.cpp $(O)/verilator-floor/Vfcap_floor.mk
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 $(WARN) -Wno-unused-parameter $(OPT) -Isim -I$(O)/verilator-floor \
+		-I/usr/share/verilator/include -I/usr/share/verilator/include/vltstd -MMD -MP -c -o $@ $<
+
+$(O)/bin/bench_sim_floor: $(O)/obj/bench/floor_main.o $(O)/obj/sim/sim_clock.o $(FLOOR_MODEL) $(VOBJS)
+	@mkdir -p $(@D)
+	$(CXX) $(OPT) -o $@ $^ -lpthread
+
 check-defs:
 	@hw/tools/gen_defs.sh host/include/fcap/card.h | cmp -s - hw/rtl/fcap_defs.vh || \
 		{ echo "hw/rtl/fcap_defs.vh is stale: run hw/tools/gen_defs.sh host/include/fcap/card.h > hw/rtl/fcap_defs.vh"; exit 1; }
@@ -132,6 +153,7 @@ check-defs:
 
 lint: $(O)/hw/fcap_dt_rom_init.vh $(O)/hw/1x100g/fcap_dt_rom_init.vh
 	verilator --lint-only -Wall -Ihw/rtl hw/rtl/fcap_top.v
+	verilator --lint-only -Wall -Ihw/rtl bench/sim_floor/fcap_floor.v hw/rtl/fcap_async_fifo.v hw/rtl/fcap_sync_bits.v
 	verilator --lint-only -Wall -Ihw/rtl -I$(O)/hw +define+FCAP_DT_EMBED hw/rtl/fcap_top.v
 	verilator --lint-only -Wall -Ihw/rtl hw/rtl/fcap_top_1x100g.v
 	verilator --lint-only -Wall -Ihw/rtl -I$(O)/hw/1x100g +define+FCAP_DT_EMBED hw/rtl/fcap_top_1x100g.v
@@ -468,6 +490,7 @@ test: deps
 bench: deps all
 	@mkdir -p $(O)/bench
 	$(O)/bin/bench_capture $(O)/bench
+	bench/sim_speed.sh $(O)/bin/bench_capture $(O)/bin/bench_sim_floor $(O)/bench
 	$(O)/tests/test_scoreboard --card 4x10g 2000 2
 	$(O)/tests/test_scoreboard --card 1x100g 8000 2
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
