@@ -23,8 +23,13 @@
  * Every case must account for every frame (captured + dropped = sent) or
  * the benchmark fails.
  *
- * usage: bench_capture [--quick] [--us N] [--config LIST] [--bus LIST] [--sizes LIST] OUTDIR
+ * usage: bench_capture [--quick] [--us N] [--config LIST] [--bus LIST] [--sizes LIST] [--hash] OUTDIR
  * Writes OUTDIR/capture.json.
+ *
+ * --hash: the card's clock starts at a fixed time (1700000000 s) and each
+ * case also prints the hash of every DMA beat the card issued at 100% load
+ * (fcap_sim_hash_dma): equal hashes before and after a change to the RTL or
+ * the simulator show that the change left the card's output as it was.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -50,7 +55,12 @@ struct bench_case {
 	unsigned frame_size;          /* with FCS, as on the wire; IMIX = 0 */
 };
 
+#define HASH_START_NS 1700000000000000000ull
+
+static bool hash_dma;             /* --hash */
+
 struct result {
+	uint64_t dma_hash;            /* with --hash */
 	uint64_t sent, captured, dropped;
 	uint64_t payload_bytes;       /* DMA payload over the link */
 	uint64_t tlps;
@@ -179,7 +189,9 @@ static int run_case(const struct bench_case *bc, double pct, struct result *res)
 	struct fcap_ring rings[FCAP_MAX_RINGS];
 	struct fcap_ring_config rc = {
 		.blocks = 16, .block_size = 1 << 20, .timeout_ns = 100000, .hash = true,
+		.start_time_ns = hash_dma ? HASH_START_NS : 0,
 	};
+	fcap_sim_hash_dma(sim, hash_dma);
 	int ret = -1;
 	if (fcap_card_read_info(dev, &ci, errbuf) < 0)
 		goto out_dev;
@@ -220,6 +232,7 @@ static int run_case(const struct bench_case *bc, double pct, struct result *res)
 	if (fcap_card_stop(dev, errbuf) < 0 || drain(rings, rc.rings, &ci, &res->captured) < 0)
 		goto out;
 	res->wall_s = now_s() - w0;
+	res->dma_hash = fcap_sim_dma_hash(sim);
 	struct fcap_card_counters cc;
 	if (fcap_card_counters(dev, ci.nports, &cc, errbuf) < 0)
 		goto out;
@@ -298,7 +311,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "quick", no_argument, NULL, 'q' }, { "us", required_argument, NULL, 'u' },
 		{ "bus", required_argument, NULL, 'b' }, { "sizes", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' }, { 0 },
+		{ "config", required_argument, NULL, 'c' }, { "hash", no_argument, NULL, 'h' }, { 0 },
 	};
 	char config_list[256] = "4x10g,1x100g";
 	char bus_list[256] = "gen3x8,gen3x16,gen4x16";
@@ -311,12 +324,13 @@ int main(int argc, char **argv)
 		case 'b': snprintf(bus_list, sizeof(bus_list), "%s", optarg); break;
 		case 's': snprintf(size_list, sizeof(size_list), "%s", optarg); break;
 		case 'c': snprintf(config_list, sizeof(config_list), "%s", optarg); break;
+		case 'h': hash_dma = true; break;
 		default: return 2;
 		}
 	}
 	if (optind + 1 != argc || sim_us == 0) {
 		fprintf(stderr, "usage: bench_capture [--quick] [--us N] [--config LIST] [--bus LIST] [--sizes LIST] "
-			"OUTDIR\n");
+			"[--hash] OUTDIR\n");
 		return 2;
 	}
 	const char *configs[8], *buses[8], *sizes[16];
@@ -372,6 +386,9 @@ int main(int argc, char **argv)
 			printf("%-6s %-8s %-6s %8.2f %9llu %8llu %9.1f %7.1f%% %6.0f %9.2f %9.2f %9.0f\n", bc.config,
 			       bc.bus, sizes[s], offered, (unsigned long long)r.captured, (unsigned long long)r.dropped,
 			       lossless, 100 * r.bus_util, tlp_bytes, need, link_gbytes(bc.bus), fps);
+			if (hash_dma)
+				printf("%-6s %-8s %-6s dma hash %016llx\n", bc.config, bc.bus, sizes[s],
+				       (unsigned long long)r.dma_hash);
 			fflush(stdout);
 			fprintf(js, "%s  {\"config\": \"%s\", \"bus\": \"%s\", \"frame_size\": %s%s%s, "
 				"\"offered_mpps\": %.3f, \"captured\": %llu, \"dropped\": %llu, "

@@ -44,6 +44,8 @@ namespace {
 constexpr unsigned kResetCycles = 8;
 constexpr uint64_t kRegTimeoutCycles = 1000;
 constexpr unsigned kMaxLineBytes = 128;  // the widest DMA beat (fcap_top_1x100g: 16 words)
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;  // FNV-1a, 64-bit
+constexpr uint64_t kFnvPrime = 0x100000001b3ull;
 
 // What distinguishes the simulated cards (hw/rtl/fcap_top*.v, hw/dts/).
 struct card_desc {
@@ -78,6 +80,27 @@ struct fcap_sim {
 	// would depend on an input combinationally: see cycle()).
 	bool check_outputs = false;
 	uint64_t outputs_checked = 0, outputs_unsettled = 0;
+	// fcap_sim_hash_dma: a running FNV-1a hash of every DMA beat (time,
+	// address, strobes, the strobed bytes), to show that a change to the RTL
+	// or the harness leaves the card's output exactly as it was.
+	bool hash_dma = false;
+	uint64_t dma_hash = kFnvOffset;
+
+	void hash_bytes(const void *p, size_t n)
+	{
+		const uint8_t *b = static_cast<const uint8_t *>(p);
+		for (size_t i = 0; i < n; i++)
+			dma_hash = (dma_hash ^ b[i]) * kFnvPrime;
+	}
+	void hash_beat(uint64_t now, uint64_t addr, const uint8_t *data, const uint64_t *strb, unsigned n)
+	{
+		hash_bytes(&now, sizeof(now));
+		hash_bytes(&addr, sizeof(addr));
+		hash_bytes(strb, (n + 63) / 64 * sizeof(*strb));
+		for (unsigned i = 0; i < n; i++)
+			if (strb[i / 64] >> (i % 64) & 1)
+				hash_bytes(&data[i], 1);
+	}
 
 	// handshakes sampled at the last edge
 	bool aw_done = false, b_done = false, ar_done = false, r_done = false;
@@ -212,6 +235,8 @@ template <class M> struct card_model final : fcap_sim {
 		unsigned n = card->line_bytes;
 		get_bytes(top->dma_wr_data, data, n);
 		get_strobes(top->dma_wr_strb, strb, n);
+		if (hash_dma)
+			hash_beat(now, top->dma_wr_addr, data, strb, n);
 		sim_bus_beat(bus, now, top->dma_wr_addr, data, strb, n);
 	}
 
@@ -482,6 +507,16 @@ uint64_t fcap_sim_outputs_unsettled(const struct fcap_sim *s, uint64_t *checked)
 	if (checked)
 		*checked = s->outputs_checked;
 	return s->outputs_unsettled;
+}
+
+void fcap_sim_hash_dma(struct fcap_sim *s, bool on)
+{
+	s->hash_dma = on;
+}
+
+uint64_t fcap_sim_dma_hash(const struct fcap_sim *s)
+{
+	return s->dma_hash;
 }
 
 uint64_t fcap_sim_last_write_ps(const struct fcap_sim *s)

@@ -70,6 +70,15 @@ uint64_t fcap_sim_last_write_ps(const struct fcap_sim *sim);
  * sampling assumes never happens), and in *checked those examined. */
 uint64_t fcap_sim_outputs_unsettled(const struct fcap_sim *sim, uint64_t *checked);
 
+/* With on, every DMA beat the card issues from now on (its simulated time,
+ * line address, byte strobes and strobed bytes) goes into a running 64-bit
+ * FNV-1a hash, which fcap_sim_dma_hash returns (its offset basis before any
+ * beat). Two runs that issue the same beats at the same times give the same
+ * hash: with the card's time of day pinned (fcap_ring_config.start_time_ns),
+ * a change that must not alter the card's behaviour is checked by it. */
+void fcap_sim_hash_dma(struct fcap_sim *sim, bool on);
+uint64_t fcap_sim_dma_hash(const struct fcap_sim *sim);
+
 /* The card's PPS input: the level from now on. */
 void fcap_sim_set_pps(struct fcap_sim *sim, bool level);
 

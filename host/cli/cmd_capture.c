@@ -63,6 +63,10 @@ static void help(void)
 	       "                          speed, 10G or 100G)\n"
 	       "      --bus LINK          PCIe link of the simulated card: gen3x8 (default),\n"
 	       "                          gen3x16, gen4x16, or ideal (no link limits)\n"
+	       "      --card-time TIME    start the simulated card's clock at TIME (seconds\n"
+	       "                          since the epoch, 1700000000.25, or UTC as\n"
+	       "                          2023-11-14T22:13:20Z), not the host's time: the\n"
+	       "                          same input then gives the same file, byte for byte\n"
 	       "output:\n"
 	       "  -w, --write FILE        write the capture to FILE (an existing directory:\n"
 	       "                          the same as --store FILE)\n"
@@ -215,7 +219,7 @@ static int classify_device(struct capture_args *a)
 		return usage_error("capture", "-i %s captures live and -r reads a file: give one of them "
 				   "(or -i sim -r FILE to replay through the simulated card)", a->device);
 	if (a->kind == SRC_PCIE && (a->nreplay || a->rate_given))
-		return usage_error("capture", "-r, --rate and --bus drive the simulated card; %s captures "
+		return usage_error("capture", "-r, --rate, --bus and --card-time drive the simulated card; %s captures "
 				   "its own ports", a->device);
 	if (a->kind == SRC_SIM && a->nreplay == 0)
 		return usage_error("capture", "the simulated card needs traffic: give -r FILE");
@@ -245,7 +249,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
 	       OPT_SCORES, OPT_EVE, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE,
 	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE, OPT_FLEET,
-	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY, OPT_SPOOL_MAX };
+	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY, OPT_SPOOL_MAX, OPT_CARD_TIME };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
@@ -258,6 +262,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "card", required_argument, NULL, OPT_CARD },
 		{ "bus", required_argument, NULL, OPT_BUS },
+		{ "card-time", required_argument, NULL, OPT_CARD_TIME },
 		{ "rings", required_argument, NULL, OPT_RINGS },
 		{ "hash", no_argument, NULL, OPT_HASH },
 		{ "write", required_argument, NULL, 'w' },
@@ -333,6 +338,13 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			if (!parse_rate(optarg, &a->rate))
 				return usage_error("capture", "--rate '%s': expected a rate from 1M to 1000G, e.g. 10G",
 						   optarg);
+			a->rate_given = true;
+			break;
+		case OPT_CARD_TIME:
+			if (!parse_time_ns(optarg, &v) || v == 0)
+				return usage_error("capture", "--card-time '%s': expected seconds since the epoch "
+						   "(1700000000.25) or UTC (2023-11-14T22:13:20Z)", optarg);
+			a->cfg.ring.start_time_ns = v;
 			a->rate_given = true;
 			break;
 		case OPT_RINGS:
@@ -527,7 +539,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		pcap_close(dead);
 	}
 	if (a->kind != SRC_SIM && a->rate_given)
-		return usage_error("capture", "--card, --rate and --bus drive the simulated card (-i sim)");
+		return usage_error("capture", "--card, --rate, --bus and --card-time drive the simulated card (-i sim)");
 	if (a->buffer_bytes && a->kind != SRC_PCAP_LIVE)
 		return usage_error("capture", "-B sizes the kernel buffer of a network interface");
 	if (pcap && (a->cfg.ring.hash || (a->cfg.ring.rings && a->cfg.ring.rings != 1)))

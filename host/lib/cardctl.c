@@ -174,7 +174,7 @@ int fcap_card_start(struct fcap_dev *dev, const struct fcap_card_info *ci, const
 {
 	if (dev->ops->start)
 		return dev->ops->start(dev, cfg, errbuf);
-	if (fcap_card_set_clock(dev, ci->clock_hz, errbuf) < 0 || fcap_card_set_time(dev, realtime_ns(), errbuf) < 0)
+	if (fcap_card_set_clock(dev, ci->clock_hz, errbuf) < 0 || fcap_card_set_time(dev, cfg->start_time_ns ? cfg->start_time_ns : realtime_ns(), errbuf) < 0)
 		return -1;
 	if (fcap_reg_write(dev, FCAP_REG_CNT_CTRL, FCAP_CNT_CTRL_CLEAR) < 0)
 		return fcap_err(errbuf, "%s: clearing the counters failed", dev->ops->name);

@@ -31,6 +31,25 @@ contains "summary reports no loss" "$out/a.err" "0 lost in all"
 contains "summary reports the card's frame count" "$out/a.err" "received $want frames"
 check "no accounting mismatch" sh -c "! grep -q mismatch '$out/a.err'"
 
+echo "capture: --card-time pins the simulated card's clock: the same file every run"
+"$fcap" capture -i sim -q -r "$in1" -r "$in2" --card-time 2023-11-14T22:13:20Z -w "$out/t1.pcapng" 2> "$out/t1.err"
+eq "first run: exit status" "$?" 0
+"$fcap" capture -i sim -q -r "$in1" -r "$in2" --card-time 1700000000 -w "$out/t2.pcapng" 2> "$out/t2.err"
+eq "second run: exit status" "$?" 0
+check "two runs with the same card time: identical files" cmp -s "$out/t1.pcapng" "$out/t2.pcapng"
+eq "the first frame stamped just after the card time (within 1 ms)" \
+   "$(tshark -r "$out/t1.pcapng" -c 1 -T fields -e frame.time_epoch 2>/dev/null | cut -c1-13)" "1700000000.00"
+"$fcap" capture -i sim -q -r "$in1" -r "$in2" --card-time 1800000000.5 -w "$out/t3.pcapng" 2> "$out/t3.err"
+check "another card time: another file" sh -c "! cmp -s '$out/t1.pcapng' '$out/t3.pcapng'"
+tcpdump -r "$out/t1.pcapng" -t -xx -n 2>/dev/null > "$out/t1.hex"
+tcpdump -r "$out/t3.pcapng" -t -xx -n 2>/dev/null > "$out/t3.hex"
+check "another card time: the same frames" cmp -s "$out/t1.hex" "$out/t3.hex"
+"$fcap" capture -i sim -r "$in1" --card-time soon -w "$out/t4.pcapng" 2> "$out/t4.err"
+eq "bad --card-time: exit status" "$?" 2
+contains "bad --card-time: names it" "$out/t4.err" "--card-time 'soon'"
+"$fcap" capture -r "$in1" --card-time 1700000000 -w "$out/t5.pcapng" 2> "$out/t5.err"
+eq "--card-time without the simulated card: exit status" "$?" 2
+
 echo "capture: a classic pcap at 10 Gb/s (37841 frames of 60 bytes)"
 "$fcap" capture -i sim -r "$in3" -w "$out/b.pcapng" 2> "$out/b.err"
 eq "exit status" "$?" 0

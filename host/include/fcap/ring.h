@@ -34,6 +34,9 @@ struct fcap_ring_config {
 	uint32_t irq_blocks;
 	uint32_t irq_usecs;
 	bool poll;              /* no interrupts: the host looks at the rings itself */
+	/* The card's time of day at start, ns since the epoch; 0: the host's
+	 * clock. Pinned, a simulated card gives the same output every run. */
+	uint64_t start_time_ns;
 };
 
 struct fcap_ring {
