@@ -135,30 +135,34 @@ module fcap_epb_formatter #(
     wire [IB_W:0] d_lastb     = (d_caplen == 16'd0) ? {(IB_W+1){1'b0}}
                                                     : {1'b0, d_cap_m1[IB_W-1:0]} + 1'b1;
 
+    // The tail is worked out only in the clock a descriptor is taken (its
+    // wide shifts cost the simulation every clock they are evaluated).
     reg [319:0] tail_calc;
     reg [3:0]   tail_calc_units;
     always @* begin
         tail_calc       = 320'd0;
         tail_calc_units = 4'd0;
-        if (has_flags) begin
-            tail_calc[63:0] = {EPB_FLAGS_ERR, 16'd4, OPT_FLAGS[15:0]};
-            tail_calc_units = 4'd2;
+        if (desc_rd) begin
+            if (has_flags) begin
+                tail_calc[63:0] = {EPB_FLAGS_ERR, 16'd4, OPT_FLAGS[15:0]};
+                tail_calc_units = 4'd2;
+            end
+            if (has_drops) begin
+                tail_calc = tail_calc | ({224'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
+                                         << {tail_calc_units, 5'd0});
+                tail_calc_units = tail_calc_units + 4'd3;
+            end
+            if (has_hash) begin
+                tail_calc = tail_calc | ({224'd0, 24'd0, d_hash[7:0],
+                                          d_hash[15:8], d_hash[23:16], d_hash[31:24], HASH_TOEPLITZ,
+                                          16'd5, OPT_HASH[15:0]} << {tail_calc_units, 5'd0});
+                tail_calc_units = tail_calc_units + 4'd3;
+            end
+            if (need_eoo)
+                tail_calc_units = tail_calc_units + 4'd1; // opt_endofopt is all zeroes
+            tail_calc = tail_calc | ({288'd0, total_len} << {tail_calc_units, 5'd0});
+            tail_calc_units = tail_calc_units + 4'd1;
         end
-        if (has_drops) begin
-            tail_calc = tail_calc | ({224'd0, 32'd0, dropcount, 16'd8, OPT_DROPS[15:0]}
-                                     << {tail_calc_units, 5'd0});
-            tail_calc_units = tail_calc_units + 4'd3;
-        end
-        if (has_hash) begin
-            tail_calc = tail_calc | ({224'd0, 24'd0, d_hash[7:0],
-                                      d_hash[15:8], d_hash[23:16], d_hash[31:24], HASH_TOEPLITZ,
-                                      16'd5, OPT_HASH[15:0]} << {tail_calc_units, 5'd0});
-            tail_calc_units = tail_calc_units + 4'd3;
-        end
-        if (need_eoo)
-            tail_calc_units = tail_calc_units + 4'd1; // opt_endofopt is all zeroes
-        tail_calc = tail_calc | ({288'd0, total_len} << {tail_calc_units, 5'd0});
-        tail_calc_units = tail_calc_units + 4'd1;
     end
     wire [4:0] steered = {1'b0, steer[{d_hash[6:0], 2'b00} +: 4]};
 
@@ -253,29 +257,15 @@ module fcap_epb_formatter #(
     wire               is_last  = bl <= {{(BEATS_W-1){1'b0}}, 1'b1};
     wire               last_beat = bl == {{(BEATS_W-1){1'b0}}, 1'b1};
 
-    // The last word's bytes past the captured length are zero in the record.
     /* verilator lint_off UNUSEDSIGNAL */ // small counts in 32-bit arithmetic
     wire [31:0]        lastb32  = {{(31-IB_W){1'b0}}, h_lastb};
     wire [31:0]        beat_u   = !has_beat ? 32'd0 : (last_beat ? (lastb32 + 32'd3) >> 2 : IN_U);
     wire [31:0]        tail_off = (has_hdr ? HDR_U : 32'd0) + beat_u;
     wire [31:0]        chunk_n  = tail_off + (is_last ? {28'd0, h_tail_u} : 32'd0);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [IN_W-1:0]    keep_mask;
-    integer b;
-    always @* begin
-        for (b = 0; b < IN_B; b = b + 1)
-            keep_mask[b*8 +: 8] = (b[IB_W:0] < h_lastb) ? 8'hFF : 8'h00;
-    end
-    wire [IN_W-1:0]    beat     = !has_beat ? {IN_W{1'b0}} : (last_beat ? (pkt_data & keep_mask) : pkt_data);
-
-    wire [223:0] hdr = {h_orig, 16'd0, h_cap, h_ts[31:0], h_ts[63:32], PORT, h_len, `FCAP_PCAPNG_EPB};
-
-    // the chunk: [header] [beat] [tail], in units from bit 0
-    wire [CH_U*32-1:0] beat_ext = {{(CH_U*32-IN_W){1'b0}}, beat};
-    wire [CH_U*32-1:0] tail_ext = {{(CH_U*32-320){1'b0}}, h_tail};
-    wire [CH_U*32-1:0] chunk    = (has_hdr ? {beat_ext[CH_U*32-225:0], hdr} : beat_ext)
-                                  | (is_last ? tail_ext << {tail_off[AC_W-1:0], 5'd0} : {CH_U*32{1'b0}});
     wire [AC_W-1:0]    chunk_u  = chunk_n[AC_W-1:0];
+    wire [223:0]       hdr      = {h_orig, 16'd0, h_cap, h_ts[31:0], h_ts[63:32], PORT, h_len,
+                                   `FCAP_PCAPNG_EPB};
 
     // the gearbox: units in order from bit 0; bits past acc_n units are zero
     reg  [ACC_U*32-1:0] acc;
@@ -309,7 +299,34 @@ module fcap_epb_formatter #(
         .rd_en (done_rd), .rd_data (done_data), .rd_valid (done_valid)
     );
 
-    wire [ACC_U*32-1:0] chunk_at = {{(ACC_U*32-CH_U*32){1'b0}}, chunk} << {rest_u, 5'd0};
+    // The chunk, [header] [beat] [tail] in units from bit 0, placed behind
+    // the units staying in the gearbox. Built only in a clock that takes it
+    // (go_data; zero otherwise): its wide shifts are most of what simulating
+    // the formatter costs.
+    reg  [IN_W-1:0]      beat;
+    reg  [CH_U*32-1:0]   chunk;
+    reg  [ACC_U*32-1:0]  chunk_at;
+    integer b;
+    always @* begin
+        beat     = {IN_W{1'b0}};
+        chunk    = {CH_U*32{1'b0}};
+        chunk_at = {ACC_U*32{1'b0}};
+        if (go_data) begin
+            if (has_beat)
+                beat = pkt_data;
+            if (last_beat)   // the last word's bytes past the captured length are zero
+                for (b = 0; b < IN_B; b = b + 1)
+                    if (b[IB_W:0] >= h_lastb)
+                        beat[b*8 +: 8] = 8'h00;
+            chunk[IN_W-1:0] = beat;
+            if (has_hdr)
+                chunk = {chunk[CH_U*32-225:0], hdr};
+            if (is_last)
+                chunk = chunk | ({{(CH_U*32-320){1'b0}}, h_tail} << {tail_off[AC_W-1:0], 5'd0});
+            chunk_at[CH_U*32-1:0] = chunk;
+            chunk_at = chunk_at << {rest_u, 5'd0};
+        end
+    end
 
     always @(posedge clk) begin
         if (rst) begin
@@ -322,7 +339,9 @@ module fcap_epb_formatter #(
                 started    <= !is_last;
                 beats_left <= bl - {{(BEATS_W-1){1'b0}}, has_beat};
             end
-            acc   <= (acc >> {out_u, 5'd0}) | (go_data ? chunk_at : {ACC_U*32{1'b0}});
+            // (an idle gearbox is left alone: nothing to shift)
+            if (out_u != {AC_W{1'b0}} || go_data)
+                acc <= (acc >> {out_u, 5'd0}) | chunk_at;
             acc_n <= rest_u + (go_data ? chunk_u : {AC_W{1'b0}});
         end
     end

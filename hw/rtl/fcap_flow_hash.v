@@ -16,10 +16,16 @@
 // and destination does not change it.
 //
 // hdr holds frame byte i in bits 8i+7:8i; len is how many are valid (<= 64).
+// hash is 0 unless en: the parent asks only in the clock that uses it. In
+// hardware that is one AND; in the simulation it is the difference between
+// parsing every header on every clock and once per frame (the whole
+// computation sits in one block behind `if (en)`, which Verilator keeps as
+// a branch).
 module fcap_flow_hash (
+    input  wire         en,
     input  wire [511:0] hdr,
     input  wire [6:0]   len,
-    output wire [31:0]  hash
+    output reg  [31:0]  hash
 );
     localparam [31:0] KEY_WORD = 32'h6D5A6D5A;
 
@@ -39,64 +45,70 @@ module fcap_flow_hash (
         has_ports = proto == 8'd6 || proto == 8'd17 || proto == 8'd132;
     endfunction
 
-    // Layer 2: up to two VLAN tags.
-    wire [15:0] type0 = word_at(hdr, 7'd12);
-    wire        tag0  = is_vlan(type0) && len >= 7'd18;
-    wire [15:0] type1 = word_at(hdr, 7'd16);
-    wire        tag1  = tag0 && is_vlan(type1) && len >= 7'd22;
-    wire [6:0]  toff  = tag1 ? 7'd20 : (tag0 ? 7'd16 : 7'd12);
-    wire [15:0] etype = word_at(hdr, toff);
-    wire [6:0]  l3    = toff + 7'd2;
-    wire [7:0]  ver   = byte_at(hdr, l3);
-
-    // IPv4
-    wire        ipv4    = etype == 16'h0800 && {1'b0, len} >= {1'b0, l3} + 8'd20 && ver[7:4] == 4'd4;
-    wire [3:0]  ihl     = ver[3:0];
-    wire [7:0]  l4      = {1'b0, l3} + {2'b00, ihl, 2'b00};
-    /* verilator lint_off UNUSEDSIGNAL */ // the reserved and DF flags have no bearing
-    wire [7:0]  frag_hi = byte_at(hdr, l3 + 7'd6);   // flags (7:5), offset (12:8)
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire        frag    = frag_hi[5] || frag_hi[4:0] != 5'd0 || byte_at(hdr, l3 + 7'd7) != 8'd0;
-    wire        v4ports = has_ports(byte_at(hdr, l3 + 7'd9)) && !frag && ihl >= 4'd5
-                          && l4 + 8'd4 <= {1'b0, len};
-    wire [15:0] v4fold  = word_at(hdr, l3 + 7'd12) ^ word_at(hdr, l3 + 7'd14)
-                        ^ word_at(hdr, l3 + 7'd16) ^ word_at(hdr, l3 + 7'd18)
-                        ^ (v4ports ? word_at(hdr, l4[6:0]) ^ word_at(hdr, l4[6:0] + 7'd2) : 16'd0);
-
-    // IPv6 (ports only when the next header is TCP, UDP or SCTP)
-    wire        ipv6    = etype == 16'h86DD && {1'b0, len} >= {1'b0, l3} + 8'd40 && ver[7:4] == 4'd6;
-    wire        v6ports = has_ports(byte_at(hdr, l3 + 7'd6)) && {1'b0, l3} + 8'd44 <= {1'b0, len};
-    reg  [15:0] v6addr;
-    /* verilator lint_off UNUSEDSIGNAL */ // positions stay below 64
-    reg  [31:0] pos;
-    /* verilator lint_on UNUSEDSIGNAL */
-    integer k;
-    always @* begin
-        v6addr = 16'd0;
-        pos    = 32'd0;
-        for (k = 0; k < 16; k = k + 1) begin
-            pos    = {25'd0, l3} + 32'd8 + 2 * k;
-            v6addr = v6addr ^ word_at(hdr, pos[6:0]);
+    // The XOR of the words of the endpoints (see above).
+    function [15:0] endpoint_fold(input [511:0] h, input [6:0] n);
+        reg        tag0, tag1, ipv4, ipv6, frag, ports;
+        reg [6:0]  toff, l3;
+        reg [6:0]  pos;
+        reg [7:0]  ver, l4;
+        /* verilator lint_off UNUSEDSIGNAL */ // the reserved and DF flags have no bearing
+        reg [7:0]  flags;
+        /* verilator lint_on UNUSEDSIGNAL */
+        reg [15:0] etype, f;
+        integer    k;
+        begin
+            // Layer 2: up to two VLAN tags.
+            tag0  = is_vlan(word_at(h, 7'd12)) && n >= 7'd18;
+            tag1  = tag0 && is_vlan(word_at(h, 7'd16)) && n >= 7'd22;
+            toff  = tag1 ? 7'd20 : (tag0 ? 7'd16 : 7'd12);
+            etype = word_at(h, toff);
+            l3    = toff + 7'd2;
+            ver   = byte_at(h, l3);
+            ipv4  = etype == 16'h0800 && {1'b0, n} >= {1'b0, l3} + 8'd20 && ver[7:4] == 4'd4;
+            ipv6  = etype == 16'h86DD && {1'b0, n} >= {1'b0, l3} + 8'd40 && ver[7:4] == 4'd6;
+            f     = 16'd0;
+            if (ipv4) begin
+                l4    = {1'b0, l3} + {2'b00, ver[3:0], 2'b00};
+                flags = byte_at(h, l3 + 7'd6);   // flags (7:5), offset (12:8)
+                frag  = flags[5] || flags[4:0] != 5'd0 || byte_at(h, l3 + 7'd7) != 8'd0;
+                ports = has_ports(byte_at(h, l3 + 7'd9)) && !frag && ver[3:0] >= 4'd5
+                        && l4 + 8'd4 <= {1'b0, n};
+                f = word_at(h, l3 + 7'd12) ^ word_at(h, l3 + 7'd14)
+                  ^ word_at(h, l3 + 7'd16) ^ word_at(h, l3 + 7'd18);
+                if (ports)
+                    f = f ^ word_at(h, l4[6:0]) ^ word_at(h, l4[6:0] + 7'd2);
+            end else if (ipv6) begin
+                // ports only when the next header is TCP, UDP or SCTP
+                pos = l3 + 7'd8;
+                for (k = 0; k < 16; k = k + 1) begin
+                    f   = f ^ word_at(h, pos);
+                    pos = pos + 7'd2;
+                end
+                if (has_ports(byte_at(h, l3 + 7'd6)) && {1'b0, l3} + 8'd44 <= {1'b0, n})
+                    f = f ^ word_at(h, l3 + 7'd40) ^ word_at(h, l3 + 7'd42);
+            end else if (n >= 7'd12) begin
+                // anything else: the two MAC addresses
+                pos = 7'd0;
+                for (k = 0; k < 6; k = k + 1) begin
+                    f   = f ^ word_at(h, pos);
+                    pos = pos + 7'd2;
+                end
+            end
+            endpoint_fold = f;
         end
-    end
-    wire [15:0] v6fold = v6addr
-                       ^ (v6ports ? word_at(hdr, l3 + 7'd40) ^ word_at(hdr, l3 + 7'd42) : 16'd0);
+    endfunction
 
-    // Anything else: the two MAC addresses.
-    wire [15:0] macfold = len >= 7'd12 ? word_at(hdr, 7'd0) ^ word_at(hdr, 7'd2) ^ word_at(hdr, 7'd4)
-                                       ^ word_at(hdr, 7'd6) ^ word_at(hdr, 7'd8) ^ word_at(hdr, 7'd10)
-                                       : 16'd0;
-
-    wire [15:0] fold = ipv4 ? v4fold : (ipv6 ? v6fold : macfold);
-
-    reg [31:0] h;
+    reg [15:0] fold;
     integer c;
     always @* begin
-        h = 32'd0;
-        for (c = 0; c < 16; c = c + 1)
-            if (fold[15 - c])
-                h = h ^ ((KEY_WORD << c) | (KEY_WORD >> (32 - c)));
+        hash = 32'd0;
+        fold = 16'd0;
+        if (en) begin
+            fold = endpoint_fold(hdr, len);
+            for (c = 0; c < 16; c = c + 1)
+                if (fold[15 - c])
+                    hash = hash ^ ((KEY_WORD << c) | (KEY_WORD >> (32 - c)));
+        end
     end
-    assign hash = h;
 endmodule
 `default_nettype wire

@@ -178,23 +178,33 @@ module fcap_port_rx #(
     wire [SEQ_W-1:0] seq1_next = seq1 + {{(SEQ_W-1){1'b0}}, sof && b_admit};
     wire [SEQ_W-1:0] seq_done_mark = taking_on ? cur_seq : seq1_next;
 
-    // The header window with this beat in it (a new frame starts from zero).
+    // The header window: the frame's first 64 bytes, for the flow hash. Every
+    // beat but a frame's last is full, so a beat inside the window starts on
+    // a whole beat of it (bit hdr_bit) and is written there in place; a new
+    // frame starts from zero. The hash needs the window with this beat in it
+    // only in the clock its descriptor is pushed (push_frame): hdr_cur is
+    // built then and is zero otherwise, so the simulation spends nothing on
+    // it in the other clocks.
     localparam [31:0] HDR_BYTES = 64;
     wire        in_window = bytes_pre < HDR_BYTES;
-    wire [9:0]  hdr_shift = {bytes_pre[6:0], 3'b000};
-    // (the beat placed in a double-width window, so that any DATA_W up to 512
-    // works; only the window's low 512 bits are the header)
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [1023:0] beat_wide = {{(1024-DATA_W){1'b0}}, b_data} << hdr_shift;
-    wire [1023:0] beat_mask = {{(1024-DATA_W){1'b0}}, {DATA_W{1'b1}}} << hdr_shift;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [511:0] hdr_base  = sof ? 512'd0 : hdr;
-    wire [511:0] hdr_cur   = in_window ? ((hdr_base & ~beat_mask[511:0]) | beat_wide[511:0]) : hdr_base;
-    wire [6:0]   win_len   = bytes_post < HDR_BYTES ? bytes_post[6:0] : 7'd64;
+    wire [8:0]  hdr_bit   = {bytes_pre[5:0], 3'b000};
+    wire [6:0]  win_len   = bytes_post < HDR_BYTES ? bytes_post[6:0] : 7'd64;
+    wire        push_frame;
+    reg  [511:0] hdr_cur;
     wire [31:0]  flow_hash;
 
+    always @* begin
+        hdr_cur = 512'd0;
+        if (push_frame) begin
+            if (!sof)
+                hdr_cur = hdr;
+            if (in_window)
+                hdr_cur[hdr_bit +: DATA_W] = b_data;
+        end
+    end
+
     fcap_flow_hash hasher (
-        .hdr (hdr_cur), .len (win_len), .hash (flow_hash)
+        .en (push_frame), .hdr (hdr_cur), .len (win_len), .hash (flow_hash)
     );
 
     assign fifo_wr_en   = want_write && !fifo_full;
@@ -216,7 +226,7 @@ module fcap_port_rx #(
 
     // A descriptor is written in the same cycle as the frame's commit, so the
     // full flag it was checked against is the FIFO's current state.
-    wire push_frame = keep_frame;
+    assign push_frame = keep_frame;
     wire push_lost  = lose_frame && !desc_full;
     wire push_old   = !eof && drops_pending != 32'd0 && !desc_full;
     wire [31:0] rep_drops  = push_lost ? drops_with_this : drops_pending;
@@ -245,7 +255,10 @@ module fcap_port_rx #(
             if (b_valid) begin
                 in_frame  <= !b_last;
                 snap_frame <= snap;
-                hdr       <= hdr_cur;
+                if (sof)
+                    hdr <= 512'd0;
+                if (in_window)
+                    hdr[hdr_bit +: DATA_W] <= b_data;
                 ignoring  <= ign_now;
                 taking    <= take_now;
                 bad       <= bad_post;
