@@ -180,26 +180,35 @@ module fcap_port_rx #(
 
     // The header window: the frame's first 64 bytes, for the flow hash. Every
     // beat but a frame's last is full, so a beat inside the window starts on
-    // a whole beat of it (bit hdr_bit) and is written there in place; a new
+    // a whole beat of it (slot hdr_slot) and is written there in place; a new
     // frame starts from zero. The hash needs the window with this beat in it
     // only in the clock its descriptor is pushed (push_frame): hdr_cur is
     // built then and is zero otherwise, so the simulation spends nothing on
     // it in the other clocks.
+    // (Slot w of the window is selected by a compare with a constant: a
+    // decoder and a mux per slot in hardware, where a variable part-select
+    // would build a 512-bit shifter.)
     localparam [31:0] HDR_BYTES = 64;
+    localparam        HDR_SLOTS = 512 / DATA_W;
+    localparam        SLOT_SH   = $clog2(KEEP_W);
     wire        in_window = bytes_pre < HDR_BYTES;
-    wire [8:0]  hdr_bit   = {bytes_pre[5:0], 3'b000};
+    /* verilator lint_off UNUSEDSIGNAL */ // with 512-bit beats only slot 0 exists
+    wire [5:0]  hdr_slot  = bytes_pre[5:0] >> SLOT_SH;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [6:0]  win_len   = bytes_post < HDR_BYTES ? bytes_post[6:0] : 7'd64;
     wire        push_frame;
     reg  [511:0] hdr_cur;
     wire [31:0]  flow_hash;
+    integer      w, ws;
 
     always @* begin
         hdr_cur = 512'd0;
         if (push_frame) begin
             if (!sof)
                 hdr_cur = hdr;
-            if (in_window)
-                hdr_cur[hdr_bit +: DATA_W] = b_data;
+            for (w = 0; w < HDR_SLOTS; w = w + 1)
+                if (in_window && hdr_slot == w[5:0])
+                    hdr_cur[w*DATA_W +: DATA_W] = b_data;
         end
     end
 
@@ -257,8 +266,9 @@ module fcap_port_rx #(
                 snap_frame <= snap;
                 if (sof)
                     hdr <= 512'd0;
-                if (in_window)
-                    hdr[hdr_bit +: DATA_W] <= b_data;
+                for (ws = 0; ws < HDR_SLOTS; ws = ws + 1)
+                    if (in_window && hdr_slot == ws[5:0])
+                        hdr[ws*DATA_W +: DATA_W] <= b_data;
                 ignoring  <= ign_now;
                 taking    <= take_now;
                 bad       <= bad_post;
