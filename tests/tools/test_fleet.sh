@@ -27,6 +27,7 @@
 # usage: test_fleet.sh FCAP OUTDIR
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fleet_cluster.sh"
 fcap=$(realpath "$1")
 out=$(realpath -m "$2")
 need_data
@@ -34,60 +35,19 @@ d=$FCAP_DATA
 rm -rf "$out"
 mkdir -p "$out"
 ns=fcap-fleet-$$
-urls() { # urls USER: the cluster's three servers, as USER (password USER-pw)
-    echo "nats://$1:$1-pw@127.0.0.1:4222,nats://$1:$1-pw@127.0.0.1:4223,nats://$1:$1-pw@127.0.0.1:4224"
-}
+fleet_users="s1 s2 s3 s4 s6 s8"
 S=$(urls op)    # the operator: every subject
 cleanup() {
     for p in "$out"/serve-*.pid; do
         [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null && kill "$(cat "$p")" 2>/dev/null
     done
-    for i in 1 2 3; do
-        [ -f "$out/n$i.pid" ] && kill "$(cat "$out/n$i.pid")" 2>/dev/null
-    done
+    stop_nodes
     ip netns del "$ns" 2>/dev/null
 }
 trap cleanup EXIT
 ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || { echo "test_fleet: cannot make a network namespace"; exit 1; }
 run() { ip netns exec "$ns" "$@"; }
 
-# One NATS user per sensor: it publishes under its own id only (and answers
-# the requests it receives: allow_responses), subscribes to its own extract
-# subject and to its own inboxes (JetStream's acknowledgements: fcap gives a
-# sensor's connection the inbox prefix _INBOX.ID).
-sensor_user() { # sensor_user ID
-    cat <<EOF
-    { user: $1, password: $1-pw, permissions: {
-        publish: { allow: [ "fcap.$1.>" ] },
-        subscribe: { allow: [ "fcap.$1.extract", "_INBOX.$1.>" ] },
-        allow_responses: { max: 100000, expires: "5m" } } }
-EOF
-}
-start_node() { # start_node I
-    cat >"$out/n$1.conf" <<EOF
-server_name: n$1
-listen: 127.0.0.1:$((4221 + $1))
-jetstream { store_dir: "$out/n$1" }
-cluster {
-  name: fcap
-  listen: 127.0.0.1:$((6221 + $1))
-  routes: [ nats-route://127.0.0.1:6222, nats-route://127.0.0.1:6223, nats-route://127.0.0.1:6224 ]
-}
-authorization {
-  users = [
-    { user: op, password: op-pw }
-$(for s in s1 s2 s3 s4 s6 s8; do sensor_user $s; done)
-  ]
-}
-EOF
-    ip netns exec "$ns" nats-server -c "$out/n$1.conf" >>"$out/n$1.log" 2>&1 &
-    echo $! >"$out/n$1.pid"
-}
-kill_node() { # kill_node I [SIGNAL]
-    kill "-${2:-TERM}" "$(cat "$out/n$1.pid")"
-    while kill -0 "$(cat "$out/n$1.pid")" 2>/dev/null; do sleep 0.1; done
-    rm -f "$out/n$1.pid"
-}
 alerts() { # alerts SENSOR FIRST LAST: EVE-like lines with unique ids
     seq "$2" "$3" | awk -v s="$1" '{ printf "{\"event_type\":\"alert\",\"sensor\":\"%s\",\"n\":%d}\n", s, $1 }'
 }
