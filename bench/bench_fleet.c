@@ -16,7 +16,10 @@
  *                acknowledged per second
  *   end_to_end   write_behind with the cluster from the start (as a
  *                capture): every message put at once, then until drained
- * Prints KEY=VALUE lines (bench/fleet.sh makes the table).
+ * Prints KEY=VALUE lines (bench/fleet.sh makes the table). The sensor ids
+ * are PREFIX1..3, PREFIX from $BENCH_FLEET_SENSOR (default "bench"): two
+ * runs on one cluster need two (ids start at 1 in a new spool, and the
+ * stream would drop the second run's messages as duplicates).
  *
  * usage: bench_fleet SERVERS OUTDIR [MESSAGES]
  */
@@ -147,10 +150,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_fleet: MESSAGES '%s': want a positive count\n", argv[3]);
 		return 2;
 	}
-	bench_spool(out, "spool", "bench1", false, n);
-	bench_spool(out, "spool_wb", "bench2", true, n);
-	int rc = bench_send(servers, out, "bench1", n);
-	rc |= bench_end_to_end(servers, out, "bench3", n);
+	const char *prefix = getenv("BENCH_FLEET_SENSOR") ? getenv("BENCH_FLEET_SENSOR") : "bench";
+	char s1[FCAP_FLEET_SENSOR_MAX + 1], s2[FCAP_FLEET_SENSOR_MAX + 1], s3[FCAP_FLEET_SENSOR_MAX + 1];
+	snprintf(s1, sizeof(s1), "%.30s1", prefix);
+	snprintf(s2, sizeof(s2), "%.30s2", prefix);
+	snprintf(s3, sizeof(s3), "%.30s3", prefix);
+	bench_spool(out, "spool", s1, false, n);
+	bench_spool(out, "spool_wb", s2, true, n);
+	int rc = bench_send(servers, out, s1, n);
+	rc |= bench_end_to_end(servers, out, s3, n);
 	nats_CloseAndWait(2000);
 	if (rc)
 		fprintf(stderr, "bench_fleet: a spool did not drain within %d s\n", DRAIN_MS / 1000);
