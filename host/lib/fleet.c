@@ -14,9 +14,10 @@
  * asynchronously, up to WINDOW messages waiting for their acknowledgement.
  * Its progress, the sequence number up to which every message is
  * acknowledged (or set aside), advances over the acknowledged prefix only,
- * and is written in place to the file "acked" as it advances (every
- * PROGRESS_EVERY_MS at most), so that a restarted sender re-sends at most
- * what was acknowledged since: those carry their ids again and JetStream's
+ * and is written in place to the file "acked" as it advances (at once when
+ * nothing is in flight, else after WINDOW messages or PROGRESS_EVERY_MS), so
+ * that a restarted sender re-sends at most the window and what was
+ * acknowledged since: those carry their ids again and JetStream's
  * duplicate window drops them. A segment whose every message is done is
  * removed. A failed publish (cluster away, no quorum, time-out) stops the
  * window: once every message in flight has its answer, the sender pauses,
@@ -98,6 +99,7 @@ struct inflight {
 	size_t off;
 	int state;
 	bool acked, dup;         /* DONE by an acknowledgement (as a duplicate), else set aside */
+	int64_t sent_ms;         /* when it was published (monotonic) */
 };
 
 struct fcap_fleet {
@@ -142,7 +144,7 @@ struct fcap_fleet {
 	uint64_t open_progress;  /* done by an earlier run */
 	uint64_t progress_saved, pversion;
 	int pfd;
-	struct timespec saved_at;
+	int64_t saved_at;        /* when the progress was written (mono_ms) */
 	int rfd;                 /* the segment read, whole up to rlen in rbuf */
 	uint64_t rseg;
 	uint8_t *rbuf;
@@ -799,9 +801,16 @@ static int ensure_segment(struct fcap_fleet *f, size_t n, uint64_t first)
 		return 0;
 	close_segment(f);
 	char name[32], path[4200];
-	snprintf(name, sizeof(name), "%020" PRIu64 ".seg", first);
-	seg_path(f, name, path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	int fd = -1;
+	/* named by its first id; taken already (an empty segment a crash left,
+	 * with "next" lost), the next number: names only order the segments */
+	for (uint64_t k = 0; fd < 0 && k < 16; k++) {
+		snprintf(name, sizeof(name), "%020" PRIu64 ".seg", first + k);
+		seg_path(f, name, path, sizeof(path));
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
 	if (fd < 0)
 		return -1;
 	pthread_mutex_lock(&f->lock);
@@ -946,11 +955,38 @@ static struct inflight *window_find(struct fcap_fleet *f, uint64_t seq)
 	return NULL;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 /* A record read at off in the cursor's segment, into the window (lock held). */
 static void window_push(struct fcap_fleet *f, uint64_t seq, uint64_t bytes, size_t off, int state)
 {
 	struct inflight *e = &f->win[(f->w_head + f->w_len++) % WINDOW];
-	*e = (struct inflight){ .seq = seq, .bytes = bytes, .seg = f->cur_seg, .off = off, .state = state };
+	*e = (struct inflight){ .seq = seq, .bytes = bytes, .seg = f->cur_seg, .off = off, .state = state,
+				.sent_ms = mono_ms() };
+}
+
+/* The library answers every publish within its MaxWait; should an answer
+ * never come all the same, the window would stay full for ever: a message
+ * unanswered for QUIESCE_MS counts as failed (lock held). */
+static void check_unanswered(struct fcap_fleet *f)
+{
+	for (size_t i = 0; i < f->w_len; i++) {
+		const struct inflight *e = &f->win[(f->w_head + i) % WINDOW];
+		if (e->state != SENT)
+			continue;
+		if (mono_ms() - e->sent_ms > QUIESCE_MS) {
+			f->failed = true;
+			f->st.publish_errors++;
+			snprintf(f->st.publish_error, sizeof(f->st.publish_error), "message %s-%" PRIu64 ": no answer "
+				 "within %d ms", f->sensor, e->seq, QUIESCE_MS);
+		}
+		return;   /* the oldest one tells */
+	}
 }
 
 /* SEQ of a message's id SENSOR-SEQ (the sensor may hold '-'), 0 if none. */
@@ -1229,12 +1265,6 @@ static void recover(struct fcap_fleet *f)
 	pthread_mutex_lock(&f->lock);
 }
 
-static int64_t ms_since(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
 
 /* Removes (or sets aside, if damaged) the segments the sender is past and
  * whose messages the saved progress covers. */
@@ -1264,15 +1294,18 @@ static void drop_segments(struct fcap_fleet *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/* Writes the progress (when it moved: at once when nothing is in flight or
- * force, else every PROGRESS_EVERY_MS), then drops what it covers. */
+/* Writes the progress (when it moved: at once when nothing is in flight,
+ * when force, or when it moved a window's worth, else every
+ * PROGRESS_EVERY_MS), then drops what it covers. What a restart sends
+ * again is bounded so: the window in flight, and what moved since. */
 static void save_progress(struct fcap_fleet *f, bool force)
 {
 	pthread_mutex_lock(&f->lock);
 	uint64_t p = f->progress;
 	bool idle = f->w_len == 0;
 	pthread_mutex_unlock(&f->lock);
-	if (p == f->progress_saved || (!idle && !force && ms_since(&f->saved_at) < PROGRESS_EVERY_MS))
+	bool due = idle || force || p - f->progress_saved >= WINDOW || mono_ms() - f->saved_at >= PROGRESS_EVERY_MS;
+	if (p == f->progress_saved || !due)
 		return;
 	if (f->pfd < 0 || spool_progress_write(f->pfd, &f->pversion, p) < 0) {
 		if (f->pfd >= 0)
@@ -1281,7 +1314,7 @@ static void save_progress(struct fcap_fleet *f, bool force)
 		return;
 	}
 	f->progress_saved = p;
-	clock_gettime(CLOCK_MONOTONIC, &f->saved_at);
+	f->saved_at = mono_ms();
 	drop_segments(f);
 }
 
@@ -1310,11 +1343,11 @@ static void send_segments(struct fcap_fleet *f)
 		pthread_mutex_unlock(&f->lock);
 		drop_segments(f);   /* also those that held no message left to send */
 		pthread_mutex_lock(&f->lock);
-		if (f->progress != f->progress_saved) {
-			struct timespec ts = fleet_deadline(PROGRESS_EVERY_MS);
+		if (!f->stop && !f->failed) {
+			bool dirty = f->progress != f->progress_saved;
+			struct timespec ts = fleet_deadline(dirty ? PROGRESS_EVERY_MS : f->w_len ? 500 : 3600000);
 			pthread_cond_timedwait(&f->changed, &f->lock, &ts);
-		} else if (!f->stop && !f->failed) {
-			pthread_cond_wait(&f->changed, &f->lock);
+			check_unanswered(f);
 		}
 	}
 	/* stopped: no answer may come once the fleet is freed */

@@ -184,6 +184,8 @@ check "killed with alerts acknowledged and $left still to send" test "$left" -gt
 run "$fcap" fleet publish -s "$S" --sensor s12 --spool "$out/spool-s12" </dev/null 2>"$out/s12b.err"
 eq "the next run drains the spool" $? 0
 dups=$(sed -n 's/.* acknowledged (\([0-9]*\) as duplicates).*/\1/p' "$out/s12b.err")
+# at most the window in flight (256) and what was acknowledged since the
+# progress was last written (it is written every 256 messages, or 10 ms)
 check "it sent again only what the progress had not kept yet (${dups:-?} duplicates, at most 1000)" \
     test "${dups:-9999}" -le 1000
 run "$fcap" fleet alerts -s "$S" --sensor s12 2>/dev/null | cut -f2 >"$out/s12.got"
