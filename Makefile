@@ -313,7 +313,7 @@ test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/bin/fcap-cosim-san
 # untrusted bytes; tests/fuzz/ and docs/HARDENING.md. The library is rebuilt
 # with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (fcap/checksum.h).
 
-FUZZ_TARGETS := pcap_reader replay block segment index model dt journal json
+FUZZ_TARGETS := pcap_reader replay block segment index model dt journal json spool
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(INC) -Idriver

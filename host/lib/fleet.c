@@ -1,7 +1,7 @@
 /*
  * fleet.c - a sensor's spool and its sender to NATS JetStream (fcap/fleet.h).
  *
- * The spool is a directory of segment files (format: fleet_spool.h). A
+ * The spool is a directory of segment files (format: fcap/fleet_spool.h). A
  * message is appended to the current segment as one record (its length,
  * sequence number, kind and CRC-32C, then the message): one write, no file
  * made per message. A segment is closed at seg_max bytes and the next one
@@ -31,7 +31,7 @@
  */
 #include "fcap/fleet.h"
 #include "fleet_int.h"
-#include "fleet_spool.h"
+#include "fcap/fleet_spool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -649,38 +649,6 @@ static uint8_t *read_whole(const char *path, size_t *n)
 	return b;
 }
 
-/* What a segment holds: its messages after progress (count and bytes),
- * the largest id in it, its damaged stretches. */
-struct seg_tally {
-	uint64_t waiting, bytes, last, damaged;
-};
-
-/* Tallies the records of b[0..n); dmg (if not NULL) told of each damaged stretch. */
-static void seg_tally(const uint8_t *b, size_t n, uint64_t progress, struct seg_tally *t,
-		      void (*dmg)(void *ctx, size_t off, size_t end, const char *why), void *ctx)
-{
-	memset(t, 0, sizeof(*t));
-	for (size_t off = 0; off < n;) {
-		struct spool_rec r;
-		const char *why;
-		if (!spool_rec_parse(b, n, off, NKINDS, &r, &why)) {
-			size_t end = spool_resync(b, n, off, NKINDS);
-			t->damaged++;
-			if (dmg)
-				dmg(ctx, off, end, why);
-			off = end;
-			continue;
-		}
-		if (r.seq > progress) {
-			t->waiting++;
-			t->bytes += SPOOL_REC_HDR + r.len;
-		}
-		if (r.seq > t->last)
-			t->last = r.seq;
-		off = r.next;
-	}
-}
-
 /* One damaged stretch [off, end) of a segment: said and counted. */
 static void seg_damage(struct fcap_fleet *f, const char *name, size_t off, size_t end, const char *why)
 {
@@ -718,9 +686,9 @@ static int scan_seg(struct fcap_fleet *f, const char *name, char *errbuf)
 		free(b);
 		return fcap_err(errbuf, "spool %s: out of memory", f->dir);
 	}
-	struct seg_tally t;
+	struct fcap_spool_tally t;
 	struct damage_ctx d = { f, name };
-	seg_tally(b, n, f->open_progress, &t, said_damage, &d);
+	fcap_spool_tally(b, n, f->open_progress, NKINDS, &t, said_damage, &d);
 	free(b);
 	s->size = n;
 	s->closed = s->scanned = true;
@@ -738,18 +706,18 @@ static void load_progress(struct fcap_fleet *f)
 {
 	char why[128];
 	uint64_t seq = 0;
-	int rc = spool_progress_read(f->dir, &seq, &f->pversion, why, sizeof(why));
+	int rc = fcap_spool_progress_read(f->dir, &seq, &f->pversion, why, sizeof(why));
 	if (rc < 0)
 		spool_problem(f, true, "spool file %s/%s: %s: every message in the spool is sent again (those "
 				       "already stored are dropped as duplicates within the stream's window)",
-			      f->dir, SPOOL_PROGRESS, why);
+			      f->dir, FCAP_SPOOL_PROGRESS, why);
 	else if (rc > 0 && seq < SEQ_LIMIT)
 		f->open_progress = seq;
 	f->progress = f->progress_saved = f->last_read = f->open_progress;
 	if (f->open_progress >= f->next_seq)
 		f->next_seq = f->open_progress + 1;
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", f->dir, SPOOL_PROGRESS);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, FCAP_SPOOL_PROGRESS);
 	f->pfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f->pfd < 0)
 		spool_problem(f, false, "spool file %s: %s: progress not kept (sent again next run)", path,
@@ -890,7 +858,7 @@ static void append_staged(struct fcap_fleet *f, struct staged *m)
 	size_t blen = 0;
 	uint64_t first = 0, last = 0, count = 0;
 	while (m) {
-		size_t rec = SPOOL_REC_HDR + m->len;
+		size_t rec = FCAP_SPOOL_REC_HDR + m->len;
 		uint64_t in_seg = f->wfd >= 0 ? f->wsize : 0;
 		if (blen && (blen + rec > WRITE_BATCH || in_seg + blen + rec > f->seg_max)) {
 			append_records(f, f->wbuf, blen, first, last, count, true);
@@ -906,7 +874,7 @@ static void append_staged(struct fcap_fleet *f, struct staged *m)
 			pthread_mutex_unlock(&f->lock);
 			spool_problem(f, false, "spool %s: message %" PRIu64 ": out of memory: lost", f->dir, m->seq);
 		} else {
-			spool_rec_encode(f->wbuf + blen, m->seq, m->kind, m->data, (uint32_t)m->len);
+			fcap_spool_rec_encode(f->wbuf + blen, m->seq, m->kind, m->data, (uint32_t)m->len);
 			first = count ? first : m->seq;
 			last = m->seq;
 			count++;
@@ -1116,7 +1084,7 @@ static int reader_load(struct fcap_fleet *f, const struct seg *s)
 
 /* A message set aside: its kind line and bytes in NAME.msg.bad (the
  * earlier format, for a look), said and counted; the window's entry done. */
-static void set_aside_rec(struct fcap_fleet *f, const struct seg *s, size_t off, const struct spool_rec *r,
+static void set_aside_rec(struct fcap_fleet *f, const struct seg *s, size_t off, const struct fcap_spool_rec *r,
 			  const char *why)
 {
 	char path[4200], head[16];
@@ -1128,13 +1096,13 @@ static void set_aside_rec(struct fcap_fleet *f, const struct seg *s, size_t off,
 }
 
 /* Publishes a record; its answer comes to on_ack. */
-static void publish_rec(struct fcap_fleet *f, const struct seg *s, size_t off, const struct spool_rec *r)
+static void publish_rec(struct fcap_fleet *f, const struct seg *s, size_t off, const struct fcap_spool_rec *r)
 {
 	char subject[128], id[80];
 	snprintf(subject, sizeof(subject), "fcap.%s.%s", f->sensor, kinds[r->kind]);
 	snprintf(id, sizeof(id), "%s-%" PRIu64, f->sensor, r->seq);
 	pthread_mutex_lock(&f->lock);
-	window_push(f, r->seq, SPOOL_REC_HDR + r->len, off, SENT);
+	window_push(f, r->seq, FCAP_SPOOL_REC_HDR + r->len, off, SENT);
 	f->lib_pending++;
 	pthread_mutex_unlock(&f->lock);
 	jsPubOptions po;
@@ -1184,10 +1152,10 @@ static void send_next(struct fcap_fleet *f, const struct seg *s)
 		pthread_mutex_unlock(&f->lock);
 		return;
 	}
-	struct spool_rec r;
+	struct fcap_spool_rec r;
 	const char *why;
-	if (!spool_rec_parse(f->rbuf, s->size, off, NKINDS, &r, &why)) {
-		f->cur_off = spool_resync(f->rbuf, s->size, off, NKINDS);
+	if (!fcap_spool_rec_parse(f->rbuf, s->size, off, NKINDS, &r, &why)) {
+		f->cur_off = fcap_spool_resync(f->rbuf, s->size, off, NKINDS);
 		if (!s->scanned) {   /* an earlier run's damage was said at open */
 			seg_damage(f, s->name, off, f->cur_off, why);
 			pthread_mutex_lock(&f->lock);
@@ -1203,7 +1171,7 @@ static void send_next(struct fcap_fleet *f, const struct seg *s)
 			return;   /* done by an earlier run */
 		/* counted as spooled at open: done, not sent */
 		pthread_mutex_lock(&f->lock);
-		window_push(f, r.seq, SPOOL_REC_HDR + r.len, off, DONE);
+		window_push(f, r.seq, FCAP_SPOOL_REC_HDR + r.len, off, DONE);
 		pthread_mutex_unlock(&f->lock);
 		char why2[96];
 		snprintf(why2, sizeof(why2), "after message %" PRIu64 ": out of order", f->last_read);
@@ -1307,10 +1275,10 @@ static void save_progress(struct fcap_fleet *f, bool force)
 	bool due = idle || force || p - f->progress_saved >= WINDOW || mono_ms() - f->saved_at >= PROGRESS_EVERY_MS;
 	if (p == f->progress_saved || !due)
 		return;
-	if (f->pfd < 0 || spool_progress_write(f->pfd, &f->pversion, p) < 0) {
+	if (f->pfd < 0 || fcap_spool_progress_write(f->pfd, &f->pversion, p) < 0) {
 		if (f->pfd >= 0)
 			spool_problem(f, false, "spool file %s/%s: %s: progress not kept (sent again next run)", f->dir,
-				      SPOOL_PROGRESS, strerror(errno));
+				      FCAP_SPOOL_PROGRESS, strerror(errno));
 		return;
 	}
 	f->progress_saved = p;
@@ -1391,7 +1359,7 @@ int fcap_fleet_spool_info(const char *dir, struct fcap_fleet_spool_info *info, c
 	memset(info, 0, sizeof(*info));
 	char why[128];
 	uint64_t version;
-	if (spool_progress_read(dir, &info->progress, &version, why, sizeof(why)) < 0)
+	if (fcap_spool_progress_read(dir, &info->progress, &version, why, sizeof(why)) < 0)
 		info->progress_damaged = true;
 	size_t n;
 	char **names = list_segs(dir, &n, errbuf);
@@ -1405,8 +1373,8 @@ int fcap_fleet_spool_info(const char *dir, struct fcap_fleet_spool_info *info, c
 		free(names[i]);
 		if (!b)
 			continue;   /* removed meanwhile: sent */
-		struct seg_tally t;
-		seg_tally(b, len, info->progress, &t, NULL, NULL);
+		struct fcap_spool_tally t;
+		fcap_spool_tally(b, len, info->progress, NKINDS, &t, NULL, NULL);
 		free(b);
 		info->segments++;
 		info->waiting += t.waiting;
@@ -1547,7 +1515,7 @@ static void stage(struct fcap_fleet *f, struct staged *m, uint64_t seq, uint64_t
 
 static int put_staged(struct fcap_fleet *f, int kind, const void *data, size_t len, char *errbuf)
 {
-	uint64_t bytes = SPOOL_REC_HDR + len;
+	uint64_t bytes = FCAP_SPOOL_REC_HDR + len;
 	struct staged *m = malloc(sizeof(*m) + len);
 	if (!m)
 		return fcap_err(errbuf, "fleet: out of memory");
@@ -1574,7 +1542,7 @@ static int put_staged(struct fcap_fleet *f, int kind, const void *data, size_t l
 /* The put writes its record itself (wlock: records in sequence order). */
 static int put_direct(struct fcap_fleet *f, int kind, const void *data, size_t len, char *errbuf)
 {
-	uint64_t bytes = SPOOL_REC_HDR + len;
+	uint64_t bytes = FCAP_SPOOL_REC_HDR + len;
 	pthread_mutex_lock(&f->wlock);
 	pthread_mutex_lock(&f->lock);
 	bool full = f->st.spool_bytes + f->staged_bytes + bytes > f->spool_max;
@@ -1585,7 +1553,7 @@ static int put_direct(struct fcap_fleet *f, int kind, const void *data, size_t l
 	if (rc == 0 && !wbuf_room(f, bytes))
 		rc = fcap_err(errbuf, "fleet: out of memory");
 	if (rc == 0) {
-		spool_rec_encode(f->wbuf, seq, kind, data, (uint32_t)len);
+		fcap_spool_rec_encode(f->wbuf, seq, kind, data, (uint32_t)len);
 		if (append_records(f, f->wbuf, bytes, seq, seq, 1, false) < 0)
 			rc = fcap_err(errbuf, "spool %s: message %" PRIu64 " not written: %s", f->dir, seq,
 				      strerror(errno));
@@ -1599,7 +1567,7 @@ int fcap_fleet_put(struct fcap_fleet *f, const char *kind, const void *data, siz
 	int k = kind_index(kind);
 	if (k < 0)
 		return fcap_err(errbuf, "fleet: unknown message kind '%s'", kind);
-	if (len > SPOOL_REC_MAX) {
+	if (len > FCAP_SPOOL_REC_MAX) {
 		pthread_mutex_lock(&f->lock);
 		f->st.overflow++;   /* never fits a spool: as one too full */
 		pthread_mutex_unlock(&f->lock);

@@ -1,5 +1,5 @@
 /* fleet_spool.c - the spool's records and progress file (fleet_spool.h). */
-#include "fleet_spool.h"
+#include "fcap/fleet_spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "fcap/checksum.h"
 #include "fcap/crc32c.h"
 
 static const uint8_t rec_magic[4] = { 'F', 'S', 'R', '1' };
@@ -19,20 +20,20 @@ static uint32_t rec_crc(const uint8_t *hdr, const void *data, uint32_t len)
 	return fcap_crc32c(fcap_crc32c(0, hdr + 4, 16), data, len);
 }
 
-void spool_rec_encode(uint8_t *buf, uint64_t seq, int kind, const void *data, uint32_t len)
+void fcap_spool_rec_encode(uint8_t *buf, uint64_t seq, int kind, const void *data, uint32_t len)
 {
 	memcpy(buf, rec_magic, 4);
 	st32(buf + 4, len);
 	st64(buf + 8, seq);
 	buf[16] = (uint8_t)kind;
 	buf[17] = buf[18] = buf[19] = 0;
-	memcpy(buf + SPOOL_REC_HDR, data, len);
+	memcpy(buf + FCAP_SPOOL_REC_HDR, data, len);
 	st32(buf + 20, rec_crc(buf, data, len));
 }
 
-bool spool_rec_parse(const uint8_t *buf, size_t n, size_t off, int nkinds, struct spool_rec *r, const char **why)
+bool fcap_spool_rec_parse(const uint8_t *buf, size_t n, size_t off, int nkinds, struct fcap_spool_rec *r, const char **why)
 {
-	if (n - off < SPOOL_REC_HDR) {
+	if (n - off < FCAP_SPOOL_REC_HDR) {
 		*why = "a record cut short (its header)";
 		return false;
 	}
@@ -42,15 +43,15 @@ bool spool_rec_parse(const uint8_t *buf, size_t n, size_t off, int nkinds, struc
 		return false;
 	}
 	uint32_t len = ld32(h + 4);
-	if (len > SPOOL_REC_MAX) {
+	if (len > FCAP_SPOOL_REC_MAX) {
 		*why = "a record length out of range";
 		return false;
 	}
-	if (n - off - SPOOL_REC_HDR < len) {
+	if (n - off - FCAP_SPOOL_REC_HDR < len) {
 		*why = "a record cut short (its message)";
 		return false;
 	}
-	if (rec_crc(h, h + SPOOL_REC_HDR, len) != ld32(h + 20)) {
+	if (FCAP_CHECKSUM_BAD(ld32(h + 20), rec_crc(h, h + FCAP_SPOOL_REC_HDR, len))) {
 		*why = "a record whose checksum does not match";
 		return false;
 	}
@@ -61,40 +62,65 @@ bool spool_rec_parse(const uint8_t *buf, size_t n, size_t off, int nkinds, struc
 	r->len = len;
 	r->seq = ld64(h + 8);
 	r->kind = h[16];
-	r->data = h + SPOOL_REC_HDR;
-	r->next = off + SPOOL_REC_HDR + len;
+	r->data = h + FCAP_SPOOL_REC_HDR;
+	r->next = off + FCAP_SPOOL_REC_HDR + len;
 	return true;
 }
 
-size_t spool_resync(const uint8_t *buf, size_t n, size_t off, int nkinds)
+size_t fcap_spool_resync(const uint8_t *buf, size_t n, size_t off, int nkinds)
 {
-	for (size_t p = off + 1; p + SPOOL_REC_HDR <= n; p++) {
+	for (size_t p = off + 1; p + FCAP_SPOOL_REC_HDR <= n; p++) {
 		const uint8_t *m = memchr(buf + p, rec_magic[0], n - p);
 		if (!m)
 			break;
 		p = (size_t)(m - buf);
-		struct spool_rec r;
+		struct fcap_spool_rec r;
 		const char *why;
-		if (spool_rec_parse(buf, n, p, nkinds, &r, &why))
+		if (fcap_spool_rec_parse(buf, n, p, nkinds, &r, &why))
 			return p;
 	}
 	return n;
 }
 
+void fcap_spool_tally(const uint8_t *b, size_t n, uint64_t progress, int nkinds, struct fcap_spool_tally *t,
+		      void (*dmg)(void *ctx, size_t off, size_t end, const char *why), void *ctx)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t off = 0; off < n;) {
+		struct fcap_spool_rec r;
+		const char *why;
+		if (!fcap_spool_rec_parse(b, n, off, nkinds, &r, &why)) {
+			size_t end = fcap_spool_resync(b, n, off, nkinds);
+			t->damaged++;
+			if (dmg)
+				dmg(ctx, off, end, why);
+			off = end;
+			continue;
+		}
+		if (r.seq > progress) {
+			t->waiting++;
+			t->bytes += FCAP_SPOOL_REC_HDR + r.len;
+		}
+		if (r.seq > t->last)
+			t->last = r.seq;
+		off = r.next;
+	}
+}
+
 /* A slot's sequence number when whole. */
 static bool slot_valid(const uint8_t *s, uint64_t *version, uint64_t *seq)
 {
-	if (memcmp(s, progress_magic, 8) != 0 || ld32(s + 24) != fcap_crc32c(0, s, 24))
+	if (memcmp(s, progress_magic, 8) != 0 || FCAP_CHECKSUM_BAD(ld32(s + 24), fcap_crc32c(0, s, 24)))
 		return false;
 	*version = ld64(s + 8);
 	*seq = ld64(s + 16);
 	return true;
 }
 
-int spool_progress_read(const char *dir, uint64_t *seq, uint64_t *version, char *why, size_t n)
+int fcap_spool_progress_read(const char *dir, uint64_t *seq, uint64_t *version, char *why, size_t n)
 {
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_PROGRESS);
+	snprintf(path, sizeof(path), "%s/%s", dir, FCAP_SPOOL_PROGRESS);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -125,7 +151,7 @@ int spool_progress_read(const char *dir, uint64_t *seq, uint64_t *version, char 
 	return 1;
 }
 
-int spool_progress_write(int fd, uint64_t *version, uint64_t seq)
+int fcap_spool_progress_write(int fd, uint64_t *version, uint64_t seq)
 {
 	uint8_t s[SLOT] = { 0 };
 	uint64_t v = *version + 1;

@@ -1,6 +1,6 @@
 /*
- * fleet_spool.h - the spool's on-disk format (fleet_spool.c), used by
- * fleet.c; docs/FLEET.md, "The spool".
+ * fcap/fleet_spool.h - the fleet spool's on-disk format (host/lib/fleet_spool.c),
+ * used by fleet.c; docs/FLEET.md, "The spool".
  *
  * A segment file (NAME.seg, NAME the sequence number of its first record,
  * %020llu) is a run of records, appended and never rewritten:
@@ -30,11 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_REC_HDR 24
-#define SPOOL_REC_MAX (1u << 30)   /* a longer payload is damage, not a message */
-#define SPOOL_PROGRESS "acked"
+#define FCAP_SPOOL_REC_HDR 24
+#define FCAP_SPOOL_REC_MAX (1u << 30)   /* a longer payload is damage, not a message */
+#define FCAP_SPOOL_PROGRESS "acked"
 
-struct spool_rec {
+struct fcap_spool_rec {
 	uint64_t seq;
 	int kind;
 	const uint8_t *data;
@@ -42,24 +42,35 @@ struct spool_rec {
 	size_t next;                /* the offset after it */
 };
 
-/* Writes one record (SPOOL_REC_HDR + len bytes) at buf. */
-void spool_rec_encode(uint8_t *buf, uint64_t seq, int kind, const void *data, uint32_t len);
+/* Writes one record (FCAP_SPOOL_REC_HDR + len bytes) at buf. */
+void fcap_spool_rec_encode(uint8_t *buf, uint64_t seq, int kind, const void *data, uint32_t len);
 
 /* The record at off in buf[0..n): true with r filled, or false with why
  * (truncated, bad magic, bad checksum...). nkinds bounds the kind. */
-bool spool_rec_parse(const uint8_t *buf, size_t n, size_t off, int nkinds, struct spool_rec *r, const char **why);
+bool fcap_spool_rec_parse(const uint8_t *buf, size_t n, size_t off, int nkinds, struct fcap_spool_rec *r, const char **why);
 
 /* The first offset after off where a whole record with a good checksum
  * starts, or n when none does: the end of a damaged stretch. */
-size_t spool_resync(const uint8_t *buf, size_t n, size_t off, int nkinds);
+size_t fcap_spool_resync(const uint8_t *buf, size_t n, size_t off, int nkinds);
+
+/* What a segment's bytes hold: its messages after progress (count and
+ * bytes), the largest id in it, its damaged stretches. */
+struct fcap_spool_tally {
+	uint64_t waiting, bytes, last, damaged;
+};
+
+/* Tallies the records of b[0..n); dmg (if not NULL) is told of each damaged
+ * stretch [off, end), in order. */
+void fcap_spool_tally(const uint8_t *b, size_t n, uint64_t progress, int nkinds, struct fcap_spool_tally *t,
+		      void (*dmg)(void *ctx, size_t off, size_t end, const char *why), void *ctx);
 
 /* Reads the progress file of dir: 1 with *seq (and the version of its
  * slot), 0 when there is none or it is empty (made, never written), -1
  * when it is damaged (why, n bytes). */
-int spool_progress_read(const char *dir, uint64_t *seq, uint64_t *version, char *why, size_t n);
+int fcap_spool_progress_read(const char *dir, uint64_t *seq, uint64_t *version, char *why, size_t n);
 
 /* Writes seq into the slot after version's (pwrite in place: no new file
  * per write); -1 with errno. */
-int spool_progress_write(int fd, uint64_t *version, uint64_t seq);
+int fcap_spool_progress_write(int fd, uint64_t *version, uint64_t seq);
 
 #endif
