@@ -7,7 +7,7 @@
 #   make lint       verilator --lint-only -Wall on the RTL
 #   make synth      yosys synthesis of the card, the whole flow and the cell tables
 #   make synth-check  its coarse half (what make test runs)
-#   make bench      simulated capture speed; scorer speed and detection
+#   make bench      simulated capture speed; scorer speed and detection; fleet publishing
 #   make fuzz       libFuzzer campaign over every parser (FUZZ_SECONDS per target)
 #   make driver     the kernel module (kbuild, W=1) against Debian's headers
 #   make driver-check  sparse (C=2) and checkpatch --strict on the driver
@@ -46,7 +46,7 @@ UNIT_TESTS := test_features test_pcap_reader test_model test_store test_ops test
 all: $(O)/bin/fcap $(O)/bin/fcap-san $(O)/bin/fcap-cosim $(O)/bin/fcap-cosim-san $(O)/tests/test_block $(O)/tests/test_card $(O)/tests/test_async_fifo \
 	$(O)/tests/test_scoreboard \
 	$(O)/tests/test_driver $(addprefix $(O)/tests/,$(UNIT_TESTS)) $(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_sim_floor \
-	$(O)/bin/bench_recorder
+	$(O)/bin/bench_recorder $(O)/bin/bench_fleet
 
 deps:
 	@tools/deps.sh
@@ -243,7 +243,7 @@ $(addprefix $(O)/tests/,$(UNIT_TESTS)): $(O)/tests/%: $(O)/san/tests/unit/%.o $(
 	$(CXX) $(SAN) -o $@ $< $(san_LINK) -lcunit
 
 # The benchmarks link the optimised library: they measure what fcap runs.
-$(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_recorder: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
+$(O)/bin/bench_scorer $(O)/bin/bench_capture $(O)/bin/bench_recorder $(O)/bin/bench_fleet: $(O)/bin/%: $(O)/obj/bench/%.o $(O)/obj/libfcap.a \
 		$(O)/obj/libfcapsim.a $(VMODELS) $(VOBJS)
 	@mkdir -p $(@D)
 	$(CXX) $(OPT) -o $@ $< $(obj_LINK)
@@ -335,7 +335,7 @@ test-driver: $(KO) $(O)/bin/fcap $(O)/hw/fcap.dtb $(O)/bin/fcap-cosim-san
 # untrusted bytes; tests/fuzz/ and docs/HARDENING.md. The library is rebuilt
 # with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (fcap/checksum.h).
 
-FUZZ_TARGETS := pcap_reader replay block segment index model dt journal json
+FUZZ_TARGETS := pcap_reader replay block segment index model dt journal json spool
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(INC) -Idriver
@@ -496,6 +496,7 @@ bench: deps all
 	bench/sim_capture.sh $(O)/bin/fcap $(O)/bench
 	$(O)/bin/bench_scorer $(O)/bench
 	bench/recorder.sh $(O)/bin/bench_recorder $(O)/bin/fcap $(O)/bench
+	bench/fleet.sh $(O)/bin/bench_fleet $(O)/bin/fcap $(O)/bench
 
 clean:
 	rm -rf $(O)

@@ -867,8 +867,8 @@ static void close_fleet(const struct capture_args *a, struct ticker *t)
 		fprintf(stderr, "fcap capture: fleet: the server reported %llu errors, the last: %s\n",
 			(unsigned long long)fs.server_errors, fs.last_error);
 	if (fs.corrupt)
-		fprintf(stderr, "fcap capture: fleet: %llu spool files set aside, not sent (damaged, or too large for "
-				"the server)\n",
+		fprintf(stderr, "fcap capture: fleet: %llu spool problems set aside, not sent (damaged messages or "
+				"files, or messages too large for the server)\n",
 			(unsigned long long)fs.corrupt);
 	if (fs.spool_error[0])
 		fprintf(stderr, "fcap capture: fleet: %s\n", fs.spool_error);

@@ -17,6 +17,7 @@ static void help(void)
 {
 	printf("usage: fcap fleet init    -s SERVERS [--replicas N] [--max-age T] [--creds FILE]\n"
 	       "       fcap fleet publish -s SERVERS --sensor ID --spool DIR [OPTIONS] [FILE|-]\n"
+	       "       fcap fleet spool   --spool DIR\n"
 	       "       fcap fleet alerts  -s SERVERS [--sensor ID] [--kind K] [--idle MS] [--creds FILE]\n"
 	       "       fcap fleet serve   -s SERVERS --sensor ID --store DIR [--alerts EVE] [--creds FILE]\n"
 	       "       fcap fleet extract -s SERVERS --sensor ID[,ID...] [CONDITIONS] -w FILE|- [FILTER...]\n"
@@ -27,6 +28,8 @@ static void help(void)
 	       "  publish   send each line of FILE (default: standard input) as one message to\n"
 	       "            fcap.ID.KIND, through a bounded spool on disk; at the end, wait for\n"
 	       "            the spool to drain (exit 1 if it does not: it is kept for next time)\n"
+	       "  spool     say what a spool directory holds (messages waiting, segments,\n"
+	       "            damage), without changing it\n"
 	       "  alerts    print every message of a kind (default alert) as SENSOR<TAB>LINE,\n"
 	       "            oldest first: all the stream holds, then more until none comes\n"
 	       "            for --idle ms (default 1000)\n"
@@ -118,8 +121,8 @@ static int publish(const struct fleet_args *a, const char *path)
 		fprintf(stderr, "fcap fleet: sensor %s: the server reported %" PRIu64 " errors, the last: %s\n", a->sensor,
 			st.server_errors, st.last_error);
 	if (st.corrupt) {
-		fprintf(stderr, "fcap fleet: sensor %s: %" PRIu64 " spool files set aside, not sent (damaged, or too "
-				"large for the server)\n", a->sensor, st.corrupt);
+		fprintf(stderr, "fcap fleet: sensor %s: %" PRIu64 " spool problems set aside, not sent (damaged "
+				"messages or files, or messages too large for the server)\n", a->sensor, st.corrupt);
 		rc = EXIT_RUNTIME;
 	}
 	if (st.spool_error[0])
@@ -132,6 +135,27 @@ static int publish(const struct fleet_args *a, const char *path)
 		rc = EXIT_RUNTIME;
 	}
 	return rc;
+}
+
+/* `fcap fleet spool`: what the spool holds, on standard output. */
+static int spool_info(const struct fleet_args *a, int argc)
+{
+	if (!a->spool)
+		return usage_error("fleet", "spool needs --spool DIR");
+	if (optind < argc)
+		return usage_error("fleet", "spool takes no arguments");
+	struct fcap_fleet_spool_info in;
+	char err[FCAP_ERRBUF_SIZE] = "";
+	if (fcap_fleet_spool_info(a->spool, &in, err) < 0) {
+		fprintf(stderr, "fcap fleet: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	printf("spool %s: %" PRIu64 " messages waiting (%" PRIu64 " bytes) in %" PRIu64 " segments, %" PRIu64
+	       " damaged stretches; %" PRIu64 " files of the one-file-per-message format; acknowledged up to %" PRIu64
+	       "%s\n",
+	       a->spool, in.waiting, in.bytes, in.segments, in.damaged, in.old_files, in.progress,
+	       in.progress_damaged ? " (its progress file is damaged: everything goes again)" : "");
+	return EXIT_OK;
 }
 
 static void print_msg(void *ctx, const char *sensor, const void *data, size_t len)
@@ -363,6 +387,8 @@ int cmd_fleet(int argc, char **argv)
 		default: return usage_error("fleet", "unknown option");
 		}
 	}
+	if (!strcmp(sub, "spool"))
+		return spool_info(&a, argc);
 	if (!a.servers)
 		return usage_error("fleet", "no servers: give -s nats://HOST:PORT");
 	if (strcmp(a.kind, "alert") && strcmp(a.kind, "flow") && strcmp(a.kind, "stats"))
@@ -394,7 +420,8 @@ int cmd_fleet(int argc, char **argv)
 		if (rc == EXIT_USAGE)
 			return rc;
 	} else {
-		return usage_error("fleet", "unknown subcommand '%s': want init, publish, alerts, serve or extract", sub);
+		return usage_error("fleet", "unknown subcommand '%s': want init, publish, spool, alerts, serve or extract",
+				   sub);
 	}
 	if (rc != EXIT_OK && err[0])
 		fprintf(stderr, "fcap fleet: %s\n", err);

@@ -17,7 +17,7 @@ set -u
 BIN=$1 SEEDS=$2 WORK=$3 SECS=$4
 shift 4
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${*:-pcap_reader replay block segment index model dt journal json}
+targets=${*:-pcap_reader replay block segment index model dt journal json spool}
 mkdir -p "$WORK/crashes" "$WORK/logs"
 failed=0
 table="$WORK/table.txt"

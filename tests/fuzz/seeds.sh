@@ -13,7 +13,7 @@ DATA=${FCAP_DATA:?FCAP_DATA must name the bundled captures}
 tmp=$OUT/.work
 rm -rf "$OUT"
 mkdir -p "$tmp" "$OUT/pcap_reader" "$OUT/replay" "$OUT/block" "$OUT/segment" "$OUT/index" \
-    "$OUT/model" "$OUT/dt" "$OUT/journal" "$OUT/json"
+    "$OUT/model" "$OUT/dt" "$OUT/journal" "$OUT/json" "$OUT/spool"
 
 # Capture files: pcapng heads as they are, and pcap in both timestamp
 # resolutions (the formats replay and the scorer's reader accept).
@@ -87,6 +87,20 @@ id=$(sed -n 's/.*"alert_id":"\([0-9a-f]*\)".*/\1/p' "$tmp/alerts.json" | head -1
     2> /dev/null
 "$FCAP" feedback -q -a "$tmp/alerts.json" -j "$OUT/journal/j.verdicts" "$id" --true-positive \
     --note 'a "quoted" note' 2> /dev/null
+# A fleet spool (no cluster: nothing is sent): the alerts' lines, then the
+# first ones as flows (a second run: a second segment); one segment cut
+# short, as a crash leaves it.
+head -n 8 "$tmp/alerts.json" | "$FCAP" fleet publish -q -s nats://127.0.0.1:1 --sensor seed --spool "$tmp/spool" \
+    --drain-timeout 0 2> /dev/null || true
+head -n 3 "$tmp/alerts.json" | "$FCAP" fleet publish -q -s nats://127.0.0.1:1 --sensor seed --spool "$tmp/spool" \
+    --kind flow --drain-timeout 0 2> /dev/null || true
+n=0
+for seg in "$tmp"/spool/*.seg; do
+    n=$((n + 1))
+    cp "$seg" "$OUT/spool/seg$n"
+done
+[ "$n" -eq 2 ] || { echo "seeds.sh: the spool holds $n segments, not 2" >&2; exit 1; }
+head -c $(($(wc -c < "$OUT/spool/seg1") - 40)) "$OUT/spool/seg1" > "$OUT/spool/cut"
 rm -rf "$tmp"
 for d in "$OUT"/*; do
     echo "seeds: $(basename "$d"): $(ls "$d" | wc -l) files"

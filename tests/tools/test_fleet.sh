@@ -27,6 +27,7 @@
 # usage: test_fleet.sh FCAP OUTDIR
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fleet_cluster.sh"
 fcap=$(realpath "$1")
 out=$(realpath -m "$2")
 need_data
@@ -34,60 +35,19 @@ d=$FCAP_DATA
 rm -rf "$out"
 mkdir -p "$out"
 ns=fcap-fleet-$$
-urls() { # urls USER: the cluster's three servers, as USER (password USER-pw)
-    echo "nats://$1:$1-pw@127.0.0.1:4222,nats://$1:$1-pw@127.0.0.1:4223,nats://$1:$1-pw@127.0.0.1:4224"
-}
+fleet_users="s1 s2 s3 s4 s6 s8"
 S=$(urls op)    # the operator: every subject
 cleanup() {
     for p in "$out"/serve-*.pid; do
         [ -f "$p" ] && kill -CONT "$(cat "$p")" 2>/dev/null && kill "$(cat "$p")" 2>/dev/null
     done
-    for i in 1 2 3; do
-        [ -f "$out/n$i.pid" ] && kill "$(cat "$out/n$i.pid")" 2>/dev/null
-    done
+    stop_nodes
     ip netns del "$ns" 2>/dev/null
 }
 trap cleanup EXIT
 ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || { echo "test_fleet: cannot make a network namespace"; exit 1; }
 run() { ip netns exec "$ns" "$@"; }
 
-# One NATS user per sensor: it publishes under its own id only (and answers
-# the requests it receives: allow_responses), subscribes to its own extract
-# subject and to its own inboxes (JetStream's acknowledgements: fcap gives a
-# sensor's connection the inbox prefix _INBOX.ID).
-sensor_user() { # sensor_user ID
-    cat <<EOF
-    { user: $1, password: $1-pw, permissions: {
-        publish: { allow: [ "fcap.$1.>" ] },
-        subscribe: { allow: [ "fcap.$1.extract", "_INBOX.$1.>" ] },
-        allow_responses: { max: 100000, expires: "5m" } } }
-EOF
-}
-start_node() { # start_node I
-    cat >"$out/n$1.conf" <<EOF
-server_name: n$1
-listen: 127.0.0.1:$((4221 + $1))
-jetstream { store_dir: "$out/n$1" }
-cluster {
-  name: fcap
-  listen: 127.0.0.1:$((6221 + $1))
-  routes: [ nats-route://127.0.0.1:6222, nats-route://127.0.0.1:6223, nats-route://127.0.0.1:6224 ]
-}
-authorization {
-  users = [
-    { user: op, password: op-pw }
-$(for s in s1 s2 s3 s4 s6 s8; do sensor_user $s; done)
-  ]
-}
-EOF
-    ip netns exec "$ns" nats-server -c "$out/n$1.conf" >>"$out/n$1.log" 2>&1 &
-    echo $! >"$out/n$1.pid"
-}
-kill_node() { # kill_node I [SIGNAL]
-    kill "-${2:-TERM}" "$(cat "$out/n$1.pid")"
-    while kill -0 "$(cat "$out/n$1.pid")" 2>/dev/null; do sleep 0.1; done
-    rm -f "$out/n$1.pid"
-}
 alerts() { # alerts SENSOR FIRST LAST: EVE-like lines with unique ids
     seq "$2" "$3" | awk -v s="$1" '{ printf "{\"event_type\":\"alert\",\"sensor\":\"%s\",\"n\":%d}\n", s, $1 }'
 }
@@ -106,8 +66,21 @@ eq "5 replicas on 3 nodes: init exits 1" $? 1
 contains "the stream and the servers are named" "$out/init5.err" "stream FCAP_ALERTS on nats://***@127.0.0.1:4222"
 check "the message holds no password" sh -c "! grep -q op-pw '$out/init5.err'"
 
+spool_info() { # spool_info DIR FIELD: waiting (messages not yet acknowledged) or acked (up to this id)
+    run "$fcap" fleet spool --spool "$1" 2>/dev/null |
+        sed -n "s/.*: \([0-9]*\) messages waiting.* acknowledged up to \([0-9]*\).*/\1 \2/p" |
+        { read -r w a; if [ "$2" = waiting ]; then echo "${w:-0}"; else echo "${a:-0}"; fi; }
+}
+wait_acked() { # wait_acked DIR: until some message of the spool is acknowledged (10 s at most)
+    for _ in $(seq 200); do
+        [ "$(spool_info "$1" acked)" -gt 0 ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 echo "test_fleet: three sensors, one node killed mid-run"
-n=3000
+n=10000
 for s in s1 s2 s3; do alerts $s 1 $n >"$out/$s.a"; done
 t0=$(now_ms)
 for s in s1 s2 s3; do
@@ -115,10 +88,10 @@ for s in s1 s2 s3; do
         2>"$out/$s.err" &
     echo $! >"$out/$s.pid"
 done
-sleep 1
-left=$(ls "$out"/spool-s? | grep -c '\.msg$')
+wait_acked "$out/spool-s1"
+left=$(spool_info "$out/spool-s1" waiting)
 kill_node 2 KILL
-check "node 2 killed while the sensors still had $left alerts to send" test "$left" -gt 0
+check "node 2 killed while s1 had sent some alerts and still had $left to send" test "$left" -gt 0
 for s in s1 s2 s3; do
     wait "$(cat "$out/$s.pid")"
     eq "$s: publish exits 0 (spool drained)" $? 0
@@ -147,7 +120,7 @@ sleep 1
     for i in 1 2 3; do kill_node $i; done
     sed -n "$((n / 2 + 1)),\$p" "$out/s1b.a"
     sleep 2
-    ls "$out/spool-s1" | grep -c '\.msg$' >"$out/s1b.spooled"
+    spool_info "$out/spool-s1" waiting >"$out/s1b.spooled"
     for i in 1 2 3; do start_node $i; done
 } | run "$fcap" fleet publish -s "$S" --sensor s1 --spool "$out/spool-s1" --drain-timeout 90 2>"$out/s1b.err"
 eq "publish across the outage exits 0 (spool drained)" $? 0
@@ -177,10 +150,68 @@ echo "test_fleet: a message too large for the server is set aside, not in the wa
 run "$fcap" fleet publish -s "$S" --sensor s10 --spool "$out/spool-s10" --drain-timeout 10 "$out/s10.a" \
     2>"$out/s10.err"
 eq "publish exits 1 (a message not sent)" $? 1
-contains "said, naming the file" "$out/s10.err" \
-    "spool file $out/spool-s10/00000000000000000001.msg: 1100000 bytes: more than the server takes"
-check "kept as .bad" test -f "$out/spool-s10/00000000000000000001.msg.bad"
+contains "said, naming the message and its segment" "$out/s10.err" \
+    "spool message 1 (segment $out/spool-s10/00000000000000000001.seg at 0): 1100000 bytes: more than the server takes"
+check "kept as .bad (kind line and message)" sh -c "[ \$(wc -c <'$out/spool-s10/00000000000000000001.msg.bad') -eq 1100006 ]"
 eq "the message after it arrived" "$(run "$fcap" fleet alerts -s "$S" --sensor s10 2>/dev/null | cut -f2)" '{"after":1}'
+
+echo "test_fleet: a spool sent twice (its progress lost): the second time, all duplicates"
+alerts s13 1 500 >"$out/s13.a"
+run "$fcap" fleet publish -s nats://127.0.0.1:4999 --sensor s13 --spool "$out/spool-s13" --drain-timeout 0 \
+    "$out/s13.a" 2>/dev/null
+cp -r "$out/spool-s13" "$out/spool-s13-copy"
+run "$fcap" fleet publish -s "$S" --sensor s13 --spool "$out/spool-s13" </dev/null 2>"$out/s13a.err"
+contains "first: all acknowledged, none a duplicate" "$out/s13a.err" "500 acknowledged (0 as duplicates)"
+run "$fcap" fleet publish -s "$S" --sensor s13 --spool "$out/spool-s13-copy" </dev/null 2>"$out/s13b.err"
+contains "a copy of the spool as it was: all acknowledged as duplicates" "$out/s13b.err" \
+    "500 acknowledged (500 as duplicates)"
+eq "stored once" "$(run "$fcap" fleet alerts -s "$S" --sensor s13 2>/dev/null | wc -l)" 500
+eq "the spool's segments removed once sent" "$(ls "$out/spool-s13" | grep -c '\.seg')" 0
+
+echo "test_fleet: a publisher killed (SIGKILL) mid-run: its next run sends the rest, every alert once, in order"
+alerts s12 1 20000 >"$out/s12.a"
+run "$fcap" fleet publish -s nats://127.0.0.1:4999 --sensor s12 --spool "$out/spool-s12" --drain-timeout 0 \
+    "$out/s12.a" 2>/dev/null
+ip netns exec "$ns" "$fcap" fleet publish -s "$S" --sensor s12 --spool "$out/spool-s12" --drain-timeout 60 \
+    </dev/null 2>"$out/s12a.err" &
+pub=$!
+wait_acked "$out/spool-s12"
+kill -KILL $pub
+wait $pub
+eq "killed" $? 137
+left=$(spool_info "$out/spool-s12" waiting)
+check "killed with alerts acknowledged and $left still to send" test "$left" -gt 0 -a "$left" -lt 20000
+run "$fcap" fleet publish -s "$S" --sensor s12 --spool "$out/spool-s12" </dev/null 2>"$out/s12b.err"
+eq "the next run drains the spool" $? 0
+dups=$(sed -n 's/.* acknowledged (\([0-9]*\) as duplicates).*/\1/p' "$out/s12b.err")
+# at most the window in flight (256) and what was acknowledged since the
+# progress was last written (it is written every 256 messages, or 10 ms)
+check "it sent again only what the progress had not kept yet (${dups:-?} duplicates, at most 1000)" \
+    test "${dups:-9999}" -le 1000
+run "$fcap" fleet alerts -s "$S" --sensor s12 2>/dev/null | cut -f2 >"$out/s12.got"
+check "the stream holds each alert once, in order" cmp -s "$out/s12.got" "$out/s12.a"
+grep -h "fcap fleet: sensor" "$out/s12b.err" | sed 's/^/  /'
+
+echo "test_fleet: a damaged spool: the damage set aside and said, the rest sent in order"
+seq 1 1000 | awk '{ printf "{\"event_type\":\"alert\",\"sensor\":\"s14\",\"n\":\"%05d\"}\n", $1 }' >"$out/s14.a"
+run "$fcap" fleet publish -s nats://127.0.0.1:4999 --sensor s14 --spool "$out/spool-s14" --drain-timeout 0 \
+    "$out/s14.a" 2>/dev/null
+seg="$out/spool-s14/00000000000000000001.seg"
+rec=$(($(head -n 1 "$out/s14.a" | tr -d '\n' | wc -c) + 24))
+eq "one segment of 1000 records" "$(wc -c <"$seg")" $((1000 * rec))
+printf 'X' | dd of="$seg" bs=1 seek=$((99 * rec + 30)) conv=notrunc 2>/dev/null   # message 100: bad checksum
+truncate -s -10 "$seg"                                                         # message 1000: cut short
+head -c 500 /dev/zero | tr '\0' g >"$out/spool-s14/00000000000000000999.seg"     # not a segment at all
+run "$fcap" fleet publish -s "$S" --sensor s14 --spool "$out/spool-s14" </dev/null 2>"$out/s14.err"
+eq "publish exits 1 (damage set aside)" $? 1
+contains "the three problems counted" "$out/s14.err" "3 spool problems set aside"
+contains "the last one named" "$out/s14.err" "spool segment $out/spool-s14/00000000000000000999.seg: bytes 0 to 500"
+run "$fcap" fleet alerts -s "$S" --sensor s14 2>/dev/null | cut -f2 >"$out/s14.got"
+check "the stream holds every whole message once, in order (all but 100 and 1000)" \
+    sh -c "sed '100d;1000d' '$out/s14.a' | cmp -s - '$out/s14.got'"
+check "the damaged segments kept as .bad, none left to send" \
+    test -f "$seg.bad" -a -f "$out/spool-s14/00000000000000000999.seg.bad" -a ! -f "$seg"
+grep -h "fcap fleet: sensor" "$out/s14.err" | sed 's/^/  /'
 
 echo "test_fleet: a full spool counts what it refuses, keeps what it holds"
 alerts s4 1 100 >"$out/s4.a"

@@ -20,6 +20,7 @@
 #include "fcap/block.h"
 #include "fcap/cardctl.h"
 #include "fcap/cardinfo.h"
+#include "fcap/crc32c.h"
 #include "fcap/dev.h"
 #include "fcap/fleet.h"
 #include "fcap/fleet_extract.h"
@@ -263,10 +264,11 @@ static bool spool_has(const char *dir, const char *name)
 	return stat(path, &sb) == 0;
 }
 
-/* A spool an earlier run left damaged: each bad file said and set aside,
- * none holding up the good message after it; a crash's partial write
- * removed; a damaged counter or file name never makes ids start over. The
- * cluster is away (nothing listens): the bad files never get that far. */
+/* A spool of an earlier fcap (one file per message) left damaged: each bad
+ * file said and set aside, none holding up the good message after it; a
+ * crash's partial write removed; a damaged counter or file name never makes
+ * ids start over (the new message goes to a segment after every id seen).
+ * The cluster is away (nothing listens): the bad files never get that far. */
 static void test_fleet_spool_damage(void)
 {
 	char dir[] = "/tmp/fcap-test-spool-XXXXXX", err[FCAP_ERRBUF_SIZE];
@@ -292,7 +294,7 @@ static void test_fleet_spool_damage(void)
 	CU_ASSERT_EQUAL(st.spooled, 1);   /* the good one, waiting for the cluster */
 	CU_ASSERT(strstr(st.spool_error, "spool file") != NULL);
 	CU_ASSERT_EQUAL(fcap_fleet_put(f, "alert", "{}", 2, err), 0);
-	CU_ASSERT(spool_has(dir, "00000000000000000006.msg"));   /* after every id seen */
+	CU_ASSERT(spool_has(dir, "00000000000000000006.seg"));   /* after every id seen */
 	CU_ASSERT(spool_has(dir, "00000000000000000001.msg.bad"));
 	CU_ASSERT(spool_has(dir, "00000000000000000002.msg.bad"));
 	CU_ASSERT(spool_has(dir, "00000000000000000003.msg.bad"));
@@ -303,13 +305,133 @@ static void test_fleet_spool_damage(void)
 	nats_CloseAndWait(2000);
 	static const char *const names[] = { "00000000000000000001.msg.bad", "00000000000000000002.msg.bad",
 					     "00000000000000000003.msg.bad", "99999999999999999999.msg.bad",
-					     "00000000000000000005.msg", "00000000000000000006.msg", "next" };
+					     "00000000000000000005.msg", "00000000000000000006.seg", "next", "acked" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
 	}
 	CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* One spool record as docs/FLEET.md describes it, made by hand: its bytes. */
+static size_t spool_rec(uint8_t *b, uint64_t seq, int kind, const char *msg)
+{
+	uint32_t len = (uint32_t)strlen(msg);
+	memcpy(b, "FSR1", 4);
+	put_le(b + 4, len, 4);
+	put_le(b + 8, seq, 8);
+	memset(b + 16, 0, 4);
+	b[16] = (uint8_t)kind;
+	memcpy(b + 24, msg, len);
+	put_le(b + 20, fcap_crc32c(fcap_crc32c(0, b + 4, 16), msg, len), 4);
+	return 24 + len;
+}
+
+static void spool_bytes(const char *dir, const char *name, const void *b, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+/* The progress file: every message up to seq acknowledged (slot 0). */
+static void spool_acked(const char *dir, uint64_t seq)
+{
+	uint8_t s[64] = { 0 };
+	memcpy(s, "FCAPACK1", 8);
+	put_le(s + 8, 2, 8);
+	put_le(s + 16, seq, 8);
+	put_le(s + 24, fcap_crc32c(0, s, 24), 4);
+	spool_bytes(dir, "acked", s, sizeof(s));
+}
+
+static void rm_spool(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+/* Opens dir with nothing listening, and waits for the open's findings. */
+static struct fcap_fleet *open_damaged(const char *dir, uint64_t corrupt, struct fcap_fleet_stats *st)
+{
+	char err[FCAP_ERRBUF_SIZE];
+	struct fcap_fleet_config cfg = { .servers = "nats://127.0.0.1:1", .sensor = "t2", .spool_dir = dir };
+	struct fcap_fleet *f = fcap_fleet_open(&cfg, err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (int i = 0; i < 200; i++) {   /* 2 s at most */
+		fcap_fleet_stats(f, st);
+		if (st->corrupt >= corrupt)
+			break;
+		usleep(10000);
+	}
+	return f;
+}
+
+/* Segments an earlier run left damaged: a record with a bad checksum, one
+ * cut short at the end (a crash), a garbage file named as a segment, a
+ * damaged progress file: each found at open, named and counted; every
+ * whole message after them still waits to be sent (never blocked); the
+ * leftovers of writes a crash cut short removed; new ids after every id
+ * seen. The cluster is away. */
+static void test_fleet_segment_damage(void)
+{
+	char dir[] = "/tmp/fcap-test-seg-XXXXXX", err[FCAP_ERRBUF_SIZE];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	uint8_t a[1024], garbage[300];
+	size_t n = spool_rec(a, 1, 0, "{\"n\":1}");           /* acknowledged already */
+	size_t bad = n;
+	n += spool_rec(a + n, 2, 1, "{\"n\":2}");
+	a[bad + 30] ^= 0x20;                                  /* its checksum no longer matches */
+	n += spool_rec(a + n, 3, 0, "{\"n\":3}");             /* whole: waits */
+	n += spool_rec(a + n, 4, 2, "{\"n\":4,\"cut\":1}") - 7; /* cut short */
+	spool_bytes(dir, "00000000000000000001.seg", a, n);
+	for (size_t i = 0; i < sizeof(garbage); i++)
+		garbage[i] = (uint8_t)(i * 37 + 11);
+	spool_bytes(dir, "00000000000000000005.seg", garbage, sizeof(garbage));
+	uint8_t c[256];
+	size_t m = spool_rec(c, 6, 1, "{\"n\":6}");
+	m += spool_rec(c + m, 7, 0, "{\"n\":7}");
+	spool_bytes(dir, "00000000000000000006.seg", c, m);
+	spool_acked(dir, 1);
+	spool_file(dir, "next.tmp", "12");
+	spool_file(dir, "00000000000000000009.msg.tmp", "alert\n{");
+	struct fcap_fleet_stats st;
+	struct fcap_fleet *f = open_damaged(dir, 3, &st);
+	CU_ASSERT_EQUAL(st.corrupt, 3);   /* the bad checksum, the cut record, the garbage file */
+	CU_ASSERT_EQUAL(st.spooled, 3);   /* 3, 6 and 7 wait for the cluster */
+	CU_ASSERT_PTR_NOT_NULL(strstr(st.spool_error, "spool segment"));
+	CU_ASSERT(!spool_has(dir, "next.tmp"));
+	CU_ASSERT(!spool_has(dir, "00000000000000000009.msg.tmp"));
+	CU_ASSERT_EQUAL(fcap_fleet_put(f, "alert", "{}", 2, err), 0);
+	CU_ASSERT(spool_has(dir, "00000000000000000008.seg"));   /* after every id seen */
+	fcap_fleet_stats(f, &st);
+	CU_ASSERT_EQUAL(st.spooled, 4);
+	fcap_fleet_close(f);
+	struct fcap_fleet_spool_info in;
+	CU_ASSERT_EQUAL_FATAL(fcap_fleet_spool_info(dir, &in, err), 0);
+	CU_ASSERT_EQUAL(in.waiting, 4);
+	CU_ASSERT_EQUAL(in.segments, 4);
+	CU_ASSERT_EQUAL(in.damaged, 3);
+	CU_ASSERT_EQUAL(in.progress, 1);
+	/* a progress file that cannot be read: said, and everything goes again */
+	spool_file(dir, "acked", "garbage");
+	f = open_damaged(dir, 4, &st);
+	CU_ASSERT_EQUAL(st.corrupt, 4);
+	CU_ASSERT_EQUAL(st.spooled, 5);   /* 1 too, this time */
+	fcap_fleet_close(f);
+	nats_CloseAndWait(2000);
+	rm_spool(dir);
 }
 
 static void test_fleet_request_alert(void)
@@ -358,6 +480,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "fleet extract request: parsed as sent, malformed ones refused", test_fleet_request);
 	CU_add_test(s, "fleet extract request by alert id: alone, well formed", test_fleet_request_alert);
 	CU_add_test(s, "fleet spool: damaged files set aside and said, ids never reused", test_fleet_spool_damage);
+	CU_add_test(s, "fleet spool segments: damage found, said, counted, never blocking", test_fleet_segment_damage);
 	FILE *f = fopen(pcap_path, "rb");
 	if (f) {
 		fclose(f);

@@ -5,14 +5,17 @@
  * A message (an alert's EVE line, a flow record, a statistics snapshot) goes
  * to subject fcap.SENSOR.KIND and carries the message id SENSOR-SEQ, SEQ
  * counting the sensor's messages for ever (kept in the spool). Every message
- * is first written to a bounded spool directory on local disk; a sender
- * thread publishes the spool in order and removes a message when JetStream
- * acknowledges it. While the cluster is away, messages wait in the spool;
+ * is first appended to a bounded spool directory on local disk (segment
+ * files of records); a sender thread publishes the spool in order, up to
+ * 256 messages waiting for JetStream's acknowledgement at once, and keeps
+ * its progress there, removing a segment once every message in it is
+ * acknowledged. While the cluster is away, messages wait in the spool;
  * when the spool is full, new messages are refused and counted (overflow).
  * A message published twice (acknowledged, but the acknowledgement lost)
  * keeps its id, and JetStream's duplicate window drops the second copy.
  *
- * fcap_fleet_put never waits for the cluster: only for a local file write.
+ * fcap_fleet_put never waits for the cluster: only for a local write (one
+ * append to a file, or with write_behind a copy in memory).
  */
 #ifndef FCAP_FLEET_H
 #define FCAP_FLEET_H
@@ -44,12 +47,14 @@ struct fcap_fleet_stats {
 	uint64_t acked;           /* acknowledged by JetStream */
 	uint64_t duplicates;      /* acknowledged as duplicates (already stored) */
 	uint64_t publish_errors;  /* attempts that failed (retried later) */
-	uint64_t write_errors;    /* write_behind: messages whose file could not be written (lost) */
+	uint64_t write_errors;    /* write_behind: messages that could not be written (lost) */
 	uint64_t spooled;         /* messages in the spool now */
 	uint64_t spool_bytes;
 	uint64_t server_errors;   /* errors the server reported (e.g. a permissions violation) */
 	char last_error[200];     /* the last of them, or "" */
-	uint64_t corrupt;         /* spool files set aside as NAME.bad, not sent: not whole messages,
+	uint64_t corrupt;         /* spool problems set aside, not sent: damaged stretches of a segment
+	                           * (kept as NAME.seg.bad once the rest is sent), damaged files,
+	                           * messages out of order,
 	                           * or larger than the server takes */
 	char spool_error[512];    /* the last spool problem (a file not written, read or removed, a
 	                           * corrupt one), naming the file, or "" */
@@ -74,6 +79,19 @@ void fcap_fleet_stats(struct fcap_fleet *f, struct fcap_fleet_stats *st);
 void fcap_fleet_stop(struct fcap_fleet *f);
 /* Stops (if not yet) and frees. */
 void fcap_fleet_close(struct fcap_fleet *f);
+
+/* What a spool directory holds, read without changing it (a publisher may
+ * be at work on it: a record it is writing may count as damaged). */
+struct fcap_fleet_spool_info {
+	uint64_t waiting;         /* messages in its segments not yet acknowledged */
+	uint64_t bytes;           /* their records' bytes */
+	uint64_t segments;        /* segment files */
+	uint64_t damaged;         /* damaged stretches in them */
+	uint64_t progress;        /* every message up to this id is done */
+	bool progress_damaged;    /* its progress file cannot be read: everything goes again */
+	uint64_t old_files;       /* one-file-per-message files of an earlier fcap, waiting */
+};
+int fcap_fleet_spool_info(const char *dir, struct fcap_fleet_spool_info *info, char *errbuf);
 
 /* Creates (or updates) the streams FCAP_ALERTS, FCAP_FLOWS, FCAP_STATS. */
 int fcap_fleet_init_streams(const char *servers, const char *creds, int replicas, int64_t max_age_s, char *errbuf);
