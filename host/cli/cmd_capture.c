@@ -23,6 +23,7 @@
 #include "fcap/ipfix.h"
 #include "fcap/stages.h"
 #include "fcap/alert.h"
+#include "fcap/verdict.h"
 #include "fcap/score_stream.h"
 
 #define MAX_REPLAY 64
@@ -122,6 +123,9 @@ static void help(void)
 	       "      --eve FILE          alerts as EVE JSON lines (as 'fcap score --eve'), their\n"
 	       "                          evidence in the file or segments written, then a stats\n"
 	       "                          event with the capture's counts and drops by stage\n"
+	       "      --journal FILE      with --eve: the verdict journal of 'fcap feedback': the\n"
+	       "                          active suppression rules of its false positives drop\n"
+	       "                          matching alerts (as 'fcap score --journal')\n"
 	       "      --rings N           host rings to spread flows over by their hash\n"
 	       "                          (default 1); each flow stays in order, but the\n"
 	       "                          file interleaves the rings block by block\n"
@@ -168,6 +172,7 @@ struct capture_args {
 	const char *model;
 	const char *scores;
 	const char *eve;
+	const char *journal;
 	const char *ipfix;      /* collector, HOST:PORT */
 	uint64_t flow_idle_ns;
 	const char *fleet, *sensor, *spool, *creds;   /* --fleet: statistics to the cluster */
@@ -249,7 +254,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	enum { OPT_RATE = 256, OPT_CARD, OPT_BUS, OPT_RINGS, OPT_HASH, OPT_BLOCKS, OPT_BLOCK_SIZE, OPT_BLOCK_TIMEOUT,
 	       OPT_SCORES, OPT_EVE, OPT_IRQ_BLOCKS, OPT_IRQ_DELAY, OPT_POLL, OPT_STALL, OPT_STORE, OPT_MAX_AGE, OPT_MAX_SIZE,
 	       OPT_BUFFERED, OPT_METRICS_DIR, OPT_METRICS_LISTEN, OPT_INDEX_LAG, OPT_IPFIX, OPT_FLOW_IDLE, OPT_FLEET,
-	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY, OPT_SPOOL_MAX, OPT_CARD_TIME };
+	       OPT_SENSOR, OPT_SPOOL, OPT_CREDS, OPT_FLEET_EVERY, OPT_SPOOL_MAX, OPT_CARD_TIME, OPT_JOURNAL };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
@@ -277,6 +282,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "model", required_argument, NULL, 'm' },
 		{ "scores", required_argument, NULL, OPT_SCORES },
 		{ "eve", required_argument, NULL, OPT_EVE },
+		{ "journal", required_argument, NULL, OPT_JOURNAL },
 		{ "ipfix", required_argument, NULL, OPT_IPFIX },
 		{ "flow-idle", required_argument, NULL, OPT_FLOW_IDLE },
 		{ "fleet", required_argument, NULL, OPT_FLEET },
@@ -427,6 +433,9 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			if (!parse_seconds(optarg, &a->flow_idle_ns) || a->flow_idle_ns == 0)
 				return usage_error("capture", "--flow-idle '%s': want a duration above 0", optarg);
 			break;
+		case OPT_JOURNAL:
+			a->journal = optarg;
+			break;
 		case OPT_EVE:
 			a->eve = optarg;
 			break;
@@ -546,6 +555,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		return usage_error("capture", "--rings and --hash need a card (libpcap gives one ring)");
 	if (a->scores && !a->model)
 		return usage_error("capture", "--scores needs --model");
+	if (a->journal && !a->eve)
+		return usage_error("capture", "--journal needs --eve");
 	if (a->fleet && (!a->sensor || !a->spool))
 		return usage_error("capture", "--fleet needs --sensor ID and --spool DIR");
 	if (!a->fleet && (a->sensor || a->spool || a->creds || a->fleet_every_ns || a->spool_max))
@@ -703,6 +714,7 @@ static void store_log(void *ctx, const char *line)
 struct scoring {
 	struct fcap_score_stream stream;
 	struct fcap_alerter *alerter;   /* or NULL */
+	struct fcap_verdicts verdicts;  /* --journal: the rules the alerter reads */
 	uint64_t number;
 	uint64_t ts_scale;              /* the records' time unit to ns (record_ts_scale) */
 	char file[FCAP_STORE_PATH_MAX]; /* the file of the packets in the stream */
@@ -1051,6 +1063,17 @@ static void stop_flow_export(const struct capture_args *a, struct flow_export *x
 	x->ipfix = NULL;
 }
 
+/* --journal: the false positives' suppression rules, active now, for the
+ * alerter (which keeps pointing at vd's rules: vd lives as long as it). */
+static void apply_suppression(const struct fcap_verdicts *vd, struct fcap_alerter *alerter)
+{
+	for (size_t i = 0; i < vd->nwarn; i++)
+		fprintf(stderr, "fcap capture: warning: %s\n", vd->warn[i]);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fcap_alerter_rules(alerter, vd->rules, vd->nrules, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+}
+
 /* The model, the score stream and the alerter (--eve): opened after the
  * privilege drop, as the -Z user. */
 static int open_scoring(struct capture_args *a, struct fcap_model *model, struct scoring *scoring, FILE **scores,
@@ -1070,16 +1093,20 @@ static int open_scoring(struct capture_args *a, struct fcap_model *model, struct
 		char id[16];
 		fcap_alert_defaults(&ac);
 		err[0] = '\0';
-		if (model_file_id(a->model, id, err) < 0 || !(*eve = fopen(a->eve, "w")) ||
+		/* the journal first: a bad one must not cost the old EVE file */
+		if ((a->journal && fcap_verdicts_load(&scoring->verdicts, a->journal, err) < 0) ||
+		    model_file_id(a->model, id, err) < 0 || !(*eve = fopen(a->eve, "w")) ||
 		    !(*alerter = fcap_alerter_new(&ac, model, id, *eve, err))) {
 			if (!*eve && err[0] == '\0')
 				snprintf(err, FCAP_ERRBUF_SIZE, "%s: cannot create", a->eve);
+			fcap_verdicts_free(&scoring->verdicts);
 			fcap_score_stream_free(&scoring->stream);
 			goto fail;
 		}
 		scoring->alerter = *alerter;
 		scoring->stream.on_packet = alert_packet;
 		scoring->stream.on_packet_ctx = *alerter;
+		apply_suppression(&scoring->verdicts, *alerter);
 	}
 	fcap_score_stream_header(&scoring->stream);
 	a->cfg.on_record = score_record;
@@ -1220,8 +1247,10 @@ int cmd_capture(int argc, char **argv)
 			struct fcap_alert_counts ct;
 			fcap_alerter_counts(alerter, &ct);
 			if (!a.quiet)
-				fprintf(stderr, "  alerts   %llu written to %s\n", (unsigned long long)ct.alerts, a.eve);
+				fprintf(stderr, "  alerts   %llu written to %s; %llu suppressed by verdicts\n",
+					(unsigned long long)ct.alerts, a.eve, (unsigned long long)ct.suppressed);
 			fcap_alerter_free(alerter);
+			fcap_verdicts_free(&scoring.verdicts);
 			if (fclose(eve) != 0 && rc == 0)
 				rc = fcap_err(err, "%s: write failed", a.eve);
 		}

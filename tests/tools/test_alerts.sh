@@ -259,6 +259,18 @@ contains "a host-scoped rule suppresses" "$out/s.err" "suppressed by verdicts"
 check "the alerts grouped on $host1" sh -c "! grep -q '\"key\":\"$host1\"' '$out/s.eve'"
 check "and no other" test "$(judge validate "$out/s.eve")" -eq \
     "$((nalerts - $(grep -c "\"key\":\"$host1\"" "$out/a.eve")))"
+"$fcap" capture -r "$eval_dir/test.pcap" -w "$out/sc.pcap" -m "$out/u.fcm" --eve "$out/sc.eve" \
+    --journal "$out/s.journal" 2>"$out/sc.err"
+eq "fcap capture --journal exits 0" $? 0
+summary "$out/s.eve" > "$out/s.sum"
+summary "$out/sc.eve" > "$out/sc.sum"
+check "capture --journal suppresses as score --journal does ($(wc -l < "$out/sc.sum") alerts left)" \
+    cmp -s "$out/s.sum" "$out/sc.sum"
+contains "and says how many it suppressed" "$out/sc.err" "suppressed by verdicts"
+check "fewer than without the journal" test "$(wc -l < "$out/sc.sum")" -lt "$(wc -l < "$out/cap.sum")"
+"$fcap" capture -q -r "$eval_dir/test.pcap" -w "$out/sc.pcap" -m "$out/u.fcm" --journal "$out/s.journal" \
+    2>"$out/scj.err"
+eq "capture --journal without --eve: exit status" $? 2
 "$fcap" feedback -q -j "$out/x.journal" -a "$out/a.eve" "$fp1" --false-positive --expire 1s
 sleep 2
 "$fcap" score -q -m "$out/u.fcm" --eve "$out/x.eve" --journal "$out/x.journal" "$eval_dir/test.pcap"
