@@ -1,6 +1,7 @@
 /*
  * fcap/fleet_spool.h - the fleet spool's on-disk format (host/lib/fleet_spool.c),
- * used by fleet.c; docs/FLEET.md, "The spool".
+ * used by fleet.c and its pieces (fleet_segments.c, fleet_send.c); docs/FLEET.md,
+ * "The spool".
  *
  * A segment file (NAME.seg, NAME the sequence number of its first record,
  * %020llu) is a run of records, appended and never rewritten:
