@@ -1,5 +1,5 @@
 /*
- * fleet_int.h - what fleet.c and fleet_extract.c share: the connection to
+ * fleet_int.h - what the fleet's files (fleet*.c) share: the connection to
  * the cluster, the sensor id rule, and the errors the server sends back
  * asynchronously (a permissions violation is one).
  */

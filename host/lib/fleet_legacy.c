@@ -67,11 +67,12 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A file a crash cut short (never renamed, never a message): removed. */
+/* A file a crash cut short (never renamed, never a message): removed.
+ * Every *.tmp here is ours (fleet_write_file: next, NNN.msg, NNN.msg.bad). */
 static bool remove_if_tmp(struct fcap_fleet *f, const char *nm, const char *path)
 {
 	size_t l = strlen(nm);
-	if (!(l > 8 && !strcmp(nm + l - 8, ".msg.tmp")) && strcmp(nm, "next.tmp") != 0)
+	if (!(l > 4 && !strcmp(nm + l - 4, ".tmp")))
 		return false;
 	if (unlink(path) == 0)
 		spool_problem(f, false, "spool file %s: a write cut short by a crash: removed", path);

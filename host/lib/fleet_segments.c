@@ -218,7 +218,11 @@ static void load_progress(struct fcap_fleet *f)
 		spool_problem(f, true, "spool file %s/%s: %s: every message in the spool is sent again (those "
 				       "already stored are dropped as duplicates within the stream's window)",
 			      f->dir, FCAP_SPOOL_PROGRESS, why);
-	else if (rc > 0 && seq < SEQ_LIMIT)
+	else if (rc > 0 && seq >= SEQ_LIMIT)
+		spool_problem(f, true, "spool file %s/%s: progress %" PRIu64 " is beyond any id: every message in the "
+				       "spool is sent again (those already stored are dropped as duplicates within "
+				       "the stream's window)", f->dir, FCAP_SPOOL_PROGRESS, seq);
+	else if (rc > 0)
 		f->open_progress = seq;
 	f->progress = f->progress_saved = f->last_read = f->open_progress;
 	if (f->open_progress >= f->next_seq)

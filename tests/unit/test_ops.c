@@ -406,6 +406,7 @@ static void test_fleet_segment_damage(void)
 	spool_acked(dir, 1);
 	spool_file(dir, "next.tmp", "12");
 	spool_file(dir, "00000000000000000009.msg.tmp", "alert\n{");
+	spool_file(dir, "00000000000000000011.msg.bad.tmp", "alert\n{");  /* a set-aside cut short */
 	struct fcap_fleet_stats st;
 	struct fcap_fleet *f = open_damaged(dir, 3, &st);
 	CU_ASSERT_EQUAL(st.corrupt, 3);   /* the bad checksum, the cut record, the garbage file */
@@ -413,6 +414,7 @@ static void test_fleet_segment_damage(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(st.spool_error, "spool segment"));
 	CU_ASSERT(!spool_has(dir, "next.tmp"));
 	CU_ASSERT(!spool_has(dir, "00000000000000000009.msg.tmp"));
+	CU_ASSERT(!spool_has(dir, "00000000000000000011.msg.bad.tmp"));
 	CU_ASSERT_EQUAL(fcap_fleet_put(f, "alert", "{}", 2, err), 0);
 	CU_ASSERT(spool_has(dir, "00000000000000000008.seg"));   /* after every id seen */
 	fcap_fleet_stats(f, &st);
