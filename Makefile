@@ -445,6 +445,12 @@ test-sim: $(O)/tests/test_card $(O)/tests/test_async_fifo $(O)/tests/test_scoreb
 test-tools: $(O)/bin/fcap-san
 	tests/tools/test_capture.sh $(O)/bin/fcap-san $(O)/test-tools
 	tests/tools/test_cli.sh $(O)/bin/fcap-san $(O)/test-cli
+	@# make demo's script, with the sanitized binary: every step must work
+	@tests/tools/demo.sh $(O)/bin/fcap-san $(O)/test-demo > $(O)/test-demo.log 2>&1 && \
+		test -s $(O)/test-demo/alert.pcapng && test -s $(O)/test-demo/report.html && \
+		grep -q ' 1 suppressed by verdicts' $(O)/test-demo.log && \
+		echo "test-tools: make demo's steps all ran (build/test-demo.log)" || \
+		{ cat $(O)/test-demo.log; echo "test-tools: make demo's script failed"; exit 1; }
 
 # Live capture through libpcap in network namespaces the test makes (veth
 # pair), judged by tcpdump; -Z, the filter stage, metrics through promtool.

@@ -76,8 +76,9 @@ done << 'TABLE'
 2 | expected /dev/fcapN or pcie:N                    | capture -i pcie:x -w @/x.pcapng
 2 | -i '/tmp/eth0': expected a network interface     | capture -i /tmp/eth0 -w @/x.pcapng
 2 | the source is already 'sim'                      | capture -i sim -d lo -r @/in.pcap -w @/x.pcapng
-2 | -r, --rate and --bus drive the simulated card    | capture -i pcie:0 -r @/in.pcap -w @/x.pcapng
-2 | --rate and --bus drive the simulated card        | capture -i lo --rate 1G -w @/x.pcapng
+2 | -r, --rate, --bus and --card-time drive the simu | capture -i pcie:0 -r @/in.pcap -w @/x.pcapng
+2 | --rate, --bus and --card-time drive the simulat  | capture -i lo --rate 1G -w @/x.pcapng
+2 | --rate, --bus and --card-time drive the simulat  | capture -i lo --card-time 1700000000 -w @/x.pcapng
 2 | has no filter stage                              | capture -i sim -r @/in.pcap -w @/x.pcapng icmp
 2 | has no filter stage                              | capture -i sim -r @/in.pcap -c 5 -w @/x.pcapng
 2 | filter 'tcp port': can't parse filter expression | capture -r @/in.pcap -w @/x.pcapng tcp port
