@@ -108,19 +108,25 @@ static void bench_spool(const char *out, const char *name, const char *sensor, b
 	report(name, n, put_s, all_s, NULL);
 }
 
-/* A new publisher on the spool sensor's earlier run left: until drained. */
-static int bench_send(const char *servers, const char *out, const char *sensor, long n)
+/* Drains f (timed from t0), closes it and reports the case. */
+static int drain_and_report(struct fcap_fleet *f, const char *name, long n, double t0, double put_s)
 {
-	double t0 = now_s();
-	struct fcap_fleet *f = open_spool(servers, out, sensor, false);
 	int rc = fcap_fleet_drain(f, DRAIN_MS);
 	double all_s = now_s() - t0;
 	struct fcap_fleet_stats st;
 	fcap_fleet_stop(f);
 	fcap_fleet_stats(f, &st);
 	fcap_fleet_close(f);
-	report("send", n, 0, all_s, &st);
+	report(name, n, put_s, all_s, &st);
 	return rc;
+}
+
+/* A new publisher on the spool sensor's earlier run left: until drained. */
+static int bench_send(const char *servers, const char *out, const char *sensor, long n)
+{
+	double t0 = now_s();
+	struct fcap_fleet *f = open_spool(servers, out, sensor, false);
+	return drain_and_report(f, "send", n, t0, 0);
 }
 
 static int bench_end_to_end(const char *servers, const char *out, const char *sensor, long n)
@@ -128,14 +134,7 @@ static int bench_end_to_end(const char *servers, const char *out, const char *se
 	struct fcap_fleet *f = open_spool(servers, out, sensor, true);
 	double t0 = now_s();
 	double put_s = put_all(f, n);
-	int rc = fcap_fleet_drain(f, DRAIN_MS);
-	double all_s = now_s() - t0;
-	struct fcap_fleet_stats st;
-	fcap_fleet_stop(f);
-	fcap_fleet_stats(f, &st);
-	fcap_fleet_close(f);
-	report("end_to_end", n, put_s, all_s, &st);
-	return rc;
+	return drain_and_report(f, "end_to_end", n, t0, put_s);
 }
 
 int main(int argc, char **argv)

@@ -38,6 +38,7 @@
 #include "sim_bus.h"
 #include "sim_clock.h"
 #include "sim_dma.h"
+#include "sim_edges.h"
 #include "sim_mac.h"
 
 namespace {
@@ -240,26 +241,9 @@ template <class M> struct card_model final : fcap_sim {
 		sim_bus_beat(bus, now, top->dma_wr_addr, data, strb, n);
 	}
 
-	// Clocks as the model last evaluated them.
-	bool clk_high = true;     // unknown at first: the first edge lowers them all
-	uint32_t mac_high = ~0u;
-
-	// Raises the core clock (if core) and the MAC clocks in mac_rise; every
-	// other clock falls.
-	void edges(bool core, uint32_t mac_rise)
-	{
-		M *t = top;
-		if ((core && clk_high) || (mac_rise & mac_high)) {
-			t->clk = 0;
-			t->mac_clk = 0;
-			t->eval();
-		}
-		t->clk = core;
-		t->mac_clk = mac_rise;
-		t->eval();
-		clk_high = core;
-		mac_high = mac_rise;
-	}
+	// The clocks as the model last evaluated them (sim_edges.h).
+	sim_edges<M> clock_state;
+	void edges(bool core, uint32_t mac_rise) { clock_state.raise(top, core, mac_rise); }
 
 	// The outputs cycle() samples, as one comparable snapshot.
 	struct sampled {

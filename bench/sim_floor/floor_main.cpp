@@ -15,6 +15,7 @@
 #include "Vfcap_floor.h"
 #include "verilated.h"
 #include "sim_clock.h"
+#include "sim_edges.h"
 
 namespace {
 
@@ -27,8 +28,7 @@ struct floor_sim {
 	sim_clocks clocks = {};
 	int core_clock = -1;
 	int mac_clock[kPorts] = {};
-	bool clk_high = true;
-	uint32_t mac_high = ~0u;
+	sim_edges<Vfcap_floor> clock_state;
 	unsigned beat[kPorts] = {};
 	unsigned wire_half_bytes[kPorts] = {};
 	uint64_t words = 0, sent = 0;
@@ -41,22 +41,8 @@ struct floor_sim {
 	}
 	~floor_sim() { delete top; }
 
-	// As fcap_sim.cpp: raise the core clock (if core) and the MAC clocks in
-	// mac_rise; every other clock falls (an eval first only when a clock
-	// that must rise is still high).
-	void edges(bool core, uint32_t mac_rise)
-	{
-		if ((core && clk_high) || (mac_rise & mac_high)) {
-			top->clk = 0;
-			top->mac_clk = 0;
-			top->eval();
-		}
-		top->clk = core;
-		top->mac_clk = mac_rise;
-		top->eval();
-		clk_high = core;
-		mac_high = mac_rise;
-	}
+	// As the card is driven (sim/sim_edges.h).
+	void edges(bool core, uint32_t mac_rise) { clock_state.raise(top, core, mac_rise); }
 
 	void drive_mac(unsigned p)
 	{

@@ -190,3 +190,10 @@ bool parse_time_ns(const char *s, uint64_t *out)
 	*out = (uint64_t)sec * 1000000000u + frac;
 	return true;
 }
+
+uint64_t now_epoch_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

@@ -39,6 +39,9 @@ bool parse_size_or_percent(const char *s, uint64_t *bytes, uint32_t *percent);
 /* "1700000000.123456789" (seconds since the epoch, up to 9 decimals) or
  * "2025-01-02T03:04:05.123456789Z" (UTC): exact, no rounding. */
 bool parse_time_ns(const char *s, uint64_t *ns);
+/* The time of day, ns since the epoch (verdicts, suppression rules' expiry,
+ * fleet statistics). */
+uint64_t now_epoch_ns(void);
 
 /* -Z: become user (groups, gid, uid), drop every capability, forbid new
  * privileges, and check that root cannot be regained. 0, or -1 with err. */

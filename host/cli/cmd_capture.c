@@ -723,10 +723,11 @@ struct scoring {
 /* The capture's file name is only valid during the call (a store's
  * segment name lives in the recorder's reap record), while the stream and
  * the alerts keep it until they are flushed: they get a copy, and a new
- * file flushes them first (evidence never spans files). */
-static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
+ * file flushes them first (evidence never spans files). Returns the
+ * record's decoded headers (fcap_score_stream_packet). */
+static const struct fcap_pkt_info *score_packet(struct scoring *sc, const char *file, uint64_t offset,
+						const struct fcap_record *r)
 {
-	struct scoring *sc = ctx;
 	if (strcmp(file, sc->file)) {
 		fcap_score_stream_flush(&sc->stream);
 		if (sc->alerter)
@@ -734,8 +735,13 @@ static void score_record(void *ctx, const char *file, uint64_t offset, const str
 		snprintf(sc->file, sizeof(sc->file), "%s", file);
 		sc->number = 0;   /* packet numbers count within their file, as tshark's */
 	}
-	fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET,
-				 r->ts * sc->ts_scale, r->data, r->caplen, r->origlen);
+	return fcap_score_stream_packet(&sc->stream, sc->file, offset, ++sc->number, FCAP_LINKTYPE_ETHERNET,
+				       r->ts * sc->ts_scale, r->data, r->caplen, r->origlen);
+}
+
+static void score_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
+{
+	score_packet(ctx, file, offset, r);
 }
 
 /* What the capture publishes to the fleet, indexing its counters and
@@ -796,13 +802,6 @@ static void publish_stages(struct ticker *t, const struct fcap_stages *sg)
 		write_stats_file(t->stats_path, sg);
 }
 
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* One message into the fleet's spool. Never waits for the cluster; a full
  * spool refuses it (counted here and in the spool's overflow); a spool that
  * cannot be written is said once. */
@@ -843,7 +842,7 @@ static void fleet_snapshot(struct ticker *t, const struct fcap_stages *sg, uint6
 			 "\"received\":%llu,\"captured\":%llu,\"bytes\":%llu,\"filter\":%llu,"
 			 "\"drops\":{\"wire\":%llu,\"card_fifo\":%llu,\"ring_full\":%llu,\"host\":%llu,"
 			 "\"disk_backlog\":%llu},\"rate\":{\"frames_per_s\":%.1f,\"bits_per_s\":%.0f}}",
-			 t->a->sensor, (unsigned long long)real_ns(), final ? "true" : "false",
+			 t->a->sensor, (unsigned long long)now_epoch_ns(), final ? "true" : "false",
 			 (unsigned long long)sg->received, (unsigned long long)sg->captured,
 			 (unsigned long long)sg->bytes, (unsigned long long)sg->filter, (unsigned long long)sg->wire,
 			 (unsigned long long)sg->card_fifo, (unsigned long long)sg->ring_full,
@@ -960,7 +959,8 @@ static uint64_t record_ts_scale(const struct capture_args *a, struct fcap_dev *d
 	return 1;
 }
 
-/* What watches each captured record: the scorer, the flow meter, or both. */
+/* What watches each captured record when flows are metered: the flow meter,
+ * and the scorer beside it (which decodes the headers for both). */
 struct watchers {
 	struct scoring *scoring;
 	struct fcap_flowmeter *flows;
@@ -970,13 +970,13 @@ struct watchers {
 static void watch_record(void *ctx, const char *file, uint64_t offset, const struct fcap_record *r)
 {
 	struct watchers *w = ctx;
+	struct fcap_pkt_info own;
+	const struct fcap_pkt_info *pi = &own;
 	if (w->scoring)
-		score_record(w->scoring, file, offset, r);
-	if (w->flows) {
-		struct fcap_pkt_info pi;
-		fcap_packet_decode(FCAP_LINKTYPE_ETHERNET, r->data, r->caplen, &pi);
-		fcap_flowmeter_packet(w->flows, &pi, r->port, r->ts * w->ts_scale);
-	}
+		pi = score_packet(w->scoring, file, offset, r);   /* decoded once, for both */
+	else
+		fcap_packet_decode(FCAP_LINKTYPE_ETHERNET, r->data, r->caplen, &own);
+	fcap_flowmeter_packet(w->flows, pi, r->port, r->ts * w->ts_scale);
 }
 
 /* Where ended flows go: IPFIX (--ipfix), the fleet (--fleet), or both. */
@@ -1069,9 +1069,7 @@ static void apply_suppression(const struct fcap_verdicts *vd, struct fcap_alerte
 {
 	for (size_t i = 0; i < vd->nwarn; i++)
 		fprintf(stderr, "fcap capture: warning: %s\n", vd->warn[i]);
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	fcap_alerter_rules(alerter, vd->rules, vd->nrules, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	fcap_alerter_rules(alerter, vd->rules, vd->nrules, now_epoch_ns());
 }
 
 /* The model, the score stream and the alerter (--eve): opened after the

@@ -150,9 +150,7 @@ int cmd_feedback(int argc, char **argv)
 	}
 	struct fcap_verdict v;
 	memset(&v, 0, sizeof(v));
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	v.time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	v.time_ns = now_epoch_ns();
 	snprintf(v.alert_id, sizeof(v.alert_id), "%s", a->id);
 	v.false_positive = kind == 1;
 	v.scope = scope;

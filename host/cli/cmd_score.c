@@ -194,12 +194,8 @@ int cmd_score(int argc, char **argv)
 			rc = fcap_err(errbuf, "%s: %m", eve_path);
 		if (rc == 0 && !(alerter = fcap_alerter_new(&ac, &m, id, eve, errbuf)))
 			rc = -1;
-		if (rc == 0) {
-			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
-			fcap_alerter_rules(alerter, vd.rules, vd.nrules,
-					   (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
-		}
+		if (rc == 0)
+			fcap_alerter_rules(alerter, vd.rules, vd.nrules, now_epoch_ns());
 	}
 	struct fcap_score_stream s;
 	if (rc == 0)

@@ -84,7 +84,8 @@ void fcap_score_stream_flush(struct fcap_score_stream *s)
 	s->n = 0;
 }
 
-void fcap_score_stream_packet(struct fcap_score_stream *s, const char *file, uint64_t offset, uint64_t number,
+const struct fcap_pkt_info *fcap_score_stream_packet(struct fcap_score_stream *s, const char *file, uint64_t offset,
+						     uint64_t number,
 			      uint32_t linktype, uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
 			      uint32_t origlen)
 {
@@ -96,7 +97,8 @@ void fcap_score_stream_packet(struct fcap_score_stream *s, const char *file, uin
 	p->ts_ns = ts_ns;
 	s->ref[s->n] = (struct fcap_score_ref){ file, offset, number };
 	if (++s->n == FCAP_SCORE_BATCH)
-		fcap_score_stream_flush(s);
+		fcap_score_stream_flush(s);   /* reads in[], leaves it as it is */
+	return &p->pi;
 }
 
 int fcap_score_stream_reset(struct fcap_score_stream *s, char *errbuf)

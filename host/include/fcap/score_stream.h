@@ -55,8 +55,10 @@ struct fcap_score_stream {
 int fcap_score_stream_init(struct fcap_score_stream *s, const struct fcap_model *m, FILE *out, char *errbuf);
 void fcap_score_stream_header(struct fcap_score_stream *s);
 /* Adds one packet; scores the batch when it is full. file must stay valid
- * until the packet is flushed (a different file pointer flushes first). */
-void fcap_score_stream_packet(struct fcap_score_stream *s, const char *file, uint64_t offset, uint64_t number,
+ * until the packet is flushed (a different file pointer flushes first).
+ * Returns the packet's decoded headers, valid until the next call, so that
+ * a caller metering flows too does not decode them again. */
+const struct fcap_pkt_info *fcap_score_stream_packet(struct fcap_score_stream *s, const char *file, uint64_t offset, uint64_t number,
 			      uint32_t linktype, uint64_t ts_ns, const uint8_t *data, uint32_t caplen,
 			      uint32_t origlen);
 /* Scores and writes the packets waiting in the batch. */
